@@ -1,0 +1,39 @@
+"""Every event type that crosses a boundary, by wire name, with upcasters for older schema versions."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from contracts.envelope import Event, EventEnvelope
+from contracts.registration import EmployerRegistered, PersonRegistered
+from contracts.topics import REGISTRATION_EVENTS, Topic
+
+Upcaster = Callable[[dict[str, Any]], dict[str, Any]]
+
+#: Event types each topic carries, in the order they were introduced.
+TOPIC_EVENTS: dict[Topic, tuple[type[Event], ...]] = {
+    REGISTRATION_EVENTS: (PersonRegistered, EmployerRegistered),
+}
+
+EVENT_TYPES: dict[str, type[Event]] = {event.event_type: event for events in TOPIC_EVENTS.values() for event in events}
+
+#: (event type, from version) -> function turning that version's data into the next version's.
+UPCASTERS: dict[tuple[str, int], Upcaster] = {}
+
+
+class UnknownEventType(ValueError):
+    """The envelope names an event type this build does not know."""
+
+
+def decode(envelope: EventEnvelope) -> Event:
+    """The typed event inside an envelope, upcast to the current schema version."""
+    try:
+        model = EVENT_TYPES[envelope.type]
+    except KeyError:
+        raise UnknownEventType(f"unknown event type {envelope.type!r}") from None
+    data, version = envelope.data, envelope.schema_version
+    while version < model.schema_version:
+        data = UPCASTERS[(envelope.type, version)](data)
+        version += 1
+    return model.model_validate(data)

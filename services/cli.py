@@ -1,0 +1,125 @@
+"""``renshe``: run a service process, the local stack, or an operator task."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+app = typer.Typer(help="renshe: the grassroots labour and social-security platform.", no_args_is_help=True)
+registration = typer.Typer(help="The real-name ledger service.", no_args_is_help=True)
+reporting = typer.Typer(help="The per-region reporting service.", no_args_is_help=True)
+stack = typer.Typer(help="The local stack (make up / make down).", no_args_is_help=True)
+app.add_typer(registration, name="registration")
+app.add_typer(reporting, name="reporting")
+app.add_typer(stack, name="stack")
+
+DataDir = Annotated[Path, typer.Option(help="Where the stack keeps its data, logs and stack.env")]
+PortBase = Annotated[int, typer.Option(help="First of the ports the stack listens on", envvar="RENSHE_PORT_BASE")]
+
+
+@registration.command("api")
+def registration_api() -> None:
+    """Serve the registration HTTP API."""
+    from services.registration.app import serve
+
+    serve()
+
+
+@registration.command("relay")
+def registration_relay() -> None:
+    """Publish registration's events to Kafka."""
+    from services.registration.app import run_relay
+
+    run_relay()
+
+
+@reporting.command("api")
+def reporting_api() -> None:
+    """Serve the reporting HTTP API."""
+    from services.reporting.app import serve
+
+    serve()
+
+
+@reporting.command("worker")
+def reporting_worker() -> None:
+    """Project every topic into the per-region read models."""
+    from services.reporting.app import run_worker
+
+    run_worker()
+
+
+@stack.command("up")
+def stack_up(data_dir: DataDir = Path(".data"), port_base: PortBase = 18100) -> None:
+    """Start the whole platform locally and write DATA_DIR/stack.env."""
+    from services import stack as local
+
+    try:
+        values = local.up(data_dir, port_base)
+    except TimeoutError as exc:
+        typer.echo(f"renshe: {exc}", err=True)
+        raise typer.Exit(1) from exc
+    typer.echo(f"renshe is up in {values['STACK_READY_SECONDS']} s. Wrote {data_dir / 'stack.env'}:")
+    for key, value in values.items():
+        typer.echo(f"  {key}={value}")
+    typer.echo("Open the API docs at $REGISTRATION_URL/docs and $REPORTING_URL/docs.")
+
+
+@stack.command("down")
+def stack_down(data_dir: DataDir = Path(".data")) -> None:
+    """Stop everything `stack up` started."""
+    from services import stack as local
+
+    local.down(data_dir)
+    typer.echo("renshe is down.")
+
+
+@stack.command("ctl", context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+def stack_ctl(ctx: typer.Context, data_dir: DataDir = Path(".data")) -> None:
+    """Pass a command to supervisorctl, e.g. `renshe stack ctl restart reporting-worker`."""
+    from services import stack as local
+
+    result = local.stack_at(data_dir, 0).ctl(*ctx.args, check=False)
+    typer.echo(result.stdout.rstrip())
+    raise typer.Exit(result.returncode)
+
+
+@app.command("token")
+def token(
+    role: Annotated[str, typer.Option(help="village, township, county, analyst, inspector or admin")] = "admin",
+    region: Annotated[str, typer.Option(help="Region scope, 6 or 12 digits")] = "430527",
+    subject: Annotated[str, typer.Option(help="Staff id")] = "dev-admin",
+    data_dir: DataDir = Path(".data"),
+) -> None:
+    """Print a development token signed with the local stack's secret."""
+    from services import stack as local
+    from services.runtime.auth import Role, issue_token
+
+    try:
+        parsed_role = Role(role)
+    except ValueError:
+        typer.echo(f"renshe: --role must be one of {', '.join(r.value for r in Role)}", err=True)
+        raise typer.Exit(2) from None
+    secret = os.environ.get("JWT_SECRET") or local.stack_at(data_dir, 0).secrets()["JWT_SECRET"]
+    try:
+        typer.echo(issue_token(secret, subject=subject, role=parsed_role, region=region))
+    except ValueError as exc:
+        typer.echo(f"renshe: --region: {exc}", err=True)
+        raise typer.Exit(2) from None
+
+
+@app.command("contracts")
+def contracts(out: Annotated[Path, typer.Option(help="Folder to write into")] = Path("contracts")) -> None:
+    """Write the JSON Schema of every event and the AsyncAPI document."""
+    from services.contracts_docs import write_contract_documents
+
+    for path in write_contract_documents(out):
+        typer.echo(f"wrote {path}")
+
+
+def main() -> None:
+    """Entry point of the `renshe` command."""
+    app()

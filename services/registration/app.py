@@ -1,0 +1,77 @@
+"""Wiring of the registration service: settings, the API app and the relay process."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from pydantic import SecretStr
+
+from contracts.topics import REGISTRATION_EVENTS
+from services.registration import api, queries
+from services.registration.commands import RegistrationCommands
+from services.registration.pii import PiiVault
+from services.runtime import consumer, eventstore, http, regions, relay
+from services.runtime.eventstore import EventStore
+from services.runtime.process import (
+    configure_logging,
+    prepare_schema,
+    run_loops,
+    serve_api,
+    service_pool,
+    verifier_for,
+)
+from services.runtime.settings import ServiceSettings
+
+
+class RegistrationSettings(ServiceSettings):
+    """Settings of every registration process."""
+
+    http_port: int = 8101
+    #: Secret from which the PII encryption and lookup-hash keys are derived.
+    pii_secret: SecretStr = SecretStr("dev-only-pii-secret-change-me")
+
+    @property
+    def schema_name(self) -> str:
+        return "registration"
+
+
+DDL = [*eventstore.DDL, *relay.DDL, *consumer.DDL, *http.IDEMPOTENCY_DDL, *regions.DDL, *queries.DDL]
+
+
+def create_app(settings: RegistrationSettings | None = None) -> FastAPI:
+    """The registration API."""
+    settings = settings or RegistrationSettings()
+    configure_logging(settings.log_level)
+    pool = service_pool(settings)
+
+    async def startup() -> None:
+        async with pool.connection() as conn:
+            await prepare_schema(conn, settings, DDL)
+
+    app = http.create_app(
+        title="renshe registration",
+        description="Real-name labour-force ledger (实名制台账): persons, employers, employment status.",
+        pool=pool,
+        verifier=verifier_for(settings),
+        bootstrap_servers=settings.kafka_bootstrap_servers,
+        routers=[api.router],
+        startup=startup,
+    )
+    app.state.commands = RegistrationCommands(EventStore(), PiiVault(settings.pii_secret.get_secret_value()))
+    return app
+
+
+def serve() -> None:
+    """``renshe registration api``."""
+    settings = RegistrationSettings()
+    serve_api(create_app(settings), settings)
+
+
+def run_relay() -> None:
+    """``renshe registration relay``: the outbox relay onto ``registration.events``."""
+    settings = RegistrationSettings()
+
+    def build(pool):  # type: ignore[no-untyped-def]
+        outbox = relay.OutboxRelay(pool, REGISTRATION_EVENTS, settings.kafka_bootstrap_servers)
+        return [outbox.run], lambda: True
+
+    run_loops(settings, DDL, build)

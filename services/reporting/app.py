@@ -1,0 +1,82 @@
+"""Wiring of the reporting service: settings, the API app and the projection worker."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from contracts.topics import REGISTRATION_EVENTS
+from services.reporting import api, queries
+from services.reporting.projection import RegionMetricsProjection
+from services.runtime import consumer, regions
+from services.runtime.consumer import EventConsumer
+from services.runtime.http import create_app as create_http_app
+from services.runtime.process import (
+    configure_logging,
+    prepare_schema,
+    run_loops,
+    serve_api,
+    service_pool,
+    verifier_for,
+)
+from services.runtime.settings import ServiceSettings
+
+#: The topics reporting folds into its read models.
+SOURCE_TOPICS = [REGISTRATION_EVENTS.name]
+
+
+class ReportingSettings(ServiceSettings):
+    """Settings of every reporting process."""
+
+    http_port: int = 8105
+    consumer_batch: int = 5000
+
+    @property
+    def schema_name(self) -> str:
+        return "reporting"
+
+
+DDL = [*consumer.DDL, *regions.DDL, *queries.DDL]
+
+
+def create_app(settings: ReportingSettings | None = None) -> FastAPI:
+    """The reporting API."""
+    settings = settings or ReportingSettings()
+    configure_logging(settings.log_level)
+    pool = service_pool(settings)
+
+    async def startup() -> None:
+        async with pool.connection() as conn:
+            await prepare_schema(conn, settings, DDL)
+
+    return create_http_app(
+        title="renshe reporting",
+        description="Per-region figures at every level (四级联网), drill-down and statistics.",
+        pool=pool,
+        verifier=verifier_for(settings),
+        bootstrap_servers=settings.kafka_bootstrap_servers,
+        routers=[api.router],
+        startup=startup,
+    )
+
+
+def serve() -> None:
+    """``renshe reporting api``."""
+    settings = ReportingSettings()
+    serve_api(create_app(settings), settings)
+
+
+def run_worker() -> None:
+    """``renshe reporting worker``: the projection consumer."""
+    settings = ReportingSettings()
+
+    def build(pool):  # type: ignore[no-untyped-def]
+        worker = EventConsumer(
+            pool,
+            RegionMetricsProjection(),
+            SOURCE_TOPICS,
+            settings.kafka_bootstrap_servers,
+            max_batch=settings.consumer_batch,
+        )
+        return [worker.run], worker.ready.is_set
+
+    run_loops(settings, DDL, build)

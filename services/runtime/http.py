@@ -1,0 +1,322 @@
+"""The HTTP app factory every service uses: auth, RFC 9457 errors, health, metrics, idempotent commands."""
+
+from __future__ import annotations
+
+import contextvars
+import hashlib
+import logging
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+import orjson
+from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import Response
+from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
+from psycopg_pool import AsyncConnectionPool
+from pydantic import BaseModel
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from services.runtime import kafka
+from services.runtime.auth import Principal, TokenVerifier
+from services.runtime.db import Connection
+from services.runtime.errors import (
+    Conflict,
+    DomainError,
+    Forbidden,
+    NotFound,
+    RuleViolated,
+    Unauthorized,
+)
+from services.runtime.eventstore import Metadata
+
+log = logging.getLogger(__name__)
+
+correlation_id: contextvars.ContextVar[str | None] = contextvars.ContextVar("correlation_id", default=None)
+
+REQUESTS = Counter("renshe_http_requests_total", "HTTP requests", ["method", "route", "status"])
+LATENCY = Histogram("renshe_http_request_seconds", "HTTP request latency", ["method", "route"])
+
+IDEMPOTENCY_DDL = [
+    """
+    CREATE TABLE IF NOT EXISTS idempotency_keys (
+        subject     text        NOT NULL,
+        key         text        NOT NULL,
+        fingerprint text        NOT NULL,
+        status      int,
+        body        jsonb,
+        created_at  timestamptz NOT NULL DEFAULT now(),
+        PRIMARY KEY (subject, key)
+    )
+    """,
+]
+
+_STATUS = {RuleViolated: 422, NotFound: 404, Conflict: 409, Forbidden: 403, Unauthorized: 401}
+_TITLES = {
+    422: "Unprocessable Content",
+    404: "Not Found",
+    409: "Conflict",
+    403: "Forbidden",
+    401: "Unauthorized",
+    400: "Bad Request",
+    500: "Internal Server Error",
+}
+
+
+def problem(status: int, detail: str, **extra: Any) -> Response:
+    """An RFC 9457 problem document."""
+    body = {"type": "about:blank", "title": _TITLES.get(status, "Error"), "status": status, "detail": detail}
+    body.update({k: v for k, v in extra.items() if v is not None})
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    return Response(orjson.dumps(body), status_code=status, media_type="application/problem+json", headers=headers)
+
+
+def json_response(body: Any, status_code: int = 200, headers: dict[str, str] | None = None) -> Response:
+    """A JSON response serialised with orjson (pydantic models are dumped in JSON mode)."""
+    if isinstance(body, BaseModel):
+        body = body.model_dump(mode="json")
+    return Response(orjson.dumps(body), status_code=status_code, media_type="application/json", headers=headers)
+
+
+class CorrelationMiddleware:
+    """Takes ``X-Correlation-ID`` from the request (or makes one), exposes it to handlers, echoes it back,
+    and counts requests per route. Plain ASGI: BaseHTTPMiddleware costs too much per request."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        incoming = dict(scope["headers"]).get(b"x-correlation-id")
+        cid = incoming.decode()[:128] if incoming else str(uuid.uuid4())
+        token = correlation_id.set(cid)
+        started = time.perf_counter()
+        status = 500
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message.setdefault("headers", []).append((b"x-correlation-id", cid.encode()))
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            correlation_id.reset(token)
+            route = scope.get("route")
+            path = getattr(route, "path", "unmatched")
+            REQUESTS.labels(scope["method"], path, status).inc()
+            LATENCY.labels(scope["method"], path).observe(time.perf_counter() - started)
+
+
+@dataclass
+class AppState:
+    """What request handlers reach through ``request.app.state.renshe``."""
+
+    pool: AsyncConnectionPool
+    verifier: TokenVerifier
+    bootstrap_servers: str
+    broker_checked_at: float = 0.0
+    broker_ok: bool = False
+
+
+def app_state(request: Request) -> AppState:
+    """The running app's shared state."""
+    state: AppState = request.app.state.renshe
+    return state
+
+
+async def current_principal(request: Request) -> Principal:
+    """The caller named by the bearer token (401 without one)."""
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token:
+        raise Unauthorized("a bearer token is required")
+    return app_state(request).verifier.verify(token.strip())
+
+
+CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
+
+Command = Callable[[Connection, Metadata], Awaitable[BaseModel]]
+
+
+@dataclass
+class CommandContext:
+    """Runs one command in one transaction, with the caller's metadata and its Idempotency-Key."""
+
+    pool: AsyncConnectionPool
+    principal: Principal
+    metadata: Metadata
+    fingerprint: str
+
+    async def run(self, command: Command, *, status_code: int = 201) -> Response:
+        """Execute ``command``; a retry with the same Idempotency-Key returns the first result unchanged."""
+        key = self.metadata.idempotency_key
+        async with self.pool.connection() as conn, conn.transaction():
+            if key:
+                cursor = await conn.execute(
+                    "INSERT INTO idempotency_keys (subject, key, fingerprint) VALUES (%s, %s, %s)"
+                    " ON CONFLICT DO NOTHING RETURNING 1",
+                    (self.principal.subject, key, self.fingerprint),
+                )
+                if await cursor.fetchone() is None:
+                    cursor = await conn.execute(
+                        "SELECT fingerprint, status, body FROM idempotency_keys WHERE subject = %s AND key = %s",
+                        (self.principal.subject, key),
+                    )
+                    row = await cursor.fetchone()
+                    assert row is not None
+                    if row[0] != self.fingerprint:
+                        raise RuleViolated(
+                            "IdempotencyKeyReused",
+                            "this Idempotency-Key was already used for a different request",
+                            field="Idempotency-Key",
+                        )
+                    return json_response(row[2], row[1], headers={"Idempotent-Replayed": "true"})
+            result = await command(conn, self.metadata)
+            body = result.model_dump(mode="json")
+            if key:
+                await conn.execute(
+                    "UPDATE idempotency_keys SET status = %s, body = %s WHERE subject = %s AND key = %s",
+                    (status_code, orjson.dumps(body).decode(), self.principal.subject, key),
+                )
+        return json_response(body, status_code)
+
+
+async def command_context(request: Request, principal: CurrentPrincipal) -> CommandContext:
+    """The context of a write: who, which correlation, which Idempotency-Key."""
+    key = request.headers.get("idempotency-key")
+    body = await request.body()
+    fingerprint = hashlib.sha256(request.method.encode() + request.url.path.encode() + b"\0" + body).hexdigest()
+    metadata = Metadata(actor=principal.subject, correlation_id=correlation_id.get(), idempotency_key=key)
+    return CommandContext(app_state(request).pool, principal, metadata, fingerprint)
+
+
+Commands = Annotated[CommandContext, Depends(command_context)]
+
+
+async def _db_connection(request: Request) -> AsyncIterator[Connection]:
+    async with app_state(request).pool.connection() as conn:
+        yield conn
+
+
+DbConnection = Annotated[Connection, Depends(_db_connection)]
+
+
+def _field_of(loc: Sequence[int | str]) -> str:
+    parts = [str(p) for p in loc if p not in ("body", "query", "path", "header")]
+    return ".".join(parts) or str(loc[-1] if loc else "")
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Map every error to problem+json once, here."""
+
+    @app.exception_handler(DomainError)
+    async def domain_error(_: Request, exc: DomainError) -> Response:
+        status = next((code for kind, code in _STATUS.items() if isinstance(exc, kind)), 400)
+        return problem(status, exc.detail, field=exc.field, **exc.extra)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(_: Request, exc: RequestValidationError) -> Response:
+        errors = [{"field": _field_of(err.get("loc", ())), "reason": _reason(err)} for err in exc.errors()]
+        detail = "; ".join(f"{e['field']}: {e['reason']}" for e in errors)
+        return problem(422, detail, errors=errors)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_: Request, exc: StarletteHTTPException) -> Response:
+        return problem(exc.status_code, str(exc.detail))
+
+    @app.exception_handler(Exception)
+    async def unexpected(_: Request, exc: Exception) -> Response:
+        log.exception("unhandled error", exc_info=exc)
+        return problem(500, "internal error; the request changed nothing", correlation_id=correlation_id.get())
+
+
+def _reason(err: Any) -> str:
+    message = str(err.get("msg", "invalid"))
+    return message.removeprefix("Value error, ")
+
+
+def ops_router(readiness: Callable[[AppState], Awaitable[dict[str, bool]]] | None = None) -> APIRouter:
+    """``/healthz``, ``/readyz`` and ``/metrics``: the same on every API, relay and worker."""
+    router = APIRouter(tags=["operations"])
+
+    @router.get("/healthz", summary="Liveness: the process is serving")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @router.get("/readyz", summary="Readiness: Postgres and the broker are reachable")
+    async def readyz(request: Request) -> Response:
+        checks = await default_readiness(app_state(request))
+        if readiness is not None:
+            checks.update(await readiness(app_state(request)))
+        ready = all(checks.values())
+        return json_response({"ready": ready, "checks": checks}, 200 if ready else 503)
+
+    @router.get("/metrics", summary="Prometheus metrics", include_in_schema=False)
+    async def metrics() -> Response:
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+    return router
+
+
+async def default_readiness(state: AppState) -> dict[str, bool]:
+    """Postgres answers a query; the broker answered metadata within the last few seconds."""
+    try:
+        async with state.pool.connection(timeout=2) as conn:
+            await conn.execute("SELECT 1")
+        database = True
+    except Exception:
+        database = False
+    now = time.monotonic()
+    if now - state.broker_checked_at > 3.0:
+        try:
+            await kafka.wait_for_broker(state.bootstrap_servers, timeout=2.0)
+            state.broker_ok = True
+        except Exception:
+            state.broker_ok = False
+        state.broker_checked_at = now
+    return {"database": database, "broker": state.broker_ok}
+
+
+def create_app(
+    *,
+    title: str,
+    description: str,
+    pool: AsyncConnectionPool,
+    verifier: TokenVerifier,
+    bootstrap_servers: str,
+    routers: Sequence[APIRouter],
+    startup: Callable[[], Awaitable[None]] | None = None,
+    shutdown: Callable[[], Awaitable[None]] | None = None,
+) -> FastAPI:
+    """A service's FastAPI app with the runtime's auth, errors, health, metrics and correlation ids."""
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        await pool.open(wait=True, timeout=30)
+        if startup is not None:
+            await startup()
+        try:
+            yield
+        finally:
+            if shutdown is not None:
+                await shutdown()
+            await pool.close()
+
+    app = FastAPI(title=title, description=description, version="0.1.0", lifespan=lifespan)
+    app.state.renshe = AppState(pool=pool, verifier=verifier, bootstrap_servers=bootstrap_servers)
+    install_error_handlers(app)
+    app.include_router(ops_router())
+    for router in routers:
+        app.include_router(router)
+    app.add_middleware(CorrelationMiddleware)
+    return app

@@ -1,0 +1,138 @@
+"""How a service process runs: an API under uvicorn, or a long-running loop (relay, worker) beside a
+small ops endpoint with ``/healthz``, ``/readyz`` and ``/metrics``."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from collections.abc import Awaitable, Callable, Sequence
+
+import uvicorn
+from fastapi import FastAPI
+from psycopg_pool import AsyncConnectionPool
+
+from services.runtime import regions
+from services.runtime.auth import TokenVerifier
+from services.runtime.db import Connection, migrate, open_pool, wait_for_database
+from services.runtime.http import AppState, install_error_handlers, ops_router
+from services.runtime.settings import ServiceSettings
+
+log = logging.getLogger(__name__)
+
+Loop = Callable[[asyncio.Event], Awaitable[None]]
+
+
+def configure_logging(level: str) -> None:
+    """One log format for every process, so the supervisor's combined logs read alike."""
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("aiokafka").setLevel(logging.WARNING)
+
+
+def verifier_for(settings: ServiceSettings) -> TokenVerifier:
+    """The token verifier the settings describe."""
+    return TokenVerifier(
+        secret=settings.jwt_secret.get_secret_value(),
+        algorithm=settings.jwt_algorithm,
+        audience=settings.jwt_audience,
+        jwks_url=getattr(settings, "jwt_jwks_url", None) or None,
+    )
+
+
+async def prepare_schema(conn: Connection, settings: ServiceSettings, ddl: Sequence[str]) -> None:
+    """Create the service's schema and tables and load the region reference data."""
+    await migrate(conn, settings.schema_name, ddl)
+    async with conn.transaction():
+        await regions.load_regions(conn, regions.reference_regions(settings.regions_csv))
+
+
+def service_pool(settings: ServiceSettings) -> AsyncConnectionPool:
+    """The service's (unopened) connection pool."""
+    return open_pool(
+        settings.database_url, settings.schema_name, min_size=settings.db_pool_min, max_size=settings.db_pool_max
+    )
+
+
+async def prepare_database(settings: ServiceSettings, ddl: Sequence[str]) -> AsyncConnectionPool:
+    """Wait for Postgres, prepare the service's schema, and return its open pool."""
+    await wait_for_database(settings.database_url)
+    pool = service_pool(settings)
+    await pool.open(wait=True, timeout=30)
+    async with pool.connection() as conn:
+        await prepare_schema(conn, settings, ddl)
+    return pool
+
+
+def serve_api(app: FastAPI, settings: ServiceSettings) -> None:
+    """Serve an API until SIGTERM/SIGINT."""
+    uvicorn.run(
+        app,
+        host=settings.http_host,
+        port=settings.http_port,
+        log_level="warning",
+        access_log=False,
+        loop="uvloop",
+        http="httptools",
+        lifespan="on",
+    )
+
+
+def run_loops(
+    settings: ServiceSettings,
+    ddl: Sequence[str],
+    build: Callable[[AsyncConnectionPool], tuple[Sequence[Loop], Callable[[], bool]]],
+) -> None:
+    """Run a relay or worker: its loops until a signal, plus the ops endpoint on ``settings.ops_port``.
+
+    ``build`` receives the open pool and returns the loops and a readiness check.
+    """
+    configure_logging(settings.log_level)
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
+        pool = await prepare_database(settings, ddl)
+        loops, is_ready = build(pool)
+        tasks = [asyncio.create_task(run(stop)) for run in loops]
+        server: uvicorn.Server | None = None
+        if settings.ops_port:
+            server = uvicorn.Server(
+                uvicorn.Config(
+                    _ops_app(pool, settings, is_ready),
+                    host=settings.http_host,
+                    port=settings.ops_port,
+                    log_level="warning",
+                    access_log=False,
+                    lifespan="off",
+                )
+            )
+            server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
+            tasks.append(asyncio.create_task(server.serve()))
+        stopper = asyncio.create_task(stop.wait())
+        done, _ = await asyncio.wait([*tasks, stopper], return_when=asyncio.FIRST_COMPLETED)
+        for task in done:
+            if task is not stopper and task.exception() is not None:
+                log.error("loop failed", exc_info=task.exception())
+        stop.set()
+        if server is not None:
+            server.should_exit = True
+        await asyncio.gather(*tasks, return_exceptions=True)
+        await pool.close()
+
+    asyncio.run(main())
+
+
+def _ops_app(pool: AsyncConnectionPool, settings: ServiceSettings, is_ready: Callable[[], bool]) -> FastAPI:
+    app = FastAPI(title="ops", openapi_url=None)
+    app.state.renshe = AppState(
+        pool=pool, verifier=verifier_for(settings), bootstrap_servers=settings.kafka_bootstrap_servers
+    )
+    install_error_handlers(app)
+
+    async def loop_ready(_: AppState) -> dict[str, bool]:
+        return {"loop": is_ready()}
+
+    app.include_router(ops_router(loop_ready))
+    return app

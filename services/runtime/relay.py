@@ -1,0 +1,260 @@
+"""The outbox relay: publishes a service's committed events to its topic in position order.
+
+It publishes a batch, waits for every acknowledgement (acks=all), and only then records how far it got, so
+a crash republishes (duplicates are allowed; consumers deduplicate) but never skips (loss is not allowed).
+
+A broker can lose data: the embedded broker forgets everything when it restarts, and real Kafka can
+truncate a partition after an unclean leader election. The relay remembers, per partition, marks
+``(log offset, store position)`` meaning "every event up to this position that belongs to this
+partition sits at or below this offset". When a partition has lost what the relay wrote there, it
+rewinds to the newest mark still inside the surviving log and republishes from there.
+
+Loss shows in two ways. A publish is acknowledged at offsets below where the previous one ended: the log
+restarted under us. Or a partition's end offset falls to or below the first offset of the relay's latest
+write there. The second check deliberately ignores the tail of that write: Tansu answers ListOffsets with
+the base offset of the last record batch plus one, below the true end, while its acknowledgements are
+exact (docs/adr/0001-store-ordering.md).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections import defaultdict
+
+from aiokafka import AIOKafkaProducer
+from aiokafka.errors import KafkaError
+from prometheus_client import Counter, Gauge
+from psycopg_pool import AsyncConnectionPool
+
+from contracts.topics import Topic
+from services.runtime import kafka
+from services.runtime.eventstore import EventStore
+
+log = logging.getLogger(__name__)
+
+DDL = [
+    """
+    CREATE TABLE IF NOT EXISTS relay_position (
+        topic      text PRIMARY KEY,
+        position   bigint NOT NULL,
+        updated_at timestamptz NOT NULL DEFAULT now()
+    )
+    """,
+    """
+    CREATE TABLE IF NOT EXISTS relay_marks (
+        topic      text   NOT NULL,
+        partition  int    NOT NULL,
+        log_offset bigint NOT NULL,
+        first_offset bigint NOT NULL,
+        position   bigint NOT NULL,
+        PRIMARY KEY (topic, partition, log_offset)
+    )
+    """,
+]
+
+PUBLISHED = Counter("renshe_relay_published_events_total", "Events published by the relay", ["topic"])
+REWINDS = Counter("renshe_relay_rewinds_total", "Times the broker lost data and the relay rewound", ["topic"])
+POSITION = Gauge("renshe_relay_position", "Last store position acknowledged by the broker", ["topic"])
+BEHIND = Gauge("renshe_relay_behind_events", "Committed events not yet published", ["topic"])
+
+#: Marks kept per partition; a loss older than the oldest kept mark republishes from the beginning.
+MARKS_KEPT = 500
+
+
+class OutboxRelay:
+    """Moves one service's events table onto its topic. Run exactly one per service (advisory lock)."""
+
+    def __init__(
+        self,
+        pool: AsyncConnectionPool,
+        topic: Topic,
+        bootstrap_servers: str,
+        *,
+        store: EventStore | None = None,
+        batch_size: int = 2000,
+        idle_sleep: float = 0.02,
+        check_interval: float = 1.0,
+    ) -> None:
+        self.pool = pool
+        self.topic = topic
+        self.bootstrap_servers = bootstrap_servers
+        self.store = store or EventStore()
+        self.batch_size = batch_size
+        self.idle_sleep = idle_sleep
+        self.check_interval = check_interval
+        self.position = 0
+        #: Where each partition's next event will land, from the acknowledgements.
+        self.expected_end: dict[int, int] = {}
+        #: The first offset of the relay's latest write to each partition of the current log.
+        self.last_write_start: dict[int, int] = {}
+        self._producer: AIOKafkaProducer | None = None
+        self._last_check = 0.0
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Publish until ``stop`` is set, surviving broker outages."""
+        async with self.pool.connection() as lock_conn:
+            await self._hold_leadership(lock_conn, stop)
+            if stop.is_set():
+                return
+            await self._load_state()
+            while not stop.is_set():
+                try:
+                    await self._ensure_producer()
+                    if time.monotonic() - self._last_check >= self.check_interval:
+                        await self.check_broker()
+                    published = await self.publish_once()
+                    if published == 0:
+                        await _sleep_unless(stop, self.idle_sleep)
+                except (TimeoutError, KafkaError, OSError) as exc:
+                    log.warning("broker unavailable (%s); retrying", exc)
+                    await self._drop_producer()
+                    self._last_check = 0.0
+                    await _sleep_unless(stop, 0.5)
+            await self._drop_producer()
+
+    async def _hold_leadership(self, conn: object, stop: asyncio.Event) -> None:
+        # A second relay (a rolling deploy, a stray process) waits instead of interleaving its sends.
+        key = f"relay:{self.topic.name}"
+        while not stop.is_set():
+            cursor = await conn.execute("SELECT pg_try_advisory_lock(hashtext(%s))", (key,))  # type: ignore[attr-defined]
+            row = await cursor.fetchone()
+            if row and row[0]:
+                return
+            await _sleep_unless(stop, 1.0)
+
+    async def _load_state(self) -> None:
+        async with self.pool.connection() as conn:
+            cursor = await conn.execute("SELECT position FROM relay_position WHERE topic = %s", (self.topic.name,))
+            row = await cursor.fetchone()
+            self.position = int(row[0]) if row else 0
+            cursor = await conn.execute(
+                "SELECT DISTINCT ON (partition) partition, log_offset + 1, first_offset FROM relay_marks"
+                " WHERE topic = %s ORDER BY partition, log_offset DESC",
+                (self.topic.name,),
+            )
+            for partition, end, first in await cursor.fetchall():
+                self.expected_end[int(partition)] = int(end)
+                self.last_write_start[int(partition)] = int(first)
+        POSITION.labels(self.topic.name).set(self.position)
+
+    async def _ensure_producer(self) -> None:
+        if self._producer is None:
+            await kafka.ensure_topics(self.bootstrap_servers, [(self.topic.name, self.topic.partitions)])
+            producer = kafka.producer(self.bootstrap_servers)
+            await producer.start()
+            self._producer = producer
+
+    async def _drop_producer(self) -> None:
+        if self._producer is not None:
+            producer, self._producer = self._producer, None
+            try:
+                await producer.stop()
+            except (KafkaError, OSError) as exc:
+                log.debug("closing producer: %s", exc)
+
+    async def check_broker(self) -> None:
+        """Compare the topic's end offsets with what was written; rewind where the broker lost data."""
+        self._last_check = time.monotonic()
+        ends = await kafka.end_offsets(self.bootstrap_servers, self.topic.name)
+        if ends is None:
+            await kafka.ensure_topics(self.bootstrap_servers, [(self.topic.name, self.topic.partitions)])
+            ends = {}
+        lost = {p: ends.get(p, 0) for p, first in self.last_write_start.items() if ends.get(p, 0) <= first}
+        if lost:
+            await self._rewind(lost)
+
+    async def publish_once(self) -> int:
+        """Publish the next batch after the recorded position; returns how many events went out."""
+        assert self._producer is not None
+        async with self.pool.connection() as conn:
+            rows = await self.store.read_envelopes(conn, self.position, self.batch_size)
+            if not rows:
+                BEHIND.labels(self.topic.name).set(0)
+                return 0
+        sends = [
+            await self._producer.send(self.topic.name, key=stream_id.encode(), value=envelope.encode())
+            for _, stream_id, envelope in rows
+        ]
+        acked = await asyncio.gather(*sends)
+        top_offset: dict[int, int] = {}
+        low_offset: dict[int, int] = defaultdict(lambda: 1 << 62)
+        for meta in acked:
+            top_offset[meta.partition] = max(top_offset.get(meta.partition, -1), meta.offset)
+            low_offset[meta.partition] = min(low_offset[meta.partition], meta.offset)
+        # Offsets below what we wrote before: the log was truncated under us (a broker restart between
+        # two checks). This batch may sit on top of a hole, so rewind instead of recording it.
+        lost = {p: low for p, low in low_offset.items() if low < self.expected_end.get(p, 0)}
+        if lost:
+            await self._rewind(lost)
+            return len(rows)
+        last_position = rows[-1][0]
+        async with self.pool.connection() as conn, conn.transaction():
+            await conn.execute(
+                "INSERT INTO relay_position (topic, position) VALUES (%s, %s) "
+                "ON CONFLICT (topic) DO UPDATE SET position = excluded.position, updated_at = now()",
+                (self.topic.name, last_position),
+            )
+            cur = conn.cursor()
+            await cur.executemany(
+                "INSERT INTO relay_marks (topic, partition, log_offset, first_offset, position)"
+                " VALUES (%s, %s, %s, %s, %s) ON CONFLICT DO NOTHING",
+                [(self.topic.name, p, o, low_offset[p], last_position) for p, o in top_offset.items()],
+            )
+            if last_position % 50 < len(rows):  # prune now and then, not on every batch
+                await conn.execute(
+                    "DELETE FROM relay_marks m WHERE topic = %s AND log_offset < ("
+                    " SELECT min(log_offset) FROM (SELECT log_offset FROM relay_marks x"
+                    " WHERE x.topic = m.topic AND x.partition = m.partition"
+                    " ORDER BY log_offset DESC LIMIT %s) newest)",
+                    (self.topic.name, MARKS_KEPT),
+                )
+        self.position = last_position
+        for p, o in top_offset.items():
+            self.expected_end[p] = o + 1
+            self.last_write_start[p] = low_offset[p]
+        PUBLISHED.labels(self.topic.name).inc(len(rows))
+        POSITION.labels(self.topic.name).set(last_position)
+        return len(rows)
+
+    async def _rewind(self, lost: dict[int, int]) -> None:
+        """Republish from the newest position whose events all survive in every lost partition."""
+        async with self.pool.connection() as conn, conn.transaction():
+            restart = self.position
+            for partition, end in lost.items():
+                cursor = await conn.execute(
+                    "SELECT coalesce(max(position), 0) FROM relay_marks"
+                    " WHERE topic = %s AND partition = %s AND log_offset < %s",
+                    (self.topic.name, partition, end),
+                )
+                row = await cursor.fetchone()
+                restart = min(restart, int(row[0]) if row else 0)
+                await conn.execute(
+                    "DELETE FROM relay_marks WHERE topic = %s AND partition = %s AND log_offset >= %s",
+                    (self.topic.name, partition, end),
+                )
+            await conn.execute(
+                "UPDATE relay_position SET position = %s, updated_at = now() WHERE topic = %s",
+                (restart, self.topic.name),
+            )
+        log.warning(
+            "broker lost data on %s partitions %s; republishing after position %d (was %d)",
+            self.topic.name,
+            sorted(lost),
+            restart,
+            self.position,
+        )
+        REWINDS.labels(self.topic.name).inc()
+        self.position = restart
+        for partition, end in lost.items():
+            # Nothing of ours is known to be in the new log until the next acknowledgement says so.
+            self.expected_end[partition] = end
+            self.last_write_start.pop(partition, None)
+        POSITION.labels(self.topic.name).set(restart)
+
+
+async def _sleep_unless(stop: asyncio.Event, seconds: float) -> None:
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(stop.wait(), timeout=seconds)

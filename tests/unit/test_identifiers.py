@@ -1,0 +1,206 @@
+"""Resident ID numbers (GB 11643-1999) and unified social credit codes (GB 32100-2015), RULES.md examples."""
+
+import re
+from datetime import date
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from pydantic import BaseModel, ValidationError
+
+from contracts.identifiers import (
+    CREDIT_CODE_ALPHABET,
+    ID_CHECK_CHARS,
+    ID_WEIGHTS,
+    PROVINCE_CODES,
+    CitizenId,
+    CitizenIdInfo,
+    CreditCode,
+    citizen_id_check_character,
+    credit_code_check_character,
+    parse_citizen_id,
+    parse_credit_code,
+)
+
+TODAY = date(2025, 6, 1)
+
+
+def with_check(body17: str) -> str:
+    return body17 + citizen_id_check_character(body17)
+
+
+def test_constants_match_the_standard():
+    assert tuple(2 ** (17 - i) % 11 for i in range(17)) == ID_WEIGHTS
+    assert ID_CHECK_CHARS == "10X98765432"
+    assert len(CREDIT_CODE_ALPHABET) == 31
+    assert not set("IOSVZ") & set(CREDIT_CODE_ALPHABET)
+
+
+@pytest.mark.parametrize("number", ["11010519491231002X", "440524188001010014", "34052419800101001X"])
+def test_rules_examples_are_valid(number):
+    info = parse_citizen_id(number, today=TODAY)
+    assert info.number == number
+    assert not info.converted_from_15
+    assert citizen_id_check_character(number[:17]) == number[17]
+
+
+def test_parts_of_an_id_number():
+    assert parse_citizen_id("11010519491231002X") == CitizenIdInfo(
+        number="11010519491231002X",
+        address_code="110105",
+        birth_date=date(1949, 12, 31),
+        sex="female",
+        converted_from_15=False,
+    )
+    assert parse_citizen_id("440524188001010014").sex == "male"
+
+
+def test_whitespace_and_lowercase_x_are_normalised():
+    assert parse_citizen_id("  11010519491231002x\n").number == "11010519491231002X"
+
+
+def test_legacy_15_digit_number_is_converted():
+    info = parse_citizen_id("110105491231002")
+    assert info.number == "11010519491231002X"
+    assert info.converted_from_15
+    assert info.birth_date == date(1949, 12, 31)
+    assert info.sex == "female"
+
+
+@pytest.mark.parametrize(
+    ("raw", "reason"),
+    [
+        ("1101051949123100", "must have 18 characters (or 15 for an old number), got 16"),
+        ("11010519491231002XX", "got 19"),
+        ("", "got 0"),
+        ("1101051949123100A2", "17 digits followed by a digit or X"),
+        ("X10105194912310021", "17 digits followed by a digit or X"),
+        ("11010549123100X", "old 15-character ID number must be all digits"),
+        ("110105194912310021", "check character should be X, got 1"),
+        (with_check("11010519800230001"), "birth date 19800230 in the ID number is not a real date"),
+        ("110105800230001", "birth date 19800230"),
+        (with_check("00010519491231002"), "unknown province code 00"),
+        (with_check("99010519491231002"), "unknown province code 99"),
+        (with_check("11010517991231002"), "birth year 1799 in the ID number is before 1800"),
+        (with_check("11010520250602001"), "birth date 2025-06-02 in the ID number is in the future"),
+    ],
+)
+def test_rejections_name_the_reason(raw, reason):
+    with pytest.raises(ValueError, match=re.escape(reason)):
+        parse_citizen_id(raw, today=TODAY)
+
+
+def test_born_today_is_not_future():
+    assert parse_citizen_id(with_check("11010520250601001"), today=TODAY).birth_date == TODAY
+
+
+def test_check_character_needs_17_digits():
+    with pytest.raises(ValueError, match="must be digits"):
+        citizen_id_check_character("1101051949123100")
+
+
+id_bodies = st.builds(
+    lambda province, county, birth, sequence: f"{province}{county}{birth:%Y%m%d}{sequence}",
+    st.sampled_from(sorted(PROVINCE_CODES)),
+    st.from_regex(r"[0-9]{4}", fullmatch=True),
+    st.dates(min_value=date(1800, 1, 1), max_value=TODAY),
+    st.from_regex(r"[0-9]{3}", fullmatch=True),
+)
+
+
+@given(id_bodies)
+def test_any_valid_body_with_its_check_character_validates(body):
+    number = body + citizen_id_check_character(body)
+    assert parse_citizen_id(number, today=TODAY).number == number
+
+
+@given(id_bodies, st.integers(0, 17), st.sampled_from("0123456789X"))
+def test_any_single_character_change_is_rejected(body, position, replacement):
+    number = body + citizen_id_check_character(body)
+    if number[position] == replacement:
+        return
+    changed = number[:position] + replacement + number[position + 1 :]
+    with pytest.raises(ValueError):
+        parse_citizen_id(changed, today=TODAY)
+
+
+def test_credit_code_rules_example():
+    info = parse_credit_code("91350100M000100Y43")
+    assert info.check_ok
+    assert (info.registering_department, info.category) == ("9", "1")
+    assert info.authority_code == "350100"
+    assert info.organisation_code == "M000100Y4"
+    assert credit_code_check_character("91350100M000100Y4") == "3"
+
+
+def test_credit_code_is_uppercased():
+    assert parse_credit_code(" 91350100m000100y43 ").code == "91350100M000100Y43"
+
+
+def test_bad_credit_check_is_an_error_unless_legacy_allowed():
+    with pytest.raises(ValueError, match="check character should be 3, got 4"):
+        parse_credit_code("91350100M000100Y44")
+    legacy = parse_credit_code("91350100M000100Y44", allow_legacy=True)
+    assert legacy.code == "91350100M000100Y44"
+    assert not legacy.check_ok
+
+
+@pytest.mark.parametrize(
+    ("raw", "reason"),
+    [
+        ("91350100M000100Y4", "must have 18 characters, got 17"),
+        ("91350100M000100Y433", "got 19"),
+        ("91350100O000100Y43", "may not contain O"),
+        ("91350100M0001-0Y43", "may not contain -"),
+    ],
+)
+def test_credit_code_shape_errors_raise_even_for_legacy(raw, reason):
+    with pytest.raises(ValueError, match=reason):
+        parse_credit_code(raw, allow_legacy=True)
+
+
+credit_bodies = st.text(alphabet=CREDIT_CODE_ALPHABET, min_size=17, max_size=17)
+
+
+@given(credit_bodies)
+def test_any_credit_body_with_its_check_character_validates(body):
+    code = body + credit_code_check_character(body)
+    assert parse_credit_code(code).check_ok
+
+
+@given(credit_bodies, st.integers(0, 17), st.sampled_from(CREDIT_CODE_ALPHABET + "IOSVZ"))
+def test_any_single_credit_character_change_is_rejected(body, position, replacement):
+    code = body + credit_code_check_character(body)
+    if code[position] == replacement:
+        return
+    with pytest.raises(ValueError):
+        parse_credit_code(code[:position] + replacement + code[position + 1 :])
+
+
+class Person(BaseModel):
+    citizen_id: CitizenId
+    employer: CreditCode | None = None
+
+
+def test_annotated_types_normalise_in_models():
+    person = Person(citizen_id="110105491231002", employer="91350100m000100y43")
+    assert person.citizen_id == "11010519491231002X"
+    assert person.employer == "91350100M000100Y43"
+
+
+def test_annotated_types_give_field_errors():
+    with pytest.raises(ValidationError) as caught:
+        Person(citizen_id="110105194912310021", employer="91350100M000100Y44")
+    errors = {error["loc"]: error["msg"] for error in caught.value.errors()}
+    assert errors[("citizen_id",)] == "Value error, check character should be X, got 1"
+    assert errors[("employer",)] == "Value error, check character should be 3, got 4"
+
+
+def test_json_schema_is_informative():
+    properties = Person.model_json_schema()["properties"]
+    assert properties["citizen_id"]["examples"] == ["11010519491231002X"]
+    assert "GB 11643-1999" in properties["citizen_id"]["description"]
+    assert "pattern" in properties["citizen_id"]
+    assert Person.model_json_schema(mode="serialization")["properties"]["citizen_id"]["pattern"] == (
+        "^[0-9]{17}[0-9X]$"
+    )
