@@ -128,6 +128,9 @@ class EventConsumer:
                 max_partition_fetch_bytes=4 * 1024 * 1024,
                 fetch_max_bytes=16 * 1024 * 1024,
                 metadata_max_age_ms=5_000,
+                # Tansu answers JoinGroup after half the session timeout; 6 s (Kafka's minimum) joins in 3 s.
+                session_timeout_ms=6_000,
+                heartbeat_interval_ms=1_000,
             )
             self._positions.clear()
             try:

