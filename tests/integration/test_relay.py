@@ -101,7 +101,8 @@ async def test_relay_resumes_from_its_recorded_position_after_a_restart(pool, in
         relay = OutboxRelay(pool, topic, infra.bootstrap_servers)
         stop = asyncio.Event()
         task = asyncio.create_task(relay.run(stop))
-        await eventually(lambda r=relay: _position_is(r, 50 * (round_ + 1)))
+        target = 50 * (round_ + 1)
+        await eventually(lambda r=relay, t=target: _position_is(r, t))
         stop.set()
         await task
         if round_ == 0:
