@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
@@ -15,8 +17,12 @@ from services.runtime.http import Commands, CurrentPrincipal, DbConnection, json
 
 router = APIRouter(tags=["registration"])
 
-_CONFLICT = {409: {"description": "Already registered; the body names the existing id"}}
-_INVALID = {422: {"description": "A field breaks a rule; the body names the field and the reason"}}
+_CONFLICT: dict[int | str, dict[str, Any]] = {
+    409: {"description": "Already registered; the body names the existing id"}
+}
+_INVALID: dict[int | str, dict[str, Any]] = {
+    422: {"description": "A field breaks a rule; the body names the field and the reason"}
+}
 
 #: Roles that see a person's ID number, name and phone in full.
 PII_ROLES = frozenset({Role.VILLAGE, Role.TOWNSHIP, Role.COUNTY, Role.ADMIN})
@@ -56,10 +62,10 @@ async def get_person(person_id: str, request: Request, principal: CurrentPrincip
             id_number=number if full else mask_id_number(number),
             name=vault.decrypt(row.name_cipher) if full else None,
             phone=vault.decrypt(row.phone_cipher) if full else None,
-            sex=row.sex,  # type: ignore[arg-type]
+            sex=row.sex,
             birth_date=row.birth_date,
             hukou=row.hukou,
-            education=row.education,  # type: ignore[arg-type]
+            education=row.education,
             region_code=row.region_code,
         )
     )

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from fastapi import FastAPI
+from psycopg_pool import AsyncConnectionPool
 from pydantic import SecretStr
 
 from contracts.topics import REGISTRATION_EVENTS
@@ -12,6 +15,7 @@ from services.registration.pii import PiiVault
 from services.runtime import consumer, eventstore, http, regions, relay
 from services.runtime.eventstore import EventStore
 from services.runtime.process import (
+    Loop,
     configure_logging,
     prepare_schema,
     run_loops,
@@ -70,7 +74,7 @@ def run_relay() -> None:
     """``renshe registration relay``: the outbox relay onto ``registration.events``."""
     settings = RegistrationSettings()
 
-    def build(pool):  # type: ignore[no-untyped-def]
+    def build(pool: AsyncConnectionPool) -> tuple[list[Loop], Callable[[], bool]]:
         outbox = relay.OutboxRelay(pool, REGISTRATION_EVENTS, settings.kafka_bootstrap_servers)
         return [outbox.run], lambda: True
 

@@ -7,11 +7,28 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
-from contracts.identifiers import CitizenId, parse_credit_code
+from contracts.identifiers import parse_citizen_id, parse_credit_code
 from contracts.regions import RegionCode
 from contracts.registration import EmployerSize, Hukou, Sex
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+
+
+def _valid_citizen_id(value: str) -> str:
+    # Validate here (422 naming the field) but keep what the clerk typed: the command converts a 15-digit
+    # number itself so that it can say it did.
+    parse_citizen_id(value)
+    return value.strip()
+
+
+CitizenIdInput = Annotated[
+    str,
+    AfterValidator(_valid_citizen_id),
+    Field(
+        description="Resident ID number (GB 11643): 18 characters, or a legacy 15-digit number (converted)",
+        examples=["11010519491231002X"],
+    ),
+]
 
 
 def _credit_code_or_legacy(value: str) -> str:
@@ -42,7 +59,7 @@ class PersonCreate(BaseModel):
         },
     )
 
-    id_number: CitizenId
+    id_number: CitizenIdInput
     name: Name
     region_code: RegionCode = Field(description="Village or community of residence (12 digits)")
     phone: Phone | None = None

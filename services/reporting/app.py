@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from fastapi import FastAPI
+from psycopg_pool import AsyncConnectionPool
 
 from contracts.topics import REGISTRATION_EVENTS
 from services.reporting import api, queries
@@ -11,6 +14,7 @@ from services.runtime import consumer, regions
 from services.runtime.consumer import EventConsumer
 from services.runtime.http import create_app as create_http_app
 from services.runtime.process import (
+    Loop,
     configure_logging,
     prepare_schema,
     run_loops,
@@ -69,7 +73,7 @@ def run_worker() -> None:
     """``renshe reporting worker``: the projection consumer."""
     settings = ReportingSettings()
 
-    def build(pool):  # type: ignore[no-untyped-def]
+    def build(pool: AsyncConnectionPool) -> tuple[list[Loop], Callable[[], bool]]:
         worker = EventConsumer(
             pool,
             RegionMetricsProjection(),

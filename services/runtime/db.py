@@ -53,4 +53,4 @@ async def migrate(conn: Connection, schema: str, statements: Sequence[str]) -> N
         await conn.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
         await conn.execute(f'SET LOCAL search_path = "{schema}", public')
         for statement in statements:
-            await conn.execute(statement)  # type: ignore[arg-type]
+            await conn.execute(statement)

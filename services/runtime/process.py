@@ -6,7 +6,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Coroutine, Sequence
+from typing import Any
 
 import uvicorn
 from fastapi import FastAPI
@@ -20,7 +21,10 @@ from services.runtime.settings import ServiceSettings
 
 log = logging.getLogger(__name__)
 
-Loop = Callable[[asyncio.Event], Awaitable[None]]
+#: A long-running coroutine of a relay or worker, ended by setting the event.
+Loop = Callable[[asyncio.Event], Coroutine[Any, Any, None]]
+#: Given the open pool: the loops to run and a readiness check.
+Build = Callable[[AsyncConnectionPool], tuple[Sequence[Loop], Callable[[], bool]]]
 
 
 def configure_logging(level: str) -> None:
@@ -80,7 +84,7 @@ def serve_api(app: FastAPI, settings: ServiceSettings) -> None:
 def run_loops(
     settings: ServiceSettings,
     ddl: Sequence[str],
-    build: Callable[[AsyncConnectionPool], tuple[Sequence[Loop], Callable[[], bool]]],
+    build: Build,
 ) -> None:
     """Run a relay or worker: its loops until a signal, plus the ops endpoint on ``settings.ops_port``.
 
@@ -95,7 +99,7 @@ def run_loops(
             loop.add_signal_handler(sig, stop.set)
         pool = await prepare_database(settings, ddl)
         loops, is_ready = build(pool)
-        tasks = [asyncio.create_task(run(stop)) for run in loops]
+        tasks: list[asyncio.Task[None]] = [asyncio.create_task(run(stop)) for run in loops]
         server: uvicorn.Server | None = None
         if settings.ops_port:
             server = uvicorn.Server(
@@ -108,7 +112,6 @@ def run_loops(
                     lifespan="off",
                 )
             )
-            server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
             tasks.append(asyncio.create_task(server.serve()))
         stopper = asyncio.create_task(stop.wait())
         done, _ = await asyncio.wait([*tasks, stopper], return_when=asyncio.FIRST_COMPLETED)

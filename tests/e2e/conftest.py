@@ -1,0 +1,76 @@
+"""The whole stack as processes, started the way ``make up`` starts it."""
+
+from __future__ import annotations
+
+import random
+import socket
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from services.stack import read_env
+
+RENSHE = str(Path(sys.executable).parent / "renshe")
+
+
+def _port_base() -> int:
+    """A base port whose next 30 ports are all free."""
+    for _ in range(50):
+        base = random.randrange(20_000, 60_000, 100)
+        try:
+            for port in range(base, base + 30):
+                with socket.socket() as sock:
+                    sock.bind(("127.0.0.1", port))
+            return base
+        except OSError:
+            continue
+    raise RuntimeError("no free port range")
+
+
+@dataclass
+class RunningStack:
+    """A started stack: its data directory and what it wrote to stack.env."""
+
+    data_dir: Path
+    env: dict[str, str]
+
+    def ctl(self, *args: str) -> str:
+        """supervisorctl through the CLI, as an operator would."""
+        result = subprocess.run(
+            [RENSHE, "stack", "ctl", "--data-dir", str(self.data_dir), *args],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        return result.stdout
+
+    @property
+    def headers(self) -> dict[str, str]:
+        """The development token: a county-level admin."""
+        return {"Authorization": f"Bearer {self.env['DEV_TOKEN']}"}
+
+    def headers_for(self, role: str, region: str) -> dict[str, str]:
+        """A token minted by `renshe token` with this stack's secret."""
+        token = subprocess.run(
+            [RENSHE, "token", "--role", role, "--region", region, "--data-dir", str(self.data_dir)],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        return {"Authorization": f"Bearer {token}"}
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
+    data_dir = tmp_path_factory.mktemp("stack")
+    subprocess.run(
+        [RENSHE, "stack", "up", "--data-dir", str(data_dir), "--port-base", str(_port_base())], check=True, timeout=180
+    )
+    try:
+        yield RunningStack(data_dir, read_env(data_dir))
+    finally:
+        subprocess.run([RENSHE, "stack", "down", "--data-dir", str(data_dir)], timeout=120)
