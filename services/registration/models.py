@@ -48,8 +48,8 @@ class PersonCreate(BaseModel):
         json_schema_extra={
             "examples": [
                 {
-                    "id_number": "43052719900307001X",
-                    "name": "杨秀英",
+                    "id_number": "430527199003070011",
+                    "name": "杨秀成",
                     "region_code": "430527100201",
                     "phone": "13800000000",
                     "hukou": "rural",
