@@ -13,6 +13,7 @@ from services.reporting.projection import RegionMetricsProjection
 from services.runtime import consumer, regions
 from services.runtime.consumer import EventConsumer
 from services.runtime.http import create_app as create_http_app
+from services.runtime.http import dead_letters_router
 from services.runtime.process import (
     Loop,
     configure_logging,
@@ -58,7 +59,7 @@ def create_app(settings: ReportingSettings | None = None) -> FastAPI:
         pool=pool,
         verifier=verifier_for(settings),
         bootstrap_servers=settings.kafka_bootstrap_servers,
-        routers=[api.router],
+        routers=[api.router, dead_letters_router()],
         startup=startup,
     )
 

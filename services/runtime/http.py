@@ -23,7 +23,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from services.runtime import kafka
-from services.runtime.auth import Principal, TokenVerifier
+from services.runtime.auth import Principal, Role, TokenVerifier
 from services.runtime.db import Connection
 from services.runtime.errors import (
     Conflict,
@@ -264,6 +264,28 @@ def ops_router(readiness: Callable[[AppState], Awaitable[dict[str, bool]]] | Non
     @router.get("/metrics", summary="Prometheus metrics", include_in_schema=False)
     async def metrics() -> Response:
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+    return router
+
+
+def dead_letters_router() -> APIRouter:
+    """``GET /dead-letters``: what this service's consumers parked, newest first (county officers, admins)."""
+    router = APIRouter(tags=["operations"])
+
+    @router.get("/dead-letters", summary="Events a consumer gave up on, with their errors")
+    async def dead_letters(principal: CurrentPrincipal, conn: DbConnection, limit: int = 100) -> Response:
+        if principal.role not in (Role.COUNTY, Role.ADMIN):
+            raise Forbidden("dead letters are for county officers and administrators")
+        cursor = await conn.execute(
+            "SELECT id, consumer, topic, partition, log_offset, event_id::text, event_type, error, recorded_at"
+            " FROM dead_letters ORDER BY id DESC LIMIT %s",
+            (min(max(limit, 1), 1000),),
+        )
+        columns = ("id", "consumer", "topic", "partition", "offset", "event_id", "event_type", "error", "recorded_at")
+        rows = [dict(zip(columns, row, strict=True)) for row in await cursor.fetchall()]
+        for row in rows:
+            row["recorded_at"] = row["recorded_at"].isoformat()
+        return json_response({"count": len(rows), "dead_letters": rows})
 
     return router
 

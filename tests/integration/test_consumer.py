@@ -130,3 +130,37 @@ async def test_an_undecodable_message_is_dead_lettered(pool, infra, topic_name, 
             )
 
     await run_until(consumer, done)
+
+
+async def test_dead_letters_are_listable_over_http(infra, pool, topic_name):
+    import httpx
+    from pydantic import SecretStr
+
+    from services.reporting.app import ReportingSettings
+    from services.reporting.app import create_app as reporting_app
+    from services.runtime.auth import issue_token
+
+    secret = "dlq-secret-0123456789abcdef0123456789"
+    settings = ReportingSettings(
+        database_url=infra.database_url, kafka_bootstrap_servers=infra.bootstrap_servers, jwt_secret=SecretStr(secret)
+    )
+    app = reporting_app(settings)
+    transport = httpx.ASGITransport(app=app)
+
+    def bearer(role: str) -> dict[str, str]:
+        return {"Authorization": "Bearer " + issue_token(secret, subject=role, role=role, region="430527")}
+
+    async with app.router.lifespan_context(app), httpx.AsyncClient(transport=transport, base_url="http://t") as http:
+        async with pool.connection() as conn:
+            await conn.execute(
+                "INSERT INTO reporting.dead_letters (consumer, topic, partition, log_offset, error, payload)"
+                " VALUES ('reporting.projection', %s, 0, 7, 'ValueError: boom', '{}')",
+                (topic_name,),
+            )
+        try:
+            listed = (await http.get("/dead-letters", headers=bearer("admin"))).json()
+            assert any(d["topic"] == topic_name and d["error"] == "ValueError: boom" for d in listed["dead_letters"])
+            assert (await http.get("/dead-letters", headers=bearer("analyst"))).status_code == 403
+        finally:
+            async with pool.connection() as conn:
+                await conn.execute("DELETE FROM reporting.dead_letters WHERE topic = %s", (topic_name,))
