@@ -24,7 +24,7 @@ $(STAMP): pyproject.toml
 	  echo "python venv module missing; installing python3-venv"; \
 	  apt-get update -qq && apt-get install -y -qq python3-venv >/dev/null && $(PYTHON) -m venv $(VENV); }
 	$(BIN)/pip install -q --disable-pip-version-check --upgrade pip
-	$(BIN)/pip install -q --disable-pip-version-check -e '.[dev]'
+	$(BIN)/pip install -q --disable-pip-version-check -e '.[dev,local]'
 	@touch $(STAMP)
 
 install: $(STAMP)

@@ -115,8 +115,9 @@ def token(
 def contracts(out: Annotated[Path, typer.Option(help="Folder to write into")] = Path("contracts")) -> None:
     """Write the JSON Schema of every event and the AsyncAPI document."""
     from services.contracts_docs import write_contract_documents
+    from services.deploy_docs import write_kafka_topics
 
-    for path in write_contract_documents(out):
+    for path in [*write_contract_documents(out), write_kafka_topics(Path("."))]:
         typer.echo(f"wrote {path}")
 
 

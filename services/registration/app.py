@@ -16,6 +16,7 @@ from services.runtime import consumer, eventstore, http, regions, relay
 from services.runtime.eventstore import EventStore
 from services.runtime.process import (
     Loop,
+    MissingSetting,
     configure_logging,
     prepare_schema,
     run_loops,
@@ -30,8 +31,8 @@ class RegistrationSettings(ServiceSettings):
     """Settings of every registration process."""
 
     http_port: int = 8101
-    #: Secret from which the PII encryption and lookup-hash keys are derived.
-    pii_secret: SecretStr = SecretStr("dev-only-pii-secret-change-me")
+    #: Secret from which the PII encryption and lookup-hash keys are derived (no default: see create_app).
+    pii_secret: SecretStr = SecretStr("")
 
     @property
     def schema_name(self) -> str:
@@ -45,6 +46,8 @@ def create_app(settings: RegistrationSettings | None = None) -> FastAPI:
     """The registration API."""
     settings = settings or RegistrationSettings()
     configure_logging(settings.log_level)
+    if len(settings.pii_secret.get_secret_value()) < 32:
+        raise MissingSetting("set PII_SECRET to at least 32 random characters: it protects ID numbers at rest")
     pool = service_pool(settings)
 
     async def startup() -> None:
@@ -75,7 +78,12 @@ def run_relay() -> None:
     settings = RegistrationSettings()
 
     def build(pool: AsyncConnectionPool) -> tuple[list[Loop], Callable[[], bool]]:
-        outbox = relay.OutboxRelay(pool, REGISTRATION_EVENTS, settings.kafka_bootstrap_servers)
+        outbox = relay.OutboxRelay(
+            pool,
+            REGISTRATION_EVENTS,
+            settings.kafka_bootstrap_servers,
+            replication_factor=settings.kafka_replication_factor,
+        )
         return [outbox.run], lambda: True
 
     run_loops(settings, DDL, build)

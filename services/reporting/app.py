@@ -81,6 +81,7 @@ def run_worker() -> None:
             SOURCE_TOPICS,
             settings.kafka_bootstrap_servers,
             max_batch=settings.consumer_batch,
+            replication_factor=settings.kafka_replication_factor,
         )
         return [worker.run], worker.ready.is_set
 

@@ -102,6 +102,7 @@ class EventConsumer:
         max_batch: int = 5000,
         max_attempts: int = 3,
         retry_backoff: float = 0.1,
+        replication_factor: int = 1,
     ) -> None:
         self.pool = pool
         self.handler = handler
@@ -111,6 +112,7 @@ class EventConsumer:
         self.max_batch = max_batch
         self.max_attempts = max_attempts
         self.retry_backoff = retry_backoff
+        self.replication_factor = replication_factor
         self.ready = asyncio.Event()
         self.lag: dict[tuple[str, int], PartitionLag] = {}
         self._producer: AIOKafkaProducer | None = None
@@ -134,7 +136,9 @@ class EventConsumer:
             )
             self._positions.clear()
             try:
-                await kafka.ensure_topics(self.bootstrap_servers, [(t, 6) for t in self.topics])
+                await kafka.ensure_topics(
+                    self.bootstrap_servers, [(t, 6) for t in self.topics], replication_factor=self.replication_factor
+                )
                 await consumer.start()
                 await self._consume(consumer, stop)
             except (KafkaError, OSError) as exc:
@@ -230,7 +234,7 @@ class EventConsumer:
             self._producer = kafka.producer(self.bootstrap_servers)
             await self._producer.start()
         dlq = record.topic + DEAD_LETTER_SUFFIX
-        await kafka.ensure_topics(self.bootstrap_servers, [(dlq, 1)])
+        await kafka.ensure_topics(self.bootstrap_servers, [(dlq, 1)], replication_factor=self.replication_factor)
         headers = [
             ("error", error.encode()[:4000]),
             ("consumer", self.handler.name.encode()),

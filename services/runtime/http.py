@@ -122,7 +122,8 @@ class AppState:
     """What request handlers reach through ``request.app.state.renshe``."""
 
     pool: AsyncConnectionPool
-    verifier: TokenVerifier
+    #: None on the ops endpoint of relays and workers, which serve no authenticated route.
+    verifier: TokenVerifier | None
     bootstrap_servers: str
     broker_checked_at: float = 0.0
     broker_ok: bool = False
@@ -138,9 +139,10 @@ async def current_principal(request: Request) -> Principal:
     """The caller named by the bearer token (401 without one)."""
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token:
+    verifier = app_state(request).verifier
+    if scheme.lower() != "bearer" or not token or verifier is None:
         raise Unauthorized("a bearer token is required")
-    return app_state(request).verifier.verify(token.strip())
+    return verifier.verify(token.strip())
 
 
 CurrentPrincipal = Annotated[Principal, Depends(current_principal)]

@@ -33,13 +33,21 @@ def producer(bootstrap_servers: str, **overrides: object) -> AIOKafkaProducer:
     return AIOKafkaProducer(**options)
 
 
-async def ensure_topics(bootstrap_servers: str, topics: Iterable[tuple[str, int]]) -> None:
-    """Create the topics that do not exist yet, with their partition counts."""
+async def ensure_topics(
+    bootstrap_servers: str, topics: Iterable[tuple[str, int]], *, replication_factor: int = 1
+) -> None:
+    """Create the topics that do not exist yet, with their partition counts.
+
+    In production the topics come from the KafkaTopic manifests before any process starts; this only
+    fills in what is missing, with ``replication_factor`` copies.
+    """
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, request_timeout_ms=10_000)
     await admin.start()
     try:
         existing = set(await admin.list_topics())
-        missing = [NewTopic(name, partitions, 1) for name, partitions in topics if name not in existing]
+        missing = [
+            NewTopic(name, partitions, replication_factor) for name, partitions in topics if name not in existing
+        ]
         if missing:
             with contextlib.suppress(TopicAlreadyExistsError):
                 await admin.create_topics(missing)

@@ -33,13 +33,24 @@ def configure_logging(level: str) -> None:
     logging.getLogger("aiokafka").setLevel(logging.WARNING)
 
 
+class MissingSetting(RuntimeError):
+    """A process cannot start without this setting; there is deliberately no default for it."""
+
+
 def verifier_for(settings: ServiceSettings) -> TokenVerifier:
-    """The token verifier the settings describe."""
+    """The token verifier the settings describe: a JWKS endpoint, else the shared secret.
+
+    There is no built-in secret: a process that would accept tokens signed with a value printed in the
+    source refuses to start instead.
+    """
+    secret = settings.jwt_secret.get_secret_value()
+    if not settings.jwt_jwks_url and len(secret) < 32:
+        raise MissingSetting("set JWT_JWKS_URL, or JWT_SECRET to at least 32 random characters")
     return TokenVerifier(
-        secret=settings.jwt_secret.get_secret_value(),
+        secret=secret,
         algorithm=settings.jwt_algorithm,
         audience=settings.jwt_audience,
-        jwks_url=getattr(settings, "jwt_jwks_url", None) or None,
+        jwks_url=settings.jwt_jwks_url or None,
     )
 
 
@@ -129,9 +140,7 @@ def run_loops(
 
 def _ops_app(pool: AsyncConnectionPool, settings: ServiceSettings, is_ready: Callable[[], bool]) -> FastAPI:
     app = FastAPI(title="ops", openapi_url=None)
-    app.state.renshe = AppState(
-        pool=pool, verifier=verifier_for(settings), bootstrap_servers=settings.kafka_bootstrap_servers
-    )
+    app.state.renshe = AppState(pool=pool, verifier=None, bootstrap_servers=settings.kafka_bootstrap_servers)
     install_error_handlers(app)
 
     async def loop_ready(_: AppState) -> dict[str, bool]:

@@ -77,6 +77,7 @@ class OutboxRelay:
         batch_size: int = 2000,
         idle_sleep: float = 0.02,
         check_interval: float = 1.0,
+        replication_factor: int = 1,
     ) -> None:
         self.pool = pool
         self.topic = topic
@@ -85,6 +86,7 @@ class OutboxRelay:
         self.batch_size = batch_size
         self.idle_sleep = idle_sleep
         self.check_interval = check_interval
+        self.replication_factor = replication_factor
         self.position = 0
         #: Where each partition's next event will land, from the acknowledgements.
         self.expected_end: dict[int, int] = {}
@@ -142,10 +144,17 @@ class OutboxRelay:
 
     async def _ensure_producer(self) -> None:
         if self._producer is None:
-            await kafka.ensure_topics(self.bootstrap_servers, [(self.topic.name, self.topic.partitions)])
+            await self._ensure_topic()
             producer = kafka.producer(self.bootstrap_servers)
             await producer.start()
             self._producer = producer
+
+    async def _ensure_topic(self) -> None:
+        await kafka.ensure_topics(
+            self.bootstrap_servers,
+            [(self.topic.name, self.topic.partitions)],
+            replication_factor=self.replication_factor,
+        )
 
     async def _drop_producer(self) -> None:
         if self._producer is not None:
@@ -160,7 +169,7 @@ class OutboxRelay:
         self._last_check = time.monotonic()
         ends = await kafka.end_offsets(self.bootstrap_servers, self.topic.name)
         if ends is None:
-            await kafka.ensure_topics(self.bootstrap_servers, [(self.topic.name, self.topic.partitions)])
+            await self._ensure_topic()
             ends = {}
         lost = {p: ends.get(p, 0) for p, first in self.last_write_start.items() if ends.get(p, 0) <= first}
         if lost:

@@ -20,7 +20,11 @@ class ServiceSettings(BaseSettings):
         description="libpq connection string; each service keeps its tables in its own schema",
     )
     kafka_bootstrap_servers: str = "127.0.0.1:9092"
-    jwt_secret: SecretStr = Field(default=SecretStr("dev-only-secret-change-me-0123456789abcdef"))
+    #: Replicas of topics this process creates when they are missing (1 for the embedded broker).
+    kafka_replication_factor: int = 1
+    #: HS256 secret for bearer tokens; or leave empty and name the identity provider's JWKS URL.
+    jwt_secret: SecretStr = SecretStr("")
+    jwt_jwks_url: str = ""
     jwt_algorithm: str = "HS256"
     jwt_audience: str = "renshe"
     http_host: str = "127.0.0.1"

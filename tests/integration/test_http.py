@@ -36,7 +36,10 @@ async def client(infra) -> AsyncIterator[httpx.AsyncClient]:
         conn.execute(f"CREATE DATABASE {database}")
     url = infra.database_url.rsplit("/", 1)[0] + "/" + database
     settings = RegistrationSettings(
-        database_url=url, kafka_bootstrap_servers=infra.bootstrap_servers, jwt_secret=SecretStr(SECRET)
+        database_url=url,
+        kafka_bootstrap_servers=infra.bootstrap_servers,
+        jwt_secret=SecretStr(SECRET),
+        pii_secret=SecretStr("pii-" + SECRET),
     )
     app = registration_app(settings)
     async with app.router.lifespan_context(app):

@@ -35,3 +35,16 @@ def test_scope_covers_the_subtree_only():
     with pytest.raises(Forbidden):
         township.require_region("430527101201")
     assert not Principal("a", Role.ANALYST, "430000000000").sees_persons
+
+
+def test_a_process_refuses_to_start_without_a_real_token_secret():
+    from pydantic import SecretStr
+
+    from services.registration.app import RegistrationSettings, create_app
+    from services.runtime.process import MissingSetting, verifier_for
+
+    with pytest.raises(MissingSetting, match="JWT_SECRET"):
+        verifier_for(RegistrationSettings(jwt_secret=SecretStr("")))
+    assert verifier_for(RegistrationSettings(jwt_jwks_url="https://idp.example/jwks")) is not None
+    with pytest.raises(MissingSetting, match="PII_SECRET"):
+        create_app(RegistrationSettings(jwt_secret=SecretStr(SECRET)))

@@ -29,7 +29,7 @@ BASE = K8S / "base"
 OVERLAYS = sorted(p for p in (K8S / "overlays").iterdir() if (p / "kustomization.yaml").exists())
 KUSTOMIZATIONS = sorted(K8S.rglob("kustomization.yaml"))
 ROLES = ("api", "relay", "worker")
-#: Secrets the overlays provide (renshe-secrets) or CloudNativePG creates (<cluster>-app).
+#: The Secret the overlays provide: dev generates it, production expects it to exist.
 APP_SECRET = "renshe-secrets"
 
 
