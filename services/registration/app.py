@@ -17,12 +17,9 @@ from services.runtime.eventstore import EventStore
 from services.runtime.process import (
     Loop,
     MissingSetting,
-    configure_logging,
-    prepare_schema,
+    create_service_app,
     run_loops,
     serve_api,
-    service_pool,
-    verifier_for,
 )
 from services.runtime.settings import ServiceSettings
 
@@ -45,23 +42,14 @@ DDL = [*eventstore.DDL, *relay.DDL, *consumer.DDL, *http.IDEMPOTENCY_DDL, *regio
 def create_app(settings: RegistrationSettings | None = None) -> FastAPI:
     """The registration API."""
     settings = settings or RegistrationSettings()
-    configure_logging(settings.log_level)
     if len(settings.pii_secret.get_secret_value()) < 32:
         raise MissingSetting("set PII_SECRET to at least 32 random characters: it protects ID numbers at rest")
-    pool = service_pool(settings)
-
-    async def startup() -> None:
-        async with pool.connection() as conn:
-            await prepare_schema(conn, settings, DDL)
-
-    app = http.create_app(
+    app = create_service_app(
+        settings,
+        DDL,
         title="renshe registration",
         description="Real-name labour-force ledger (实名制台账): persons, employers, employment status.",
-        pool=pool,
-        verifier=verifier_for(settings),
-        bootstrap_servers=settings.kafka_bootstrap_servers,
         routers=[api.router],
-        startup=startup,
     )
     app.state.commands = RegistrationCommands(EventStore(), PiiVault(settings.pii_secret.get_secret_value()))
     return app

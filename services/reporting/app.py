@@ -12,16 +12,12 @@ from services.reporting import api, queries
 from services.reporting.projection import RegionMetricsProjection
 from services.runtime import consumer, regions
 from services.runtime.consumer import EventConsumer
-from services.runtime.http import create_app as create_http_app
 from services.runtime.http import dead_letters_router
 from services.runtime.process import (
     Loop,
-    configure_logging,
-    prepare_schema,
+    create_service_app,
     run_loops,
     serve_api,
-    service_pool,
-    verifier_for,
 )
 from services.runtime.settings import ServiceSettings
 
@@ -46,21 +42,12 @@ DDL = [*consumer.DDL, *regions.DDL, *queries.DDL]
 def create_app(settings: ReportingSettings | None = None) -> FastAPI:
     """The reporting API."""
     settings = settings or ReportingSettings()
-    configure_logging(settings.log_level)
-    pool = service_pool(settings)
-
-    async def startup() -> None:
-        async with pool.connection() as conn:
-            await prepare_schema(conn, settings, DDL)
-
-    return create_http_app(
+    return create_service_app(
+        settings,
+        DDL,
         title="renshe reporting",
         description="Per-region figures at every level (四级联网), drill-down and statistics.",
-        pool=pool,
-        verifier=verifier_for(settings),
-        bootstrap_servers=settings.kafka_bootstrap_servers,
         routers=[api.router, dead_letters_router()],
-        startup=startup,
     )
 
 

@@ -10,13 +10,13 @@ from collections.abc import Callable, Coroutine, Sequence
 from typing import Any
 
 import uvicorn
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
 from psycopg_pool import AsyncConnectionPool
 
 from services.runtime import regions
 from services.runtime.auth import TokenVerifier
 from services.runtime.db import Connection, migrate, open_pool, wait_for_database
-from services.runtime.http import AppState, install_error_handlers, ops_router
+from services.runtime.http import AppState, create_app, install_error_handlers, ops_router
 from services.runtime.settings import ServiceSettings
 
 log = logging.getLogger(__name__)
@@ -76,6 +76,33 @@ async def prepare_database(settings: ServiceSettings, ddl: Sequence[str]) -> Asy
     async with pool.connection() as conn:
         await prepare_schema(conn, settings, ddl)
     return pool
+
+
+def create_service_app(
+    settings: ServiceSettings,
+    ddl: Sequence[str],
+    *,
+    title: str,
+    description: str,
+    routers: Sequence[APIRouter],
+) -> FastAPI:
+    """A service's API: its pool, its schema prepared at start-up, and the runtime's HTTP app around routers."""
+    configure_logging(settings.log_level)
+    pool = service_pool(settings)
+
+    async def startup() -> None:
+        async with pool.connection() as conn:
+            await prepare_schema(conn, settings, ddl)
+
+    return create_app(
+        title=title,
+        description=description,
+        pool=pool,
+        verifier=verifier_for(settings),
+        bootstrap_servers=settings.kafka_bootstrap_servers,
+        routers=routers,
+        startup=startup,
+    )
 
 
 def serve_api(app: FastAPI, settings: ServiceSettings) -> None:
