@@ -6,6 +6,7 @@ import uuid
 from datetime import date
 
 from contracts.identifiers import parse_citizen_id, parse_credit_code
+from contracts.regions import Region
 from services.registration import domain, queries
 from services.registration.models import EmployerCreate, EmployerPublic, PersonCreate, PersonPublic
 from services.registration.pii import PiiVault, mask_id_number
@@ -22,6 +23,16 @@ class RegistrationCommands:
     def __init__(self, store: EventStore, vault: PiiVault) -> None:
         self.store = store
         self.vault = vault
+        # Divisions are reference data that only grows; caching the ones found saves a round trip per command.
+        self._regions: dict[str, Region] = {}
+
+    async def _region(self, conn: Connection, code: str) -> Region | None:
+        region = self._regions.get(code)
+        if region is None:
+            region = await find_region(conn, code)
+            if region is not None:
+                self._regions[code] = region
+        return region
 
     async def register_person(
         self, conn: Connection, principal: Principal, body: PersonCreate, metadata: Metadata
@@ -32,7 +43,7 @@ class RegistrationCommands:
         command = domain.RegisterPerson(
             person_id=str(uuid.uuid4()),
             citizen=citizen,
-            region=await find_region(conn, body.region_code),
+            region=await self._region(conn, body.region_code),
             region_code=body.region_code,
             hukou=body.hukou,
             education=body.education,
@@ -91,7 +102,7 @@ class RegistrationCommands:
             employer_id=str(uuid.uuid4()),
             credit=credit,
             name=body.name,
-            region=await find_region(conn, body.region_code),
+            region=await self._region(conn, body.region_code),
             region_code=body.region_code,
             industry=body.industry,
             size=body.size,

@@ -31,6 +31,7 @@ from psycopg_pool import AsyncConnectionPool
 
 from contracts.topics import Topic
 from services.runtime import kafka
+from services.runtime.db import Connection
 from services.runtime.eventstore import EventStore
 
 log = logging.getLogger(__name__)
@@ -78,6 +79,7 @@ class OutboxRelay:
         idle_sleep: float = 0.02,
         check_interval: float = 1.0,
         replication_factor: int = 1,
+        mark_interval: float = 0.5,
     ) -> None:
         self.pool = pool
         self.topic = topic
@@ -87,6 +89,9 @@ class OutboxRelay:
         self.idle_sleep = idle_sleep
         self.check_interval = check_interval
         self.replication_factor = replication_factor
+        self.mark_interval = mark_interval
+        self._marked_at = 0.0
+        self._marks_written = 0
         self.position = 0
         #: Where each partition's next event will land, from the acknowledgements.
         self.expected_end: dict[int, int] = {}
@@ -200,33 +205,49 @@ class OutboxRelay:
             await self._rewind(lost)
             return len(rows)
         last_position = rows[-1][0]
+        for p, o in top_offset.items():
+            self.expected_end[p] = o + 1
+            self.last_write_start[p] = low_offset[p]
         async with self.pool.connection() as conn, conn.transaction():
             await conn.execute(
                 "INSERT INTO relay_position (topic, position) VALUES (%s, %s) "
                 "ON CONFLICT (topic) DO UPDATE SET position = excluded.position, updated_at = now()",
                 (self.topic.name, last_position),
             )
-            cur = conn.cursor()
-            await cur.executemany(
-                "INSERT INTO relay_marks (topic, partition, log_offset, first_offset, position)"
-                " VALUES (%s, %s, %s, %s, %s) ON CONFLICT DO NOTHING",
-                [(self.topic.name, p, o, low_offset[p], last_position) for p, o in top_offset.items()],
-            )
-            if last_position % 50 < len(rows):  # prune now and then, not on every batch
-                await conn.execute(
-                    "DELETE FROM relay_marks m WHERE topic = %s AND log_offset < ("
-                    " SELECT min(log_offset) FROM (SELECT log_offset FROM relay_marks x"
-                    " WHERE x.topic = m.topic AND x.partition = m.partition"
-                    " ORDER BY log_offset DESC LIMIT %s) newest)",
-                    (self.topic.name, MARKS_KEPT),
-                )
+            if time.monotonic() - self._marked_at >= self.mark_interval:
+                await self._record_marks(conn, last_position)
         self.position = last_position
-        for p, o in top_offset.items():
-            self.expected_end[p] = o + 1
-            self.last_write_start[p] = low_offset[p]
         PUBLISHED.labels(self.topic.name).inc(len(rows))
         POSITION.labels(self.topic.name).set(last_position)
         return len(rows)
+
+    async def _record_marks(self, conn: Connection, position: int) -> None:
+        """Mark, for every partition written to, that events up to ``position`` sit at or below its top.
+
+        Any mark is true, so they are written only every ``mark_interval``: fewer marks cost a longer
+        republish after a loss, never a missed event.
+        """
+        self._marked_at = time.monotonic()
+        marks = [
+            (self.topic.name, p, end - 1, self.last_write_start.get(p, end - 1), position)
+            for p, end in self.expected_end.items()
+            if end > 0
+        ]
+        await conn.cursor().executemany(
+            "INSERT INTO relay_marks (topic, partition, log_offset, first_offset, position)"
+            " VALUES (%s, %s, %s, %s, %s) ON CONFLICT (topic, partition, log_offset)"
+            " DO UPDATE SET position = excluded.position, first_offset = excluded.first_offset",
+            marks,
+        )
+        self._marks_written += 1
+        if self._marks_written % 100 == 0:
+            for partition in self.expected_end:
+                await conn.execute(
+                    "DELETE FROM relay_marks WHERE topic = %s AND partition = %s AND log_offset < ("
+                    " SELECT log_offset FROM relay_marks WHERE topic = %s AND partition = %s"
+                    " ORDER BY log_offset DESC OFFSET %s LIMIT 1)",
+                    (self.topic.name, partition, self.topic.name, partition, MARKS_KEPT),
+                )
 
     async def _rewind(self, lost: dict[int, int]) -> None:
         """Republish from the newest position whose events all survive in every lost partition."""
