@@ -12,5 +12,5 @@ Modules:
 - ``data``: synthetic events, envelopes and valid registration requests.
 - ``store``, ``projection``, ``http_api``: the benchmarks themselves.
 - ``loadgen``: the HTTP load generator, run as a separate process.
-- ``cpu``: CPU accounting of processes, to show where the time went.
+- ``cpu`` and ``activity``: CPU use per process and Postgres session states, to show where the time went.
 """

@@ -7,13 +7,20 @@ import asyncio
 import os
 import platform
 import shutil
+import signal
 import sys
 import tempfile
 import time
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from pathlib import Path
+from types import FrameType
 
-from bench import http_api, projection, store  # noqa: F401  (importing registers the benchmarks)
+# isort: off
+# Importing registers the benchmarks, in the order they run: embedded infrastructure first, then the stack.
+from bench import store, projection, http_api  # noqa: F401
+
+# isort: on
 from bench.core import REGISTRY, BenchmarkReport, render_markdown, render_text, run_benchmark
 from bench.infra import Resources
 
@@ -53,17 +60,25 @@ def _runner() -> asyncio.Runner:
     return asyncio.Runner(loop_factory=uvloop.new_event_loop)
 
 
+def _interrupt(signum: int, frame: FrameType | None) -> None:
+    """SIGTERM (e.g. a timeout killing ``make bench``) stops like Ctrl-C, so the stack is shut down."""
+    raise KeyboardInterrupt
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run, report, and exit non-zero when a benchmark failed or missed its bar."""
     args = parse_args(sys.argv[1:] if argv is None else argv)
+    signal.signal(signal.SIGTERM, _interrupt)
     if args.list:
         for bench in REGISTRY.values():
             print(f"{bench.name:22} {bench.description}")
         return 0
     names = args.names or list(REGISTRY)
+    if args.runs < 3:
+        print(f"note: {args.runs} run(s) per benchmark; the issue asks for medians of at least 3", flush=True)
     root = Path(tempfile.mkdtemp(prefix="renshe-bench-"))
     resources = Resources(root)
-    started = time.monotonic()
+    started, started_at = time.monotonic(), datetime.now(UTC)
     reports: list[BenchmarkReport] = []
     try:
         with _runner() as runner:
@@ -73,8 +88,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if not any(root.glob("stack/logs/*.log")):
             shutil.rmtree(root, ignore_errors=True)
     environment = (
-        f"{platform.python_implementation()} {platform.python_version()}, {os.cpu_count()} CPUs, "
-        f"{time.monotonic() - started:.0f} s in total."
+        f"Started {started_at:%Y-%m-%d %H:%M} UTC on {platform.python_implementation()} "
+        f"{platform.python_version()}, {os.cpu_count()} CPUs, {time.monotonic() - started:.0f} s in total."
     )
     print()
     print(render_text(reports))
@@ -82,7 +97,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if resources.log_notes:
         print("\nService logs:")
         print("\n".join(f"  {note}" for note in resources.log_notes))
-        markdown += "\n## Service logs\n\n" + "\n".join(f"- {note}" for note in resources.log_notes) + "\n"
+        items = [f"  - {note.strip()}" if note.startswith("  ") else f"- {note}" for note in resources.log_notes]
+        markdown += "\n## Service logs\n\n" + "\n".join(items) + "\n"
     RESULTS.write_text(markdown)
     print(f"\nwritten to {RESULTS}")
     return 1 if any(row.failed for report in reports for row in report.rows) else 0

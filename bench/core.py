@@ -88,8 +88,8 @@ def benchmark(name: str, *, needs: Needs, rows: dict[str, Bar | None] | None = N
     def register(fn: BenchFn) -> BenchFn:
         if name in REGISTRY:
             raise ValueError(f"benchmark {name} registered twice")
-        doc = (fn.__doc__ or "").strip().splitlines()
-        REGISTRY[name] = Benchmark(name, needs, rows if rows is not None else {name: None}, fn, doc[0] if doc else "")
+        description = " ".join((fn.__doc__ or "").split())
+        REGISTRY[name] = Benchmark(name, needs, rows if rows is not None else {name: None}, fn, description)
         return fn
 
     return register

@@ -60,7 +60,7 @@ class Embedded:
     ) -> AsyncIterator[AsyncConnectionPool]:
         """An open pool on a fresh schema migrated with ``ddl``; the schema is dropped afterwards."""
         name = f"bench_{uuid.uuid4().hex[:10]}"
-        pool = open_pool(self.database_url, name, min_size=min_size, max_size=max_size)
+        pool = open_pool(self.database_url, name, min_size=min(min_size, max_size), max_size=max_size)
         await pool.open(wait=True, timeout=30)
         try:
             async with pool.connection() as conn:
@@ -218,7 +218,9 @@ def _port_free(port: int) -> bool:
     return True
 
 
-_SEVERITY = re.compile(r"\b(ERROR|FATAL|PANIC|CRITICAL|WARNING|Traceback)\b")
+_SEVERITY = re.compile(r"\b(ERROR|FATAL|PANIC|CRITICAL|WARNING|WARN|Traceback)\b")
+# supervisord's WARN lines about the shutdown that ``services.stack.down`` itself asked for.
+_EXPECTED = re.compile(r"WARN (stopped: \S+ \(terminated by SIGTERM\)|received SIGTERM indicating exit request)")
 # Parts of a log line that differ between otherwise identical messages.
 _VOLATILE = re.compile(r"^\S+ \S+ |\b[0-9a-f]{8}-[0-9a-f-]{27}\b|\d+")
 
@@ -234,7 +236,7 @@ def summarise_logs(label: str, paths: Sequence[Path], *, examples: int = 5) -> l
         with path.open(errors="replace") as handle:
             for line in handle:
                 match = _SEVERITY.search(line)
-                if not match:
+                if not match or _EXPECTED.search(line):
                     continue
                 kind = match.group(1) + ": " + _VOLATILE.sub("#", line.strip())[:160]
                 kinds[kind] += 1

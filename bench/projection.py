@@ -96,7 +96,9 @@ async def projection(ctx: Context) -> RunResult:
         try:
             await asyncio.wait_for(worker.done.wait(), PROJECTION_TIMEOUT)
         except TimeoutError:
-            raise BenchmarkFailed(f"not all {PROJECTION_EVENTS:,} events applied in {PROJECTION_TIMEOUT:.0f} s") from None
+            raise BenchmarkFailed(
+                f"not all {PROJECTION_EVENTS:,} events applied in {PROJECTION_TIMEOUT:.0f} s"
+            ) from None
         finally:
             stop.set()
             await task
