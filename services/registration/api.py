@@ -8,11 +8,12 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from services.registration import queries
-from services.registration.commands import RegistrationCommands
+from services.registration.commands import PersonRequest, RegistrationCommands
 from services.registration.models import EmployerCreate, EmployerPublic, PersonCreate, PersonPublic
 from services.registration.pii import mask_id_number
 from services.runtime.auth import Role
 from services.runtime.errors import Forbidden, NotFound
+from services.runtime.groupcommit import GroupCommit
 from services.runtime.http import Commands, CurrentPrincipal, DbConnection, json_response
 
 router = APIRouter(tags=["registration"])
@@ -42,7 +43,10 @@ def _commands(request: Request) -> RegistrationCommands:
 )
 async def register_person(body: PersonCreate, request: Request, command: Commands) -> Response:
     handlers = _commands(request)
-    return await command.run(lambda conn, meta: handlers.register_person(conn, command.principal, body, meta))
+    if command.metadata.idempotency_key:  # the response must be stored with the command, in its transaction
+        return await command.run(lambda conn, meta: handlers.register_person(conn, command.principal, body, meta))
+    batches: GroupCommit[PersonRequest, PersonPublic] = request.app.state.person_batches
+    return json_response(await batches.submit(PersonRequest(command.principal, body, command.metadata)), 201)
 
 
 @router.get("/persons/{person_id}", response_model=PersonPublic, summary="One ledger entry")

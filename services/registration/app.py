@@ -14,6 +14,7 @@ from services.registration.commands import RegistrationCommands
 from services.registration.pii import PiiVault
 from services.runtime import consumer, eventstore, http, regions, relay
 from services.runtime.eventstore import EventStore
+from services.runtime.groupcommit import GroupCommit
 from services.runtime.process import (
     Loop,
     MissingSetting,
@@ -51,7 +52,9 @@ def create_app(settings: RegistrationSettings | None = None) -> FastAPI:
         description="Real-name labour-force ledger (实名制台账): persons, employers, employment status.",
         routers=[api.router],
     )
-    app.state.commands = RegistrationCommands(EventStore(), PiiVault(settings.pii_secret.get_secret_value()))
+    commands = RegistrationCommands(EventStore(), PiiVault(settings.pii_secret.get_secret_value()))
+    app.state.commands = commands
+    app.state.person_batches = GroupCommit(app.state.renshe.pool, commands.register_persons, name="register_person")
     return app
 
 

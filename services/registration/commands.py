@@ -3,18 +3,58 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date
 
-from contracts.identifiers import parse_citizen_id, parse_credit_code
+from contracts.identifiers import CitizenIdInfo, parse_citizen_id, parse_credit_code
 from contracts.regions import Region
+from contracts.registration import PersonRegistered
 from services.registration import domain, queries
 from services.registration.models import EmployerCreate, EmployerPublic, PersonCreate, PersonPublic
 from services.registration.pii import PiiVault, mask_id_number
 from services.runtime.auth import Principal
 from services.runtime.db import Connection
-from services.runtime.errors import Conflict
-from services.runtime.eventstore import EventStore, Metadata, PendingEvent
+from services.runtime.errors import Conflict, DomainError, RuleViolated
+from services.runtime.eventstore import Append, EventStore, Metadata, PendingEvent
 from services.runtime.regions import find_region
+
+
+@dataclass(frozen=True)
+class PersonRequest:
+    """One request to register a person: who asks, what they sent, and the metadata for the event."""
+
+    principal: Principal
+    body: PersonCreate
+    metadata: Metadata
+
+
+@dataclass
+class _Accepted:
+    """A request the rules accepted, on its way into the ledger."""
+
+    person_id: str
+    citizen: CitizenIdInfo
+    body: PersonCreate
+    event: PersonRegistered
+    metadata: Metadata
+    id_hash: bytes
+    index: int = 0
+    duplicate_of: int | None = None
+
+    def public(self) -> PersonPublic:
+        return PersonPublic(
+            person_id=self.person_id,
+            id_number=mask_id_number(self.citizen.number),
+            name=self.body.name,
+            phone=self.body.phone,
+            sex=self.event.sex,
+            birth_date=self.event.birth_date,
+            hukou=self.event.hukou,
+            education=self.event.education,
+            region_code=self.event.region_code,
+            id_number_converted_from_15=self.citizen.converted_from_15,
+        )
 
 
 class RegistrationCommands:
@@ -38,8 +78,58 @@ class RegistrationCommands:
         self, conn: Connection, principal: Principal, body: PersonCreate, metadata: Metadata
     ) -> PersonPublic:
         """Register a resident; 409 naming the existing person when the ID number is already in the ledger."""
-        principal.require_region(body.region_code)
-        citizen = parse_citizen_id(body.id_number)
+        [result] = await self.register_persons(conn, [PersonRequest(principal, body, metadata)])
+        if isinstance(result, DomainError):
+            raise result
+        return result
+
+    async def register_persons(
+        self, conn: Connection, requests: Sequence[PersonRequest]
+    ) -> list[PersonPublic | DomainError]:
+        """Register many residents set-based, in the caller's transaction; per request, the entry or the
+        error refusing it (a refused request writes nothing, the others still commit)."""
+        results: list[PersonPublic | DomainError | None] = [None] * len(requests)
+        accepted: list[_Accepted] = []
+        first_with_hash: dict[bytes, int] = {}
+        today = date.today()
+        for index, request in enumerate(requests):
+            try:
+                accepted_person = await self._decide(conn, request, today)
+            except DomainError as refused:
+                results[index] = refused
+                continue
+            if accepted_person.id_hash in first_with_hash:  # the same person twice in one batch
+                accepted_person.duplicate_of = first_with_hash[accepted_person.id_hash]
+            first_with_hash.setdefault(accepted_person.id_hash, index)
+            accepted_person.index = index
+            accepted.append(accepted_person)
+        fresh = [a for a in accepted if a.duplicate_of is None]
+        inserted = await self._insert_persons(conn, fresh)
+        # Who holds each ID number that did not go in: someone earlier in this batch, or already in the ledger.
+        holder = await queries.person_ids_by_hash(conn, [a.id_hash for a in fresh if a.id_hash not in inserted])
+        holder.update({a.id_hash: a.person_id for a in fresh if a.id_hash in inserted})
+        appends = []
+        for person in accepted:
+            if person.duplicate_of is not None or person.id_hash not in inserted:
+                results[person.index] = Conflict(
+                    "a person with this ID number is already registered",
+                    field="id_number",
+                    person_id=holder.get(person.id_hash),
+                )
+                continue
+            event = PendingEvent.of(person.event, region_code=person.event.region_code)
+            appends.append(Append("person", person.person_id, 0, [event], person.metadata))
+            results[person.index] = person.public()
+        await self.store.append_batch(conn, appends)
+        return [r for r in results if r is not None]
+
+    async def _decide(self, conn: Connection, request: PersonRequest, today: date) -> _Accepted:
+        body = request.body
+        request.principal.require_region(body.region_code)
+        try:
+            citizen = parse_citizen_id(body.id_number)
+        except ValueError as exc:
+            raise RuleViolated("CitizenIdValid", str(exc), field="id_number") from exc
         command = domain.RegisterPerson(
             person_id=str(uuid.uuid4()),
             citizen=citizen,
@@ -48,49 +138,35 @@ class RegistrationCommands:
             hukou=body.hukou,
             education=body.education,
         )
-        events = domain.decide_register_person(command, today=date.today())
-        id_hash = self.vault.lookup_hash(citizen.number)
+        [event] = domain.decide_register_person(command, today=today)
+        return _Accepted(
+            command.person_id, citizen, body, event, request.metadata, self.vault.lookup_hash(citizen.number)
+        )
+
+    async def _insert_persons(self, conn: Connection, people: Sequence[_Accepted]) -> set[bytes]:
+        """Insert ledger rows; returns the hashes that were new (an existing ID number inserts nothing)."""
+        if not people:
+            return set()
+        encrypt = self.vault.encrypt
         cursor = await conn.execute(
-            "INSERT INTO persons (person_id, id_hash, id_cipher, name_cipher, phone_cipher, sex, birth_date,"
-            " hukou, education, region_code) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
-            " ON CONFLICT (id_hash) DO NOTHING RETURNING person_id",
+            "INSERT INTO persons (person_id, id_hash, id_cipher, name_cipher, phone_cipher, sex, birth_date, hukou,"
+            " education, region_code) SELECT * FROM unnest(%s::uuid[], %s::bytea[], %s::bytea[], %s::bytea[],"
+            " %s::bytea[], %s::text[], %s::date[], %s::text[], %s::text[], %s::text[])"
+            " ON CONFLICT (id_hash) DO NOTHING RETURNING id_hash",
             (
-                command.person_id,
-                id_hash,
-                self.vault.encrypt(citizen.number),
-                self.vault.encrypt(body.name),
-                self.vault.encrypt(body.phone),
-                citizen.sex,
-                citizen.birth_date,
-                body.hukou,
-                body.education,
-                body.region_code,
+                [p.person_id for p in people],
+                [p.id_hash for p in people],
+                [encrypt(p.citizen.number) for p in people],
+                [encrypt(p.body.name) for p in people],
+                [encrypt(p.body.phone) for p in people],
+                [p.citizen.sex for p in people],
+                [p.citizen.birth_date for p in people],
+                [p.body.hukou for p in people],
+                [p.body.education for p in people],
+                [p.body.region_code for p in people],
             ),
         )
-        if await cursor.fetchone() is None:
-            existing = await queries.person_id_by_hash(conn, id_hash)
-            raise Conflict("a person with this ID number is already registered", field="id_number", person_id=existing)
-        await self.store.append(
-            conn,
-            "person",
-            command.person_id,
-            0,
-            [PendingEvent.of(e, region_code=body.region_code) for e in events],
-            metadata,
-        )
-        event = events[0]
-        return PersonPublic(
-            person_id=command.person_id,
-            id_number=mask_id_number(citizen.number),
-            name=body.name,
-            phone=body.phone,
-            sex=event.sex,
-            birth_date=event.birth_date,
-            hukou=event.hukou,
-            education=event.education,
-            region_code=event.region_code,
-            id_number_converted_from_15=citizen.converted_from_15,
-        )
+        return {bytes(row[0]) for row in await cursor.fetchall()}
 
     async def register_employer(
         self, conn: Connection, principal: Principal, body: EmployerCreate, metadata: Metadata

@@ -73,6 +73,14 @@ async def person_id_by_hash(conn: Connection, id_hash: bytes) -> str | None:
     return str(row[0]) if row else None
 
 
+async def person_ids_by_hash(conn: Connection, id_hashes: list[bytes]) -> dict[bytes, str]:
+    """The persons registered under several keyed hashes at once."""
+    if not id_hashes:
+        return {}
+    cursor = await conn.execute("SELECT id_hash, person_id::text FROM persons WHERE id_hash = ANY(%s)", (id_hashes,))
+    return {bytes(h): str(pid) for h, pid in await cursor.fetchall()}
+
+
 async def employer_id_by_credit_code(conn: Connection, credit_code: str) -> str | None:
     """The employer registered under a credit code."""
     cursor = await conn.execute("SELECT employer_id::text FROM employers WHERE credit_code = %s", (credit_code,))

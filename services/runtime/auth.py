@@ -60,20 +60,33 @@ class TokenVerifier:
         self.algorithm = algorithm
         self.audience = audience
         self._jwks = jwt.PyJWKClient(jwks_url) if jwks_url else None
+        # A clerk sends the same token all day: remember verified tokens until they expire.
+        self._verified: dict[str, tuple[Principal, float]] = {}
 
     def verify(self, token: str) -> Principal:
         """The principal a token names; ``Unauthorized`` when it is invalid or expired."""
+        cached = self._verified.get(token)
+        if cached is not None and cached[1] > time.time():
+            return cached[0]
+        principal, expires = self._decode(token)
+        if len(self._verified) >= 10_000:
+            self._verified.clear()
+        self._verified[token] = (principal, expires)
+        return principal
+
+    def _decode(self, token: str) -> tuple[Principal, float]:
         try:
             if self._jwks is not None:
                 key = self._jwks.get_signing_key_from_jwt(token).key
                 claims = jwt.decode(token, key, algorithms=["RS256", "ES256"], audience=self.audience)
             else:
                 claims = jwt.decode(token, self.secret, algorithms=[self.algorithm], audience=self.audience)
-            return Principal(
+            principal = Principal(
                 subject=str(claims["sub"]),
                 role=Role(claims["role"]),
                 region=normalise_region_code(str(claims["region"])),
             )
+            return principal, float(claims.get("exp", time.time() + 60))
         except (jwt.PyJWTError, KeyError, ValueError) as exc:
             raise Unauthorized(f"invalid bearer token: {exc}") from exc
 

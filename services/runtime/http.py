@@ -157,6 +157,7 @@ class CommandContext:
     pool: AsyncConnectionPool
     principal: Principal
     metadata: Metadata
+    #: What the Idempotency-Key promises: the same method, path and body (empty without a key).
     fingerprint: str
 
     async def run(self, command: Command, *, status_code: int = 201) -> Response:
@@ -196,8 +197,10 @@ class CommandContext:
 async def command_context(request: Request, principal: CurrentPrincipal) -> CommandContext:
     """The context of a write: who, which correlation, which Idempotency-Key."""
     key = request.headers.get("idempotency-key")
-    body = await request.body()
-    fingerprint = hashlib.sha256(request.method.encode() + request.url.path.encode() + b"\0" + body).hexdigest()
+    fingerprint = ""
+    if key:
+        body = await request.body()
+        fingerprint = hashlib.sha256(request.method.encode() + request.url.path.encode() + b"\0" + body).hexdigest()
     metadata = Metadata(actor=principal.subject, correlation_id=correlation_id.get(), idempotency_key=key)
     return CommandContext(app_state(request).pool, principal, metadata, fingerprint)
 

@@ -197,3 +197,30 @@ async def test_reporting_scope_and_unknown_region(infra):
         assert (await http.get("/regions/430527100000/children", headers=township)).status_code == 200
         assert (await http.get("/regions/430527999000/stats", headers=token())).status_code == 404
         assert (await http.get("/regions/43x/stats", headers=token())).status_code == 422
+
+
+async def test_concurrent_registrations_share_commits_and_keep_each_answer(client):
+    """Group commit: good, duplicate and refused commands arrive together; each gets its own answer and
+    the refused ones write nothing."""
+    import asyncio
+
+    def valid(n: int) -> str:
+        body = f"43052719850101{n:03d}"
+        return body + citizen_id_check_character(body)
+
+    good = [person(valid(n)) for n in range(1, 31)]
+    twins = [person(valid(99))] * 6
+    refused = [person(valid(200 + n), region_code="430527100000") for n in range(5)]
+    responses = await asyncio.gather(
+        *[client.post("/persons", json=b, headers=token()) for b in good + twins + refused]
+    )
+    codes = [r.status_code for r in responses]
+    assert codes[:30] == [201] * 30
+    assert sorted(codes[30:36]) == [201] + [409] * 5
+    winner = next(r.json()["person_id"] for r in responses[30:36] if r.status_code == 201)
+    assert all(r.json()["person_id"] == winner for r in responses[30:36] if r.status_code == 409)
+    assert codes[36:] == [422] * 5
+    with psycopg.connect(client.database_url) as conn:
+        assert conn.execute("SELECT count(*) FROM registration.events").fetchone()[0] == 31
+        assert conn.execute("SELECT count(*) FROM registration.persons").fetchone()[0] == 31
+        assert conn.execute("SELECT count(DISTINCT stream_id) FROM registration.events").fetchone()[0] == 31

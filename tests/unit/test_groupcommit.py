@@ -1,0 +1,65 @@
+"""Group commit's contract, with a stand-in pool: batches form under load, each caller gets its own
+outcome, and one command that breaks a shared transaction does not fail the others."""
+
+from __future__ import annotations
+
+import asyncio
+from contextlib import asynccontextmanager
+
+import pytest
+
+from services.runtime.errors import Conflict
+from services.runtime.groupcommit import GroupCommit
+
+
+class FakeConnection:
+    @asynccontextmanager
+    async def transaction(self):
+        yield
+
+
+class FakePool:
+    @asynccontextmanager
+    async def connection(self):
+        yield FakeConnection()
+
+
+async def test_waiting_commands_form_batches_and_get_their_own_outcomes():
+    batches: list[list[int]] = []
+
+    async def run(conn, items):
+        batches.append(list(items))
+        await asyncio.sleep(0.01)
+        return [Conflict("odd") if i % 2 else i * 10 for i in items]
+
+    group = GroupCommit(FakePool(), run, name="t")
+    results = await asyncio.gather(*[group.submit(i) for i in range(50)], return_exceptions=True)
+    assert [r if not isinstance(r, Conflict) else "conflict" for r in results] == [
+        i * 10 if i % 2 == 0 else "conflict" for i in range(50)
+    ]
+    assert len(batches) < 50 and max(len(b) for b in batches) > 1
+    await group.close()
+
+
+async def test_a_command_that_breaks_the_batch_is_retried_alone_and_only_it_fails():
+    async def run(conn, items):
+        if 13 in items:
+            raise RuntimeError("constraint violated by 13")
+        return list(items)
+
+    group = GroupCommit(FakePool(), run, name="t")
+    results = await asyncio.gather(*[group.submit(i) for i in range(20)], return_exceptions=True)
+    assert [r for r in results if isinstance(r, RuntimeError)] and results[13].args[0] == "constraint violated by 13"
+    assert [r for i, r in enumerate(results) if i != 13] == [i for i in range(20) if i != 13]
+    await group.close()
+
+
+async def test_an_idle_group_answers_the_first_command_at_once():
+    async def run(conn, items):
+        return list(items)
+
+    group = GroupCommit(FakePool(), run, name="t")
+    assert await asyncio.wait_for(group.submit(7), 1) == 7
+    with pytest.raises(asyncio.TimeoutError):
+        await asyncio.wait_for(asyncio.sleep(10), 0.01)
+    await group.close()
