@@ -130,6 +130,8 @@ class EventConsumer:
                 max_partition_fetch_bytes=4 * 1024 * 1024,
                 fetch_max_bytes=16 * 1024 * 1024,
                 metadata_max_age_ms=5_000,
+                # Tansu answers a waiting fetch only when the wait runs out, even when data has arrived.
+                fetch_max_wait_ms=50,
                 # Tansu answers JoinGroup after half the session timeout; 6 s (Kafka's minimum) joins in 3 s.
                 session_timeout_ms=6_000,
                 heartbeat_interval_ms=1_000,
