@@ -91,10 +91,9 @@ def _programs(stack: Stack, database_url: str, bootstrap: str, external_broker: 
     renshe = str(Path(sys.executable).parent / "renshe")
     p = stack.ports
 
-    def program(name: str, service: str, role: str, port_var: str, port: int, ready: str) -> Program:
-        return Program(
-            name, [renshe, service, role], {**common, port_var: str(port)}, f"http://127.0.0.1:{port}/{ready}"
-        )
+    def program(name: str, service: str, role: str, port_var: str, port: int, ready: str, workers: int = 1) -> Program:
+        env = {**common, port_var: str(port), "HTTP_WORKERS": str(workers)}
+        return Program(name, [renshe, service, role], env, f"http://127.0.0.1:{port}/{ready}")
 
     programs = [
         program("registration-api", "registration", "api", "HTTP_PORT", p.registration, "readyz"),

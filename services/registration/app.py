@@ -61,7 +61,7 @@ def create_app(settings: RegistrationSettings | None = None) -> FastAPI:
 def serve() -> None:
     """``renshe registration api``."""
     settings = RegistrationSettings()
-    serve_api(create_app(settings), settings)
+    serve_api("services.registration.app:create_app", settings)
 
 
 def run_relay() -> None:

@@ -54,7 +54,7 @@ def create_app(settings: ReportingSettings | None = None) -> FastAPI:
 def serve() -> None:
     """``renshe reporting api``."""
     settings = ReportingSettings()
-    serve_api(create_app(settings), settings)
+    serve_api("services.reporting.app:create_app", settings)
 
 
 def run_worker() -> None:

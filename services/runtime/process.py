@@ -105,10 +105,15 @@ def create_service_app(
     )
 
 
-def serve_api(app: FastAPI, settings: ServiceSettings) -> None:
-    """Serve an API until SIGTERM/SIGINT."""
+def serve_api(factory: str, settings: ServiceSettings) -> None:
+    """Serve the API built by ``factory`` ("module:function") until SIGTERM/SIGINT.
+
+    ``HTTP_WORKERS`` processes share the port; each has its own pool and group commits.
+    """
     uvicorn.run(
-        app,
+        factory,
+        factory=True,
+        workers=settings.http_workers,
         host=settings.http_host,
         port=settings.http_port,
         log_level="warning",

@@ -29,6 +29,8 @@ class ServiceSettings(BaseSettings):
     jwt_audience: str = "renshe"
     http_host: str = "127.0.0.1"
     http_port: int = 8000
+    #: API worker processes; one per core the API may use.
+    http_workers: int = 1
     #: Port of the health and /metrics endpoint of relays and workers (APIs serve theirs on http_port).
     ops_port: int = 0
     db_pool_min: int = 2
