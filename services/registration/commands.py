@@ -39,8 +39,9 @@ class _Accepted:
     event: PersonRegistered
     metadata: Metadata
     id_hash: bytes
-    index: int = 0
-    duplicate_of: int | None = None
+    #: Where the request stands in its batch, and whether an earlier request there has the same ID number.
+    index: int
+    repeated: bool = False
 
     def public(self) -> PersonPublic:
         return PersonPublic(
@@ -90,27 +91,25 @@ class RegistrationCommands:
         error refusing it (a refused request writes nothing, the others still commit)."""
         results: list[PersonPublic | DomainError | None] = [None] * len(requests)
         accepted: list[_Accepted] = []
-        first_with_hash: dict[bytes, int] = {}
+        hashes_seen: set[bytes] = set()
         today = date.today()
         for index, request in enumerate(requests):
             try:
-                accepted_person = await self._decide(conn, request, today)
+                person = await self._decide(conn, request, index, today)
             except DomainError as refused:
                 results[index] = refused
                 continue
-            if accepted_person.id_hash in first_with_hash:  # the same person twice in one batch
-                accepted_person.duplicate_of = first_with_hash[accepted_person.id_hash]
-            first_with_hash.setdefault(accepted_person.id_hash, index)
-            accepted_person.index = index
-            accepted.append(accepted_person)
-        fresh = [a for a in accepted if a.duplicate_of is None]
+            person.repeated = person.id_hash in hashes_seen
+            hashes_seen.add(person.id_hash)
+            accepted.append(person)
+        fresh = [a for a in accepted if not a.repeated]
         inserted = await self._insert_persons(conn, fresh)
         # Who holds each ID number that did not go in: someone earlier in this batch, or already in the ledger.
         holder = await queries.person_ids_by_hash(conn, [a.id_hash for a in fresh if a.id_hash not in inserted])
         holder.update({a.id_hash: a.person_id for a in fresh if a.id_hash in inserted})
         appends = []
         for person in accepted:
-            if person.duplicate_of is not None or person.id_hash not in inserted:
+            if person.repeated or person.id_hash not in inserted:
                 results[person.index] = Conflict(
                     "a person with this ID number is already registered",
                     field="id_number",
@@ -121,9 +120,11 @@ class RegistrationCommands:
             appends.append(Append("person", person.person_id, 0, [event], person.metadata))
             results[person.index] = person.public()
         await self.store.append_batch(conn, appends)
-        return [r for r in results if r is not None]
+        answered = [r for r in results if r is not None]
+        assert len(answered) == len(requests), "every request is answered"
+        return answered
 
-    async def _decide(self, conn: Connection, request: PersonRequest, today: date) -> _Accepted:
+    async def _decide(self, conn: Connection, request: PersonRequest, index: int, today: date) -> _Accepted:
         body = request.body
         request.principal.require_region(body.region_code)
         try:
@@ -140,7 +141,7 @@ class RegistrationCommands:
         )
         [event] = domain.decide_register_person(command, today=today)
         return _Accepted(
-            command.person_id, citizen, body, event, request.metadata, self.vault.lookup_hash(citizen.number)
+            command.person_id, citizen, body, event, request.metadata, self.vault.lookup_hash(citizen.number), index
         )
 
     async def _insert_persons(self, conn: Connection, people: Sequence[_Accepted]) -> set[bytes]:

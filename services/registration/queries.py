@@ -66,13 +66,6 @@ async def person(conn: Connection, person_id: str) -> PersonRow | None:
     return PersonRow(*row) if row else None
 
 
-async def person_id_by_hash(conn: Connection, id_hash: bytes) -> str | None:
-    """The person registered under an ID number's keyed hash."""
-    cursor = await conn.execute("SELECT person_id::text FROM persons WHERE id_hash = %s", (id_hash,))
-    row = await cursor.fetchone()
-    return str(row[0]) if row else None
-
-
 async def person_ids_by_hash(conn: Connection, id_hashes: list[bytes]) -> dict[bytes, str]:
     """The persons registered under several keyed hashes at once."""
     if not id_hashes:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import importlib.util
 import os
 import pwd
-import shutil
 import signal
 import socket
 import subprocess
@@ -221,17 +220,7 @@ class StackPorts:
         return self.base + 25
 
 
-def python_executable() -> str:
-    """The interpreter of this virtualenv, used for every service process."""
-    return sys.executable
-
-
 def find_supervisor() -> tuple[str, str]:
     """Paths of supervisord and supervisorctl next to this interpreter."""
     bindir = Path(sys.executable).parent
     return str(bindir / "supervisord"), str(bindir / "supervisorctl")
-
-
-def which(program: str) -> str | None:
-    """``shutil.which`` (kept here so tests can find tools the same way)."""
-    return shutil.which(program)
