@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, date, datetime
+from datetime import date
 from pathlib import Path
-from uuid import uuid4
 
 import pytest
 import yaml
@@ -14,6 +13,7 @@ from contracts.envelope import EventEnvelope
 from contracts.registration import PersonRegistered
 from contracts.registry import EVENT_TYPES, UnknownEventType, decode
 from services.contracts_docs import rendered_documents
+from tests.factories import envelope as make_envelope
 
 ROOT = Path(__file__).resolve().parents[2] / "contracts"
 
@@ -36,39 +36,15 @@ def test_asyncapi_names_every_topic_and_event():
 
 def test_an_envelope_round_trips_through_json_and_decodes_to_its_event():
     event = PersonRegistered(person_id="p1", sex="female", birth_date=date(1990, 3, 7), region_code="430527100201")
-    now = datetime.now(UTC)
-    envelope = EventEnvelope(
-        event_id=uuid4(),
-        type=event.event_type,
-        schema_version=1,
-        stream_type="person",
-        stream_id="p1",
-        version=1,
-        region_code="430527100201",
-        occurred_at=now,
-        recorded_at=now,
-        data=event.model_dump(mode="json"),
-    )
+    envelope = make_envelope(event.event_type, stream_id="p1", **event.model_dump(mode="json"))
     again = EventEnvelope.model_validate_json(envelope.model_dump_json())
     assert again == envelope
     assert decode(again) == event
 
 
 def test_an_unknown_event_type_is_refused_by_name():
-    now = datetime.now(UTC)
-    envelope = EventEnvelope(
-        event_id=uuid4(),
-        type="Nope",
-        schema_version=1,
-        stream_type="x",
-        stream_id="x",
-        version=1,
-        occurred_at=now,
-        recorded_at=now,
-        data={},
-    )
     with pytest.raises(UnknownEventType, match="Nope"):
-        decode(envelope)
+        decode(make_envelope("Nope"))
 
 
 def test_event_schemas_have_required_fields():

@@ -4,30 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import time
-import uuid
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
-from typing import Any
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
-from contracts.envelope import EventEnvelope
-
-
-def envelope(stream_id: str = "s1", version: int = 1, region: str = "430527100201", **data: Any) -> EventEnvelope:
-    now = datetime.now(UTC)
-    return EventEnvelope(
-        event_id=uuid.uuid4(),
-        type="PersonRegistered",
-        schema_version=1,
-        stream_type="person",
-        stream_id=stream_id,
-        version=version,
-        region_code=region,
-        occurred_at=now,
-        recorded_at=now,
-        data=data,
-    )
+from tests.factories import envelope as envelope
 
 
 async def eventually(check: Callable[[], Awaitable[bool]], *, timeout: float = 30.0, message: str = "") -> None:

@@ -65,7 +65,7 @@ async def run_until(consumer: EventConsumer, check) -> None:
 
 
 async def test_redelivered_events_are_applied_once(pool, infra, topic_name, applied_table):
-    envelopes = [envelope(f"s{i}", n=i) for i in range(50)]
+    envelopes = [envelope(stream_id=f"s{i}", n=i) for i in range(50)]
     await produce(infra, topic_name, envelopes, times=3)  # what a relay crash and a broker restart can do
     consumer = EventConsumer(pool, Recorder(), [topic_name], infra.bootstrap_servers, group_id=topic_name)
 
@@ -87,8 +87,8 @@ async def test_redelivered_events_are_applied_once(pool, infra, topic_name, appl
 async def test_an_event_that_keeps_failing_is_dead_lettered_and_the_rest_applied(
     pool, infra, topic_name, applied_table
 ):
-    good = [envelope(f"s{i}", n=i) for i in range(20)]
-    poison = envelope("bad", n=99, poison=True)
+    good = [envelope(stream_id=f"s{i}", n=i) for i in range(20)]
+    poison = envelope(stream_id="bad", n=99, poison=True)
     await produce(infra, topic_name, [*good[:10], poison, *good[10:]])
     await kafka.ensure_topics(infra.bootstrap_servers, [(topic_name, 3)])
     consumer = EventConsumer(
@@ -119,7 +119,7 @@ async def test_an_undecodable_message_is_dead_lettered(pool, infra, topic_name, 
     await producer.start()
     await producer.send_and_wait(topic_name, value=b"{not json")
     await producer.stop()
-    await produce(infra, topic_name, [envelope("ok", n=1)])
+    await produce(infra, topic_name, [envelope(stream_id="ok", n=1)])
     consumer = EventConsumer(pool, Recorder(), [topic_name], infra.bootstrap_servers, group_id=topic_name)
 
     async def done() -> bool:

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import random
 from collections import Counter
-from datetime import UTC, datetime
-from uuid import uuid4
 
-from contracts.envelope import EventEnvelope
 from contracts.reference import demo_county
 from contracts.regions import RegionLevel, parent_code
 from services.reporting import projection
 from services.reporting.metrics import METRICS, METRICS_BY_EVENT
+from tests.factories import envelope
 
 
 class Capture:
@@ -26,28 +24,12 @@ class Capture:
             self.rows[(code, metric)] += value
 
 
-def envelope(type_: str, region: str) -> EventEnvelope:
-    now = datetime.now(UTC)
-    return EventEnvelope(
-        event_id=uuid4(),
-        type=type_,
-        schema_version=1,
-        stream_type="x",
-        stream_id="x",
-        version=1,
-        region_code=region,
-        occurred_at=now,
-        recorded_at=now,
-        data={},
-    )
-
-
 async def test_every_level_equals_the_sum_of_its_children_after_random_events():
     regions = demo_county()
     places = [r.code for r in regions if r.level in (RegionLevel.VILLAGE, RegionLevel.TOWNSHIP)]
     rnd = random.Random(7)
     events = [
-        envelope(rnd.choice(["PersonRegistered", "EmployerRegistered", "Unrelated"]), rnd.choice(places))
+        envelope(rnd.choice(["PersonRegistered", "EmployerRegistered", "Unrelated"]), region=rnd.choice(places))
         for _ in range(3000)
     ]
     conn = Capture()
@@ -71,5 +53,5 @@ async def test_one_row_per_region_and_metric_in_a_batch():
         assert len(set(zip(params[0], params[1], strict=True))) == len(params[0])
 
     conn.execute = execute  # type: ignore[method-assign]
-    await projection.RegionMetricsProjection().apply(conn, [envelope("PersonRegistered", "430527100201")] * 10)  # type: ignore[arg-type]
+    await projection.RegionMetricsProjection().apply(conn, [envelope("PersonRegistered", region="430527100201")] * 10)  # type: ignore[arg-type]
     assert seen == [5]
