@@ -5,15 +5,44 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from contracts import registration as reg
+from contracts.assistance import PlacedInJob
 from contracts.envelope import Event, EventEnvelope
-from contracts.registration import EmployerRegistered, PersonRegistered
-from contracts.topics import REGISTRATION_EVENTS, Topic
+from contracts.insurance import DeathReported
+from contracts.topics import ASSISTANCE_EVENTS, INSURANCE_EVENTS, REGISTRATION_EVENTS, Topic
 
 Upcaster = Callable[[dict[str, Any]], dict[str, Any]]
 
 #: Event types each topic carries, in the order they were introduced.
 TOPIC_EVENTS: dict[Topic, tuple[type[Event], ...]] = {
-    REGISTRATION_EVENTS: (PersonRegistered, EmployerRegistered),
+    REGISTRATION_EVENTS: (
+        reg.PersonRegistered,
+        reg.EmployerRegistered,
+        reg.PersonCorrected,
+        reg.PersonMoved,
+        reg.PersonCategoriesChanged,
+        reg.EmploymentRegistered,
+        reg.EmploymentEnded,
+        reg.UnemploymentRegistered,
+        reg.UnemploymentDeregistered,
+        reg.PersonRetired,
+        reg.PersonDied,
+        reg.StatusSurveyed,
+        reg.HouseholdCreated,
+        reg.HouseholdMemberAdded,
+        reg.HouseholdMemberRemoved,
+        reg.HouseholdHeadChanged,
+        reg.HouseholdEmploymentChanged,
+        reg.EmployerChanged,
+        reg.EmployerDeregistered,
+        reg.VacancyOpened,
+        reg.VacancyFilled,
+        reg.VacancyClosed,
+        reg.ServicePointEstablished,
+        reg.ServicePointUpdated,
+    ),
+    ASSISTANCE_EVENTS: (PlacedInJob,),
+    INSURANCE_EVENTS: (DeathReported,),
 }
 
 EVENT_TYPES: dict[str, type[Event]] = {event.event_type: event for events in TOPIC_EVENTS.values() for event in events}
