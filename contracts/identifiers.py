@@ -5,6 +5,7 @@ Both are validated by their check character; see RULES.md "Identifiers".
 
 from __future__ import annotations
 
+import operator
 import re
 from dataclasses import dataclass
 from datetime import date
@@ -36,7 +37,8 @@ def citizen_id_check_character(body17: str) -> str:
     """Check character of a resident ID number from its first 17 digits (GB 11643-1999, ISO 7064 MOD 11-2)."""
     if len(body17) != 17 or not body17.isascii() or not body17.isdigit():
         raise ValueError(f"the first 17 characters of an ID number must be digits, got {body17!r}")
-    total = sum(int(digit) * weight for digit, weight in zip(body17, ID_WEIGHTS, strict=True))
+    # map() over the digits is several times cheaper than a generator expression on the registration hot path.
+    total = sum(map(operator.mul, map(int, body17), ID_WEIGHTS))
     return ID_CHECK_CHARS[total % 11]
 
 

@@ -7,6 +7,7 @@ non-zero segment (DESIGN.md section 4, RULES.md "Administrative divisions").
 from __future__ import annotations
 
 from enum import StrEnum
+from functools import lru_cache
 from itertools import pairwise
 from typing import Annotated, Literal, Self
 
@@ -39,6 +40,12 @@ def _segments(code: str) -> list[str]:
     return [code[start:end] for start, end in zip((0, *_SEGMENT_ENDS[:-1]), _SEGMENT_ENDS, strict=True)]
 
 
+#: Region codes are few (a province has tens of thousands) and checked on every command and projected
+#: event, so the pure functions below remember their answers.
+_CACHE_SIZE = 1 << 17
+
+
+@lru_cache(maxsize=_CACHE_SIZE)
 def normalise_region_code(raw: str) -> str:
     """A region code padded with zeros to the 12-digit NBS form.
 
@@ -62,6 +69,7 @@ def normalise_region_code(raw: str) -> str:
     return code
 
 
+@lru_cache(maxsize=_CACHE_SIZE)
 def region_level(code: str) -> RegionLevel:
     """The level of a region code: its deepest non-zero segment."""
     # Normalised codes have no holes, so the non-zero segments are exactly the leading ones.
@@ -86,6 +94,7 @@ def ancestor_codes(code: str) -> list[str]:
     return [_prefix(normal, level) for level in LEVELS[: region_level(normal).depth + 1]]
 
 
+@lru_cache(maxsize=_CACHE_SIZE)
 def is_within(code: str, scope_code: str) -> bool:
     """Whether ``code`` is ``scope_code`` or lies below it."""
     scope = normalise_region_code(scope_code)
