@@ -36,8 +36,8 @@ def id_number(birth: date = date(1990, 3, 7), sequence: int = 1) -> str:
 
 
 @pytest.fixture
-async def client(infra) -> AsyncIterator[httpx.AsyncClient]:
-    """The registration API on a fresh database."""
+async def registration_client(infra) -> AsyncIterator[httpx.AsyncClient]:
+    """The registration API on a fresh database, with a county clerk's token."""
     database = f"reg_{uuid.uuid4().hex[:8]}"
     with psycopg.connect(infra.database_url, autocommit=True) as conn:
         conn.execute(f"CREATE DATABASE {database}")
@@ -54,6 +54,9 @@ async def client(infra) -> AsyncIterator[httpx.AsyncClient]:
         async with httpx.AsyncClient(transport=transport, base_url="http://test", headers=token()) as http:
             http.database_url = url  # type: ignore[attr-defined]
             yield http
+
+
+client = registration_client
 
 
 async def register(client, number: str | None = None, **overrides) -> dict:
