@@ -411,7 +411,13 @@ class PersonCommands(RegistrationCommands):
         for event in events:
             if isinstance(event, StatusSurveyed):
                 await queries.record_survey(conn, after.person_id, event.quarter, event.status, event.surveyed_on)
-        await self.store.append_batch(conn, [a for a in appends if a.events])
+        try:
+            await self.store.append_batch(conn, [a for a in appends if a.events])
+        except Conflict as exc:  # another command appended since we loaded: the caller must read again
+            raise Conflict(
+                f"person {after.person_id} was changed concurrently: read it again and retry",
+                field="If-Match",
+            ) from exc
 
     # --- the ledger entry ----------------------------------------------------------------------------------
 
