@@ -36,6 +36,14 @@ def registration_relay() -> None:
     run_relay()
 
 
+@registration.command("worker")
+def registration_worker() -> None:
+    """React to assistance placements and insurance death reports."""
+    from services.registration.app import run_worker
+
+    run_worker()
+
+
 @reporting.command("api")
 def reporting_api() -> None:
     """Serve the reporting HTTP API."""

@@ -100,6 +100,7 @@ def _programs(stack: Stack, database_url: str, bootstrap: str, external_broker: 
         program("registration-relay", "registration", "relay", "OPS_PORT", p.registration_relay_ops, "readyz"),
         program("reporting-api", "reporting", "api", "HTTP_PORT", p.reporting, "readyz"),
         program("reporting-worker", "reporting", "worker", "OPS_PORT", p.reporting_worker_ops, "readyz"),
+        program("registration-worker", "registration", "worker", "OPS_PORT", p.registration_worker_ops, "readyz"),
     ]
     if not external_broker:
         programs.insert(0, Program("broker", broker_command(p.broker), {}))

@@ -2,17 +2,53 @@
 
 from __future__ import annotations
 
-from typing import Any
+import base64
+import uuid
+from typing import Annotated, Any, cast
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import Response
 
-from services.registration import queries
-from services.registration.commands import PersonRequest, RegistrationCommands
-from services.registration.models import EmployerCreate, EmployerPublic, PersonCreate, PersonPublic
-from services.registration.pii import mask_id_number
-from services.runtime.auth import Role
-from services.runtime.errors import Forbidden, NotFound
+from contracts.identifiers import parse_citizen_id
+from contracts.regions import normalise_region_code
+from contracts.registration import EmploymentStatus, PersonCategory, Sex
+from services.registration import domain, queries
+from services.registration.commands import (
+    PersonCommands,
+    PersonRequest,
+    RegistrationCommands,
+    household_public,
+    name_lookup_hash,
+)
+from services.registration.models import (
+    CategoriesUpdate,
+    DeathRecord,
+    EmployerCreate,
+    EmployerPublic,
+    EmploymentCreate,
+    EmploymentEnd,
+    HeadChange,
+    HistoryEntry,
+    HouseholdCreate,
+    HouseholdPublic,
+    MemberAdd,
+    PersonChange,
+    PersonCorrection,
+    PersonCreate,
+    PersonHistory,
+    PersonMove,
+    PersonPage,
+    PersonPublic,
+    PersonSummary,
+    RetirementCreate,
+    SurveyCreate,
+    SurveyPendingPage,
+    UnemploymentCreate,
+    UnemploymentDeregistration,
+)
+from services.registration.pii import PiiVault, mask_id_number
+from services.runtime.auth import Principal, Role
+from services.runtime.errors import Forbidden, NotFound, RuleViolated
 from services.runtime.groupcommit import GroupCommit
 from services.runtime.http import Commands, CurrentPrincipal, DbConnection, json_response
 
@@ -71,7 +107,11 @@ async def get_person(person_id: str, request: Request, principal: CurrentPrincip
             hukou=row.hukou,
             education=row.education,
             region_code=row.region_code,
-        )
+            status=cast(EmploymentStatus, row.status),
+            categories=list(row.categories),
+            version=row.version,
+        ),
+        headers={"ETag": f'"{row.version}"'},
     )
 
 
@@ -95,3 +135,448 @@ def _is_uuid(value: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+# --- person lifecycle, employment status, surveys, history, search, households (reg-a) -------------------
+
+_STALE: dict[int | str, dict[str, Any]] = {
+    409: {"description": "Stale version (If-Match / expected_version): read the entry again and retry"},
+    404: {"description": "No such person"},
+}
+_CHANGE = {**_STALE, **_INVALID}
+
+IfMatch = Annotated[
+    str | None,
+    Header(
+        alias="If-Match",
+        description="The version you read (GET returns it as ETag and in the body); a stale version gets 409",
+        examples=['"3"'],
+    ),
+]
+
+
+def expected_version(if_match: str | None, body_version: int | None) -> int | None:
+    """The version a change expects, from ``If-Match`` (``3``, ``"3"`` or ``W/"3"``) or the body."""
+    if if_match is None or if_match.strip() == "*":
+        return body_version
+    text = if_match.strip().removeprefix("W/").strip('"')
+    if not text.isdigit():
+        raise RuleViolated("IfMatchIsVersion", f"If-Match must be a version number, got {if_match!r}", field="If-Match")
+    version = int(text)
+    if body_version is not None and body_version != version:
+        raise RuleViolated("IfMatchIsVersion", "If-Match and expected_version disagree", field="expected_version")
+    return version
+
+
+def _person_commands(request: Request) -> PersonCommands:
+    commands: PersonCommands = request.app.state.commands
+    return commands
+
+
+@router.post(
+    "/persons/{person_id}/corrections",
+    response_model=PersonChange,
+    responses=_CHANGE,
+    summary="Correct recorded values (信息更正); PII is published redacted",
+)
+async def correct_person(
+    person_id: str, body: PersonCorrection, request: Request, command: Commands, if_match: IfMatch = None
+) -> Response:
+    handlers, version = _person_commands(request), expected_version(if_match, body.expected_version)
+    return await command.run(
+        lambda conn, meta: handlers.correct_person(conn, command.principal, person_id, body, meta, version),
+        status_code=200,
+    )
+
+
+@router.post(
+    "/persons/{person_id}/moves",
+    response_model=PersonChange,
+    responses=_CHANGE,
+    summary="Move the residence to another village or community (居住地变更)",
+)
+async def move_person(
+    person_id: str, body: PersonMove, request: Request, command: Commands, if_match: IfMatch = None
+) -> Response:
+    handlers, version = _person_commands(request), expected_version(if_match, body.expected_version)
+    return await command.run(
+        lambda conn, meta: handlers.move_person(conn, command.principal, person_id, body, meta, version),
+        status_code=200,
+    )
+
+
+@router.post(
+    "/persons/{person_id}/death",
+    response_model=PersonChange,
+    responses=_CHANGE,
+    summary="Record a death (死亡); the entry is closed",
+)
+async def record_death(
+    person_id: str, body: DeathRecord, request: Request, command: Commands, if_match: IfMatch = None
+) -> Response:
+    handlers, version = _person_commands(request), expected_version(if_match, body.expected_version)
+    return await command.run(
+        lambda conn, meta: handlers.record_death(conn, command.principal, person_id, body.died_on, meta, version),
+        status_code=200,
+    )
+
+
+@router.put(
+    "/persons/{person_id}/categories",
+    response_model=PersonChange,
+    responses=_CHANGE,
+    summary="Set the person's categories (人员类别)",
+)
+async def change_categories(
+    person_id: str, body: CategoriesUpdate, request: Request, command: Commands, if_match: IfMatch = None
+) -> Response:
+    handlers, version = _person_commands(request), expected_version(if_match, body.expected_version)
+    return await command.run(
+        lambda conn, meta: handlers.change_categories(conn, command.principal, person_id, body, meta, version),
+        status_code=200,
+    )
+
+
+@router.post(
+    "/persons/{person_id}/employment",
+    response_model=PersonChange,
+    responses=_CHANGE,
+    summary="Employment registration (就业登记); flags a hire reported after 30 days",
+)
+async def register_employment(
+    person_id: str, body: EmploymentCreate, request: Request, command: Commands, if_match: IfMatch = None
+) -> Response:
+    handlers, version = _person_commands(request), expected_version(if_match, body.expected_version)
+    registration = domain.RegisterEmployment(
+        kind=body.kind,
+        started_on=body.started_on,
+        reported_on=body.reported_on or handlers.today(),
+        employer_id=body.employer_id,
+        vacancy_id=body.vacancy_id,
+    )
+    return await command.run(
+        lambda conn, meta: handlers.register_employment(
+            conn, command.principal, person_id, registration, meta, version
+        ),
+        status_code=200,
+    )
+
+
+@router.post(
+    "/persons/{person_id}/employment/end",
+    response_model=PersonChange,
+    responses=_CHANGE,
+    summary="End of employment (终止/解除劳动关系); flags a termination reported after 15 days",
+)
+async def end_employment(
+    person_id: str, body: EmploymentEnd, request: Request, command: Commands, if_match: IfMatch = None
+) -> Response:
+    handlers, version = _person_commands(request), expected_version(if_match, body.expected_version)
+    return await command.run(
+        lambda conn, meta: handlers.end_employment(conn, command.principal, person_id, body, meta, version),
+        status_code=200,
+    )
+
+
+@router.post(
+    "/persons/{person_id}/unemployment",
+    response_model=PersonChange,
+    responses=_CHANGE,
+    summary="Unemployment registration (失业登记)",
+)
+async def register_unemployment(
+    person_id: str, body: UnemploymentCreate, request: Request, command: Commands, if_match: IfMatch = None
+) -> Response:
+    handlers, version = _person_commands(request), expected_version(if_match, body.expected_version)
+    return await command.run(
+        lambda conn, meta: handlers.register_unemployment(conn, command.principal, person_id, body, meta, version),
+        status_code=200,
+    )
+
+
+@router.post(
+    "/persons/{person_id}/unemployment/deregistration",
+    response_model=PersonChange,
+    responses=_CHANGE,
+    summary="Cancel an unemployment registration (注销失业登记)",
+)
+async def deregister_unemployment(
+    person_id: str, body: UnemploymentDeregistration, request: Request, command: Commands, if_match: IfMatch = None
+) -> Response:
+    handlers, version = _person_commands(request), expected_version(if_match, body.expected_version)
+    return await command.run(
+        lambda conn, meta: handlers.deregister_unemployment(conn, command.principal, person_id, body, meta, version),
+        status_code=200,
+    )
+
+
+@router.post(
+    "/persons/{person_id}/retirement",
+    response_model=PersonChange,
+    responses=_CHANGE,
+    summary="Retirement (退休): the person leaves the labour force",
+)
+async def retire(
+    person_id: str, body: RetirementCreate, request: Request, command: Commands, if_match: IfMatch = None
+) -> Response:
+    handlers, version = _person_commands(request), expected_version(if_match, body.expected_version)
+    return await command.run(
+        lambda conn, meta: handlers.retire(conn, command.principal, person_id, body, meta, version),
+        status_code=200,
+    )
+
+
+@router.post(
+    "/persons/{person_id}/surveys",
+    response_model=PersonChange,
+    responses=_CHANGE,
+    summary="Quarterly dynamic survey (动态调查): confirm or update the status",
+)
+async def survey_person(
+    person_id: str, body: SurveyCreate, request: Request, command: Commands, if_match: IfMatch = None
+) -> Response:
+    handlers, version = _person_commands(request), expected_version(if_match, body.expected_version)
+    return await command.run(
+        lambda conn, meta: handlers.survey(conn, command.principal, person_id, body, meta, version),
+        status_code=200,
+    )
+
+
+@router.get(
+    "/persons/{person_id}/history",
+    response_model=PersonHistory,
+    responses={404: {"description": "No such person"}},
+    summary="Audit trail: every change with who, when and why",
+)
+async def person_history(person_id: str, request: Request, principal: CurrentPrincipal, conn: DbConnection) -> Response:
+    if not principal.sees_persons:
+        raise Forbidden("analysts read aggregates only, never a person")
+    handlers = _person_commands(request)
+    state = await handlers.load_person(conn, person_id)
+    principal.require_region(state.region_code)
+    recorded = await handlers.store.load(conn, person_id)
+    entries = [
+        HistoryEntry(
+            version=r.envelope.version,
+            type=r.envelope.type,
+            occurred_at=r.envelope.occurred_at,
+            recorded_at=r.envelope.recorded_at,
+            actor=r.envelope.actor,
+            reason=_reason_of(r.envelope.data),
+            correlation_id=r.envelope.correlation_id,
+            causation_id=r.envelope.causation_id,
+            data=r.envelope.data,
+        )
+        for r in recorded
+    ]
+    return json_response(PersonHistory(person_id=person_id, entries=entries))
+
+
+def _reason_of(data: dict[str, Any]) -> str | None:
+    """The why of a change: its reason, or for a reaction the service it came from."""
+    reason = data.get("reason")
+    if isinstance(reason, str):
+        return reason
+    source = data.get("source")
+    return f"reported by {source}" if isinstance(source, str) and source != "registration" else None
+
+
+_LIMIT = Query(50, ge=1, le=200, description="Entries per page")
+_CURSOR = Query(None, description="next_cursor of the previous page")
+
+
+@router.get(
+    "/persons",
+    response_model=PersonPage,
+    responses={403: {"description": "Region outside the caller's scope, or an analyst"}, **_INVALID},
+    summary="Search the ledger: by ID number, by exact name in a region, by category or status",
+    description="Names are stored encrypted; a keyed hash of the whole name allows exact matches only "
+    "(no partial or fuzzy name search). Results are in region and id order, inside the caller's region "
+    "unless `region` narrows it.",
+)
+async def search_persons(
+    request: Request,
+    principal: CurrentPrincipal,
+    conn: DbConnection,
+    id_number: str | None = Query(None, description="Exact resident ID number", examples=["11010519491231002X"]),
+    name: str | None = Query(None, max_length=100, description="Exact full name", examples=["杨秀成"]),
+    region: str | None = Query(None, description="Region subtree (default: your scope)", examples=["430527100000"]),
+    category: PersonCategory | None = Query(None, description="Person category"),
+    status: EmploymentStatus | None = Query(None, description="Employment status"),
+    limit: int = _LIMIT,
+    cursor: str | None = _CURSOR,
+) -> Response:
+    if not principal.sees_persons:
+        raise Forbidden("analysts read aggregates only, never a person")
+    vault = _person_commands(request).vault
+    id_hash = None
+    if id_number is not None:
+        try:
+            id_hash = vault.lookup_hash(parse_citizen_id(id_number).number)
+        except ValueError as exc:
+            raise RuleViolated("CitizenIdValid", str(exc), field="id_number") from exc
+    where = queries.PersonFilter(
+        region_code=_scoped_region(principal, region),
+        id_hash=id_hash,
+        name_hash=name_lookup_hash(vault, name) if name else None,
+        category=category,
+        status=status,
+    )
+    rows = await queries.search_persons(conn, where, limit=limit + 1, after=_decode_cursor(cursor))
+    return json_response(_page(PersonPage, rows, limit, principal, vault))
+
+
+@router.get(
+    "/regions/{region_code}/survey-pending",
+    response_model=SurveyPendingPage,
+    responses={403: {"description": "Region outside the caller's scope"}, **_INVALID},
+    summary="Who in a village (or any region subtree) has not been surveyed this quarter (动态调查)",
+)
+async def survey_pending(
+    region_code: str,
+    request: Request,
+    principal: CurrentPrincipal,
+    conn: DbConnection,
+    quarter: str | None = Query(None, pattern=r"^\d{4}Q[1-4]$", description="Default: the current quarter"),
+    limit: int = _LIMIT,
+    cursor: str | None = _CURSOR,
+) -> Response:
+    if not principal.sees_persons:
+        raise Forbidden("analysts read aggregates only, never a person")
+    scope = _scoped_region(principal, region_code)
+    quarter = quarter or domain.quarter_of(_person_commands(request).today())
+    _, last = domain.quarter_bounds(quarter)
+    rows = await queries.survey_pending(conn, scope, quarter, last, limit=limit + 1, after=_decode_cursor(cursor))
+    page = _page(PersonPage, rows, limit, principal, _person_commands(request).vault)
+    return json_response(SurveyPendingPage(region_code=scope, quarter=quarter, **page.model_dump()))
+
+
+def _scoped_region(principal: Principal, region: str | None) -> str:
+    if region is None:
+        return principal.region
+    try:
+        code = normalise_region_code(region)
+    except ValueError as exc:
+        raise RuleViolated("RegionCodeFormat", str(exc), field="region") from exc
+    principal.require_region(code)
+    return code
+
+
+def _page(
+    model: type[PersonPage], rows: list[queries.PersonRow], limit: int, principal: Principal, vault: PiiVault
+) -> PersonPage:
+    full = principal.role in PII_ROLES
+    persons = []
+    for row in rows[:limit]:
+        number = vault.decrypt(row.id_cipher) or ""
+        persons.append(
+            PersonSummary(
+                person_id=row.person_id,
+                id_number=number if full else mask_id_number(number),
+                name=vault.decrypt(row.name_cipher) if full else None,
+                sex=cast(Sex, row.sex),
+                birth_date=row.birth_date,
+                region_code=row.region_code,
+                status=cast(EmploymentStatus, row.status),
+                categories=list(row.categories),
+                version=row.version,
+            )
+        )
+    more = len(rows) > limit
+    last = rows[limit - 1] if more else None
+    next_cursor = base64.urlsafe_b64encode(f"{last.region_code}|{last.person_id}".encode()).decode() if last else None
+    return model(persons=persons, next_cursor=next_cursor)
+
+
+def _decode_cursor(cursor: str | None) -> tuple[str, str] | None:
+    if not cursor:
+        return None
+    try:
+        region_code, person_id = base64.urlsafe_b64decode(cursor.encode()).decode().split("|")
+        uuid.UUID(person_id)
+        normalise_region_code(region_code)
+    except ValueError as exc:
+        raise RuleViolated("CursorFromPreviousPage", "cursor is not a next_cursor we gave", field="cursor") from exc
+    return region_code, person_id
+
+
+@router.post(
+    "/households",
+    status_code=201,
+    response_model=HouseholdPublic,
+    responses={409: {"description": "A member already belongs to another household"}, **_INVALID},
+    summary="Enter a household (户) with its members and head",
+)
+async def create_household(body: HouseholdCreate, request: Request, command: Commands) -> Response:
+    handlers = _person_commands(request)
+    return await command.run(lambda conn, meta: handlers.create_household(conn, command.principal, body, meta))
+
+
+@router.get(
+    "/households/{household_id}",
+    response_model=HouseholdPublic,
+    responses={404: {"description": "No such household"}},
+    summary="A household with its members' working age and employment status",
+)
+async def get_household(
+    household_id: str, request: Request, principal: CurrentPrincipal, conn: DbConnection
+) -> Response:
+    if not principal.sees_persons:
+        raise Forbidden("analysts read aggregates only")
+    state = await _person_commands(request).load_household(conn, household_id, principal)
+    return json_response(household_public(state), headers={"ETag": f'"{state.version}"'})
+
+
+@router.post(
+    "/households/{household_id}/members",
+    response_model=HouseholdPublic,
+    responses={409: {"description": "Stale version, or the person belongs to another household"}, **_INVALID},
+    summary="A person joins the household",
+)
+async def add_member(
+    household_id: str, body: MemberAdd, request: Request, command: Commands, if_match: IfMatch = None
+) -> Response:
+    handlers = _person_commands(request)
+    body = body.model_copy(update={"expected_version": expected_version(if_match, body.expected_version)})
+    return await command.run(
+        lambda conn, meta: handlers.add_member(conn, command.principal, household_id, body, meta), status_code=200
+    )
+
+
+@router.delete(
+    "/households/{household_id}/members/{person_id}",
+    response_model=HouseholdPublic,
+    responses=_CHANGE,
+    summary="A person leaves the household (the head leaves last)",
+)
+async def remove_member(
+    household_id: str,
+    person_id: str,
+    request: Request,
+    command: Commands,
+    reason: str = Query(min_length=1, max_length=200, examples=["moved_out", "died", "recorded_in_error"]),
+    if_match: IfMatch = None,
+) -> Response:
+    handlers, version = _person_commands(request), expected_version(if_match, None)
+    return await command.run(
+        lambda conn, meta: handlers.remove_member(
+            conn, command.principal, household_id, person_id, reason, meta, version
+        ),
+        status_code=200,
+    )
+
+
+@router.put(
+    "/households/{household_id}/head",
+    response_model=HouseholdPublic,
+    responses=_CHANGE,
+    summary="Another member becomes head of the household (户主)",
+)
+async def change_head(
+    household_id: str, body: HeadChange, request: Request, command: Commands, if_match: IfMatch = None
+) -> Response:
+    handlers = _person_commands(request)
+    body = body.model_copy(update={"expected_version": expected_version(if_match, body.expected_version)})
+    return await command.run(
+        lambda conn, meta: handlers.change_head(conn, command.principal, household_id, body, meta), status_code=200
+    )

@@ -10,11 +10,14 @@ from pydantic import SecretStr
 
 from contracts.topics import REGISTRATION_EVENTS
 from services.registration import api, queries
-from services.registration.commands import RegistrationCommands
+from services.registration.commands import PersonCommands
 from services.registration.pii import PiiVault
+from services.registration.reactions import SOURCE_TOPICS, RegistrationReactions
 from services.runtime import consumer, eventstore, http, regions, relay
+from services.runtime.consumer import EventConsumer
 from services.runtime.eventstore import EventStore
 from services.runtime.groupcommit import GroupCommit
+from services.runtime.http import dead_letters_router
 from services.runtime.process import (
     Loop,
     MissingSetting,
@@ -50,9 +53,9 @@ def create_app(settings: RegistrationSettings | None = None) -> FastAPI:
         DDL,
         title="renshe registration",
         description="Real-name labour-force ledger (实名制台账): persons, employers, employment status.",
-        routers=[api.router],
+        routers=[api.router, dead_letters_router()],
     )
-    commands = RegistrationCommands(EventStore(), PiiVault(settings.pii_secret.get_secret_value()))
+    commands = PersonCommands(EventStore(), _vault(settings))
     app.state.commands = commands
     app.state.person_batches = GroupCommit(app.state.renshe.pool, commands.register_persons, name="register_person")
     return app
@@ -76,5 +79,29 @@ def run_relay() -> None:
             replication_factor=settings.kafka_replication_factor,
         )
         return [outbox.run], lambda: True
+
+    run_loops(settings, DDL, build)
+
+
+def _vault(settings: RegistrationSettings) -> PiiVault:
+    if len(settings.pii_secret.get_secret_value()) < 32:
+        raise MissingSetting("set PII_SECRET to at least 32 random characters: it protects ID numbers at rest")
+    return PiiVault(settings.pii_secret.get_secret_value())
+
+
+def run_worker() -> None:
+    """``renshe registration worker``: react to assistance placements and insurance death reports."""
+    settings = RegistrationSettings()
+    commands = PersonCommands(EventStore(), _vault(settings))
+
+    def build(pool: AsyncConnectionPool) -> tuple[list[Loop], Callable[[], bool]]:
+        worker = EventConsumer(
+            pool,
+            RegistrationReactions(commands),
+            SOURCE_TOPICS,
+            settings.kafka_bootstrap_servers,
+            replication_factor=settings.kafka_replication_factor,
+        )
+        return [worker.run], worker.ready.is_set
 
     run_loops(settings, DDL, build)

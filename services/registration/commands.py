@@ -2,20 +2,50 @@
 
 from __future__ import annotations
 
+import unicodedata
 import uuid
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import date
+from typing import cast
 
+from contracts.envelope import Event
 from contracts.identifiers import CitizenIdInfo, parse_citizen_id, parse_credit_code
 from contracts.regions import Region
-from contracts.registration import PersonRegistered
+from contracts.registration import (
+    EmploymentStatus,
+    HouseholdMember,
+    PersonRegistered,
+    Sex,
+    Source,
+    StatusSurveyed,
+)
+from contracts.registry import decode
 from services.registration import domain, queries
-from services.registration.models import EmployerCreate, EmployerPublic, PersonCreate, PersonPublic
+from services.registration.models import (
+    CategoriesUpdate,
+    EmployerCreate,
+    EmployerPublic,
+    EmploymentEnd,
+    EventSummary,
+    HeadChange,
+    HouseholdCreate,
+    HouseholdPublic,
+    MemberAdd,
+    PersonChange,
+    PersonCorrection,
+    PersonCreate,
+    PersonMove,
+    PersonPublic,
+    RetirementCreate,
+    SurveyCreate,
+    UnemploymentCreate,
+    UnemploymentDeregistration,
+)
 from services.registration.pii import PiiVault, mask_id_number
 from services.runtime.auth import Principal
 from services.runtime.db import Connection
-from services.runtime.errors import Conflict, DomainError, RuleViolated
+from services.runtime.errors import Conflict, DomainError, Forbidden, NotFound, RuleViolated
 from services.runtime.eventstore import Append, EventStore, Metadata, PendingEvent
 from services.runtime.regions import find_region
 
@@ -55,6 +85,7 @@ class _Accepted:
             education=self.event.education,
             region_code=self.event.region_code,
             id_number_converted_from_15=self.citizen.converted_from_15,
+            categories=self.event.categories,
         )
 
 
@@ -138,6 +169,7 @@ class RegistrationCommands:
             region_code=body.region_code,
             hukou=body.hukou,
             education=body.education,
+            categories=tuple(sorted(set(body.categories))),
         )
         [event] = domain.decide_register_person(command, today=today)
         return _Accepted(
@@ -151,8 +183,12 @@ class RegistrationCommands:
         encrypt = self.vault.encrypt
         cursor = await conn.execute(
             "INSERT INTO persons (person_id, id_hash, id_cipher, name_cipher, phone_cipher, sex, birth_date, hukou,"
-            " education, region_code) SELECT * FROM unnest(%s::uuid[], %s::bytea[], %s::bytea[], %s::bytea[],"
-            " %s::bytea[], %s::text[], %s::date[], %s::text[], %s::text[], %s::text[])"
+            " education, region_code, name_hash, categories) SELECT person_id, id_hash, id_cipher, name_cipher,"
+            " phone_cipher, sex, birth_date, hukou, education, region_code, name_hash,"
+            " string_to_array(categories, ',') FROM unnest(%s::uuid[], %s::bytea[], %s::bytea[], %s::bytea[],"
+            " %s::bytea[], %s::text[], %s::date[], %s::text[], %s::text[], %s::text[], %s::bytea[], %s::text[])"
+            " AS u(person_id, id_hash, id_cipher, name_cipher, phone_cipher, sex, birth_date, hukou, education,"
+            " region_code, name_hash, categories)"
             " ON CONFLICT (id_hash) DO NOTHING RETURNING id_hash",
             (
                 [p.person_id for p in people],
@@ -165,6 +201,8 @@ class RegistrationCommands:
                 [p.body.hukou for p in people],
                 [p.body.education for p in people],
                 [p.body.region_code for p in people],
+                [name_lookup_hash(self.vault, p.body.name) for p in people],
+                [",".join(p.event.categories) for p in people],
             ),
         )
         return {bytes(row[0]) for row in await cursor.fetchall()}
@@ -219,3 +257,564 @@ class RegistrationCommands:
             size=event.size,
             warnings=warnings,
         )
+
+
+# --- person lifecycle, employment status, surveys and households (reg-a) ----------------------------------
+
+
+def name_lookup_hash(vault: PiiVault, name: str) -> bytes:
+    """Keyed hash of a whole name, normalised (NFKC, no spaces): names are found by exact match only."""
+    normal = "".join(unicodedata.normalize("NFKC", name).split())
+    return vault.lookup_hash("name:" + normal)
+
+
+def _changed(events: Sequence[Event]) -> list[EventSummary]:
+    return [EventSummary(type=e.event_type, data=e.model_dump(mode="json")) for e in events]
+
+
+def _check_version(stream: str, current: int, expected: int | None) -> None:
+    """Optimistic concurrency: the caller changes what it read, or gets 409 with the current version."""
+    if expected is not None and expected != current:
+        raise Conflict(
+            f"{stream} is at version {current}, not {expected}: read it again and retry",
+            field="If-Match",
+            current_version=current,
+        )
+
+
+#: A decision over a ledger entry: the events it records (or a RuleViolated).
+Decide = Callable[[domain.PersonState], Sequence[domain.PersonEvent]]
+
+
+class PersonCommands(RegistrationCommands):
+    """Changes to ledger entries and households: load the stream, decide, write the read tables, append.
+
+    Every change runs in the caller's transaction: the person's row, the household's snapshot event and
+    the person's events commit together or not at all. ``principal`` is None for reactions to other
+    services' events, which have no region scope to check.
+    """
+
+    def __init__(self, store: EventStore, vault: PiiVault, *, today: Callable[[], date] = date.today) -> None:
+        super().__init__(store, vault)
+        self.today = today
+
+    # --- loading -----------------------------------------------------------------------------------------
+
+    async def load_person(
+        self, conn: Connection, person_id: str, principal: Principal | None = None
+    ) -> domain.PersonState:
+        """A ledger entry folded from its stream; 404 when there is none, 403 outside the caller's scope."""
+        recorded = await self.store.load(conn, person_id) if _is_uuid(person_id) else []
+        if not recorded or recorded[0].envelope.stream_type != "person":
+            raise NotFound(f"no person {person_id}", field="person_id")
+        state = domain.fold_person([decode(r.envelope) for r in recorded])
+        assert state is not None
+        if principal is not None:
+            _may_change_persons(principal)
+            principal.require_region(state.region_code)
+        return state
+
+    async def load_household(
+        self, conn: Connection, household_id: str, principal: Principal | None = None
+    ) -> domain.HouseholdState:
+        """A household folded from its stream; 404 when there is none, 403 outside the caller's scope."""
+        recorded = await self.store.load(conn, household_id) if _is_uuid(household_id) else []
+        if not recorded or recorded[0].envelope.stream_type != "household":
+            raise NotFound(f"no household {household_id}", field="household_id")
+        events = [cast(domain.HouseholdEvent, decode(r.envelope)) for r in recorded]
+        state = domain.fold_household(events)
+        assert state is not None
+        if principal is not None:
+            principal.require_region(state.region_code)
+        return state
+
+    # --- the one way a ledger entry changes ----------------------------------------------------------------
+
+    async def change_person(
+        self,
+        conn: Connection,
+        principal: Principal | None,
+        person_id: str,
+        decide: Decide,
+        metadata: Metadata,
+        *,
+        expected_version: int | None = None,
+        pii: dict[str, object] | None = None,
+    ) -> PersonChange:
+        """Load, check the version, decide, then write the row, the household snapshot and the events."""
+        before = await self.load_person(conn, person_id, principal)
+        _check_version(f"person {person_id}", before.version, expected_version)
+        events = list(decide(before))
+        after = before
+        for event in events:
+            after = domain.evolve_person(after, event)
+        if events:
+            await self._record_person(conn, before, after, events, metadata, pii or {})
+        return PersonChange(
+            person_id=person_id,
+            version=after.version,
+            status=after.status,
+            region_code=after.region_code,
+            categories=list(after.categories),
+            events=_changed(events),
+        )
+
+    async def _record_person(
+        self,
+        conn: Connection,
+        before: domain.PersonState,
+        after: domain.PersonState,
+        events: Sequence[domain.PersonEvent],
+        metadata: Metadata,
+        pii: dict[str, object],
+    ) -> None:
+        # The row first: its lock orders this change after any household command holding it, so the
+        # membership read next is the committed one (see queries.lock_persons).
+        await queries.save_person(
+            conn,
+            after.person_id,
+            {
+                "sex": after.sex,
+                "birth_date": after.birth_date,
+                "hukou": after.hukou,
+                "education": after.education,
+                "region_code": after.region_code,
+                "status": after.status,
+                "categories": list(after.categories),
+                "version": after.version,
+                **pii,
+            },
+        )
+        appends = [
+            Append(
+                "person",
+                after.person_id,
+                before.version,
+                [PendingEvent.of(e, region_code=after.region_code) for e in events],
+                metadata,
+            )
+        ]
+        if before.status != after.status:
+            household_id = await queries.household_of(conn, after.person_id)
+            if household_id is not None:
+                household = await self.load_household(conn, household_id)
+                changed = domain.decide_household_employment(household, after, today=self.today())
+                appends.append(
+                    Append(
+                        "household",
+                        household_id,
+                        household.version,
+                        [PendingEvent.of(e, region_code=household.region_code) for e in changed],
+                        metadata,
+                    )
+                )
+        for event in events:
+            if isinstance(event, StatusSurveyed):
+                await queries.record_survey(conn, after.person_id, event.quarter, event.status, event.surveyed_on)
+        try:
+            await self.store.append_batch(conn, [a for a in appends if a.events])
+        except Conflict as exc:  # another command appended since we loaded: the caller must read again
+            raise Conflict(
+                f"person {after.person_id} was changed concurrently: read it again and retry",
+                field="If-Match",
+            ) from exc
+
+    # --- the ledger entry ----------------------------------------------------------------------------------
+
+    async def correct_person(
+        self,
+        conn: Connection,
+        principal: Principal,
+        person_id: str,
+        body: PersonCorrection,
+        metadata: Metadata,
+        expected_version: int | None,
+    ) -> PersonChange:
+        """Correct recorded values (信息更正). PII is re-encrypted and re-hashed, and published redacted; a
+        new ID number re-derives sex and birth date and must not belong to another person (409)."""
+        row = await queries.person(conn, person_id) if _is_uuid(person_id) else None
+        if row is None:
+            raise NotFound(f"no person {person_id}", field="person_id")
+        sent = body.model_fields_set
+        values: dict[str, object] = {name: getattr(body, name) for name in ("hukou", "education") if name in sent}
+        pii: dict[str, object] = {}
+        changed_pii: list[str] = []
+        citizen: CitizenIdInfo | None = None
+        if body.id_number is not None:
+            try:
+                parsed = parse_citizen_id(body.id_number)
+            except ValueError as exc:
+                raise RuleViolated("CitizenIdValid", str(exc), field="id_number") from exc
+            if parsed.number != self.vault.decrypt(row.id_cipher):
+                citizen = parsed
+                changed_pii.append("id_number")
+                pii["id_hash"] = self.vault.lookup_hash(parsed.number)
+                pii["id_cipher"] = self.vault.encrypt(parsed.number)
+                holder = await queries.person_ids_by_hash(conn, [cast(bytes, pii["id_hash"])])
+                if holder:
+                    raise Conflict(
+                        "a person with this ID number is already registered",
+                        field="id_number",
+                        person_id=next(iter(holder.values())),
+                    )
+        if body.name is not None and body.name != self.vault.decrypt(row.name_cipher):
+            changed_pii.append("name")
+            pii["name_cipher"] = self.vault.encrypt(body.name)
+            pii["name_hash"] = name_lookup_hash(self.vault, body.name)
+        if "phone" in sent and body.phone != self.vault.decrypt(row.phone_cipher):
+            changed_pii.append("phone")
+            pii["phone_cipher"] = self.vault.encrypt(body.phone)
+        if ("id_number" in sent and body.id_number is None) or ("name" in sent and body.name is None):
+            raise RuleViolated("RequiredValueKept", "ID number and name can be corrected, not removed", field="body")
+        command = domain.CorrectPerson(values, tuple(changed_pii), body.reason, citizen)
+        today = self.today()
+        return await self.change_person(
+            conn,
+            principal,
+            person_id,
+            lambda state: domain.decide_correct_person(state, command, today=today),
+            metadata,
+            expected_version=expected_version,
+            pii=pii,
+        )
+
+    async def move_person(
+        self,
+        conn: Connection,
+        principal: Principal,
+        person_id: str,
+        body: PersonMove,
+        metadata: Metadata,
+        expected_version: int | None,
+    ) -> PersonChange:
+        """The residence moves to another village or community (居住地变更)."""
+        region = await self._region(conn, body.region_code)
+        today = self.today()
+        return await self.change_person(
+            conn,
+            principal,
+            person_id,
+            lambda s: domain.decide_move_person(s, region, body.region_code, body.moved_on or today, today=today),
+            metadata,
+            expected_version=expected_version,
+        )
+
+    async def change_categories(
+        self,
+        conn: Connection,
+        principal: Principal,
+        person_id: str,
+        body: CategoriesUpdate,
+        metadata: Metadata,
+        expected_version: int | None,
+    ) -> PersonChange:
+        """Set the person's categories (人员类别)."""
+        today = self.today()
+        return await self.change_person(
+            conn,
+            principal,
+            person_id,
+            lambda s: domain.decide_change_categories(s, body.categories, body.effective_on or today, today=today),
+            metadata,
+            expected_version=expected_version,
+        )
+
+    async def record_death(
+        self,
+        conn: Connection,
+        principal: Principal | None,
+        person_id: str,
+        died_on: date,
+        metadata: Metadata,
+        expected_version: int | None = None,
+        *,
+        source: Source = "registration",
+    ) -> PersonChange:
+        """Record a death (死亡)."""
+        today = self.today()
+        return await self.change_person(
+            conn,
+            principal,
+            person_id,
+            lambda s: domain.decide_record_death(s, died_on, today=today, source=source),
+            metadata,
+            expected_version=expected_version,
+        )
+
+    # --- employment status (就业失业登记) -------------------------------------------------------------------
+
+    async def register_employment(
+        self,
+        conn: Connection,
+        principal: Principal | None,
+        person_id: str,
+        command: domain.RegisterEmployment,
+        metadata: Metadata,
+        expected_version: int | None = None,
+    ) -> PersonChange:
+        """Employment registration (就业登记); the employer, if named, must be in the ledger."""
+        if command.employer_id is not None and not (
+            _is_uuid(command.employer_id) and await queries.employer_exists(conn, command.employer_id)
+        ):
+            raise RuleViolated("EmployerMustBeRegistered", f"no employer {command.employer_id}", field="employer_id")
+        today = self.today()
+        return await self.change_person(
+            conn,
+            principal,
+            person_id,
+            lambda s: domain.decide_register_employment(s, command, today=today),
+            metadata,
+            expected_version=expected_version,
+        )
+
+    async def end_employment(
+        self,
+        conn: Connection,
+        principal: Principal,
+        person_id: str,
+        body: EmploymentEnd,
+        metadata: Metadata,
+        expected_version: int | None,
+    ) -> PersonChange:
+        """End of employment (终止/解除劳动关系)."""
+        today = self.today()
+        return await self.change_person(
+            conn,
+            principal,
+            person_id,
+            lambda s: domain.decide_end_employment(
+                s, body.ended_on, body.reason, body.reported_on or today, today=today
+            ),
+            metadata,
+            expected_version=expected_version,
+        )
+
+    async def register_unemployment(
+        self,
+        conn: Connection,
+        principal: Principal,
+        person_id: str,
+        body: UnemploymentCreate,
+        metadata: Metadata,
+        expected_version: int | None,
+    ) -> PersonChange:
+        """Unemployment registration (失业登记)."""
+        today = self.today()
+        return await self.change_person(
+            conn,
+            principal,
+            person_id,
+            lambda s: domain.decide_register_unemployment(s, body.registered_on or today, today=today),
+            metadata,
+            expected_version=expected_version,
+        )
+
+    async def deregister_unemployment(
+        self,
+        conn: Connection,
+        principal: Principal,
+        person_id: str,
+        body: UnemploymentDeregistration,
+        metadata: Metadata,
+        expected_version: int | None,
+    ) -> PersonChange:
+        """Cancel an unemployment registration (注销失业登记)."""
+        today = self.today()
+        return await self.change_person(
+            conn,
+            principal,
+            person_id,
+            lambda s: domain.decide_deregister_unemployment(s, body.deregistered_on or today, body.reason, today=today),
+            metadata,
+            expected_version=expected_version,
+        )
+
+    async def retire(
+        self,
+        conn: Connection,
+        principal: Principal,
+        person_id: str,
+        body: RetirementCreate,
+        metadata: Metadata,
+        expected_version: int | None,
+    ) -> PersonChange:
+        """Retirement (退休)."""
+        today = self.today()
+        return await self.change_person(
+            conn,
+            principal,
+            person_id,
+            lambda s: domain.decide_retire(s, body.retired_on or today, today=today),
+            metadata,
+            expected_version=expected_version,
+        )
+
+    async def survey(
+        self,
+        conn: Connection,
+        principal: Principal,
+        person_id: str,
+        body: SurveyCreate,
+        metadata: Metadata,
+        expected_version: int | None,
+    ) -> PersonChange:
+        """The quarterly dynamic survey (动态调查): confirm the status or record the change."""
+        today = self.today()
+        surveyed_on = body.surveyed_on or today
+        job = body.employment
+        if (
+            job is not None
+            and job.employer_id is not None
+            and not (_is_uuid(job.employer_id) and await queries.employer_exists(conn, job.employer_id))
+        ):
+            raise RuleViolated(
+                "EmployerMustBeRegistered", f"no employer {job.employer_id}", field="employment.employer_id"
+            )
+        survey = domain.Survey(
+            quarter=body.quarter,
+            status=body.status,
+            surveyed_on=surveyed_on,
+            employment=None
+            if job is None
+            else domain.RegisterEmployment(
+                kind=job.kind, started_on=job.started_on, reported_on=surveyed_on, employer_id=job.employer_id
+            ),
+            ended_on=body.ended_on,
+            end_reason=body.end_reason,
+        )
+        return await self.change_person(
+            conn,
+            principal,
+            person_id,
+            lambda s: domain.decide_survey(s, survey, today=today),
+            metadata,
+            expected_version=expected_version,
+        )
+
+    # --- households (户) ---------------------------------------------------------------------------------
+
+    async def _members(
+        self, conn: Connection, principal: Principal, relations: Mapping[str, str]
+    ) -> list[HouseholdMember]:
+        """Snapshots of would-be members, their rows locked until commit (see queries.lock_persons)."""
+        bad = [pid for pid in relations if not _is_uuid(pid)]
+        rows = await queries.lock_persons(conn, [pid for pid in relations if pid not in bad])
+        missing = [pid for pid in relations if pid not in rows]
+        if missing:
+            raise RuleViolated("MemberIsInLedger", f"no person {missing[0]} in the ledger", field="person_id")
+        today = self.today()
+        members = []
+        for person_id, relation in relations.items():
+            row = rows[person_id]
+            principal.require_region(row.region_code)
+            state = domain.PersonState(
+                person_id=person_id,
+                sex=cast(Sex, row.sex),
+                birth_date=row.birth_date,
+                region_code=row.region_code,
+                status=cast(EmploymentStatus, row.status),
+            )
+            members.append(domain.member_snapshot(state, relation, today=today))
+        return members
+
+    async def _record_household(
+        self,
+        conn: Connection,
+        before_version: int,
+        events: Sequence[domain.HouseholdEvent],
+        metadata: Metadata,
+    ) -> HouseholdPublic:
+        after: domain.HouseholdState | None = None
+        for event in events:
+            after = domain.evolve_household(after, event)
+        assert after is not None
+        after = replace(after, version=before_version + len(events))
+        await queries.save_household(
+            conn,
+            after.household_id,
+            after.region_code,
+            after.head_person_id,
+            {m.person_id: m.relation for m in after.members},
+        )
+        await self.store.append(
+            conn,
+            "household",
+            after.household_id,
+            before_version,
+            [PendingEvent.of(e, region_code=after.region_code) for e in events],
+            metadata,
+        )
+        return household_public(after)
+
+    async def create_household(
+        self, conn: Connection, principal: Principal, body: HouseholdCreate, metadata: Metadata
+    ) -> HouseholdPublic:
+        """Enter a household (户) with its members; a person already in another household is 409."""
+        _may_change_persons(principal)
+        principal.require_region(body.region_code)
+        region = await self._region(conn, body.region_code)
+        relations = {m.person_id: m.relation for m in body.members}
+        if len(relations) != len(body.members):
+            raise RuleViolated("MemberListedOnce", "a person is listed twice", field="members")
+        members = await self._members(conn, principal, relations)
+        events = domain.decide_create_household(str(uuid.uuid4()), region, body.region_code, members)
+        return await self._record_household(conn, 0, events, metadata)
+
+    async def add_member(
+        self, conn: Connection, principal: Principal, household_id: str, body: MemberAdd, metadata: Metadata
+    ) -> HouseholdPublic:
+        """A person joins a household."""
+        household = await self.load_household(conn, household_id, principal)
+        _check_version(f"household {household_id}", household.version, body.expected_version)
+        [member] = await self._members(conn, principal, {body.person_id: body.relation})
+        events = domain.decide_add_member(household, member)
+        return await self._record_household(conn, household.version, events, metadata)
+
+    async def remove_member(
+        self,
+        conn: Connection,
+        principal: Principal,
+        household_id: str,
+        person_id: str,
+        reason: str,
+        metadata: Metadata,
+        expected_version: int | None,
+    ) -> HouseholdPublic:
+        """A person leaves a household."""
+        household = await self.load_household(conn, household_id, principal)
+        _check_version(f"household {household_id}", household.version, expected_version)
+        events = domain.decide_remove_member(household, person_id, reason)
+        return await self._record_household(conn, household.version, events, metadata)
+
+    async def change_head(
+        self, conn: Connection, principal: Principal, household_id: str, body: HeadChange, metadata: Metadata
+    ) -> HouseholdPublic:
+        """Another member becomes head of the household (户主)."""
+        household = await self.load_household(conn, household_id, principal)
+        _check_version(f"household {household_id}", household.version, body.expected_version)
+        events = domain.decide_change_head(household, body.person_id, body.former_head_relation)
+        return await self._record_household(conn, household.version, events, metadata)
+
+
+def household_public(state: domain.HouseholdState) -> HouseholdPublic:
+    """A household as the API shows it."""
+    return HouseholdPublic(
+        household_id=state.household_id,
+        region_code=state.region_code,
+        head_person_id=state.head_person_id,
+        members=list(state.members),
+        version=state.version,
+    )
+
+
+def _may_change_persons(principal: Principal) -> None:
+    if not principal.sees_persons:
+        raise Forbidden("analysts read aggregates only; they change no person")
+
+
+def _is_uuid(value: str) -> bool:
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        return False
+    return True

@@ -5,12 +5,45 @@ Nothing here does I/O; ``commands.py`` loads what a rule needs and appends what 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import date
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from datetime import date, timedelta
+from typing import Literal
 
+from contracts.envelope import Event
 from contracts.identifiers import CitizenIdInfo, CreditCodeInfo
 from contracts.regions import Region, RegionLevel
-from contracts.registration import EmployerRegistered, EmployerSize, Hukou, PersonRegistered
+from contracts.registration import (
+    INVOLUNTARY_END_REASONS,
+    PERSON_CATEGORIES,
+    EmployerRegistered,
+    EmployerSize,
+    EmploymentEnded,
+    EmploymentEndReason,
+    EmploymentKind,
+    EmploymentRegistered,
+    EmploymentStatus,
+    FieldChange,
+    HouseholdCreated,
+    HouseholdEmploymentChanged,
+    HouseholdHeadChanged,
+    HouseholdMember,
+    HouseholdMemberAdded,
+    HouseholdMemberRemoved,
+    Hukou,
+    PersonCategoriesChanged,
+    PersonCorrected,
+    PersonDied,
+    PersonMoved,
+    PersonRegistered,
+    PersonRetired,
+    Sex,
+    Source,
+    StatusSurveyed,
+    UnemploymentDeregistered,
+    UnemploymentRegistered,
+)
 from services.runtime.errors import RuleViolated
 
 #: Minimum working age (禁止使用童工规定 Art 2): the ledger holds residents of working age.
@@ -103,3 +136,779 @@ def _known_region(region: Region | None, code: str) -> Region:
     if region is None:
         raise RuleViolated("RegionMustExist", f"unknown region {code}", field="region_code")
     return region
+
+
+# --- working age and retirement (法定退休年龄) ----------------------------------------------------------
+
+#: Retirement age before the 2025 reform, and the reform's parameters per group (2024 NPCSC decision,
+#: 关于实施渐进式延迟法定退休年龄的决定, in force 2025-01-01): (old age, first birth month delayed, months
+#: of birth per month of delay, cap in months).
+_RETIREMENT_SCHEDULES: dict[tuple[str, int], tuple[int, date, int, int]] = {
+    ("male", 60): (60, date(1965, 1, 1), 4, 36),
+    ("female", 55): (55, date(1970, 1, 1), 4, 36),
+    ("female", 50): (50, date(1975, 1, 1), 2, 60),
+}
+
+
+def add_months(day: date, months: int) -> date:
+    """``day`` moved by whole months; the 31st becomes the month's last day when the month is shorter."""
+    index = day.year * 12 + day.month - 1 + months
+    year, month = divmod(index, 12)
+    month += 1
+    last = (date(year + (month == 12), month % 12 + 1, 1) - date(year, month, 1)).days
+    return date(year, month, min(day.day, last))
+
+
+def retirement_delay_months(birth_date: date, sex: Sex, former_female_age: int = 55) -> int:
+    """Months the 2025 reform adds to the old retirement age (2024 NPCSC decision, annex table).
+
+    Men (old age 60, base 1965-01) and women formerly retiring at 55 (base 1970-01): +1 month for every
+    4 months of birth from the base month, at most 36. Women formerly retiring at 50 (base 1975-01):
+    +1 month for every 2 months, at most 60.
+    """
+    _, base, per, cap = _retirement_schedule(sex, former_female_age)
+    months_after_base = (birth_date.year - base.year) * 12 + birth_date.month - base.month
+    if months_after_base < 0:
+        return 0
+    return min(cap, months_after_base // per + 1)
+
+
+def statutory_retirement_date(birth_date: date, sex: Sex, former_female_age: int = 55) -> date:
+    """The day a person reaches the statutory retirement age, with the 2025 gradual increase (RULES.md).
+
+    Men 60 -> 63, women formerly 55 -> 58, women formerly 50 -> 55. ``former_female_age`` says which old
+    age applied to a woman (55 for cadres and the default here, 50 for female workers); ignored for men.
+    """
+    old_age, *_ = _retirement_schedule(sex, former_female_age)
+    return add_months(birth_date, old_age * 12 + retirement_delay_months(birth_date, sex, former_female_age))
+
+
+def _retirement_schedule(sex: Sex, former_female_age: int) -> tuple[int, date, int, int]:
+    key = (sex, 60) if sex == "male" else (sex, former_female_age)
+    try:
+        return _RETIREMENT_SCHEDULES[key]
+    except KeyError:
+        raise ValueError(f"a woman's former retirement age is 50 or 55, not {former_female_age}") from None
+
+
+def is_working_age(birth_date: date, sex: Sex, day: date) -> bool:
+    """16 (禁止使用童工规定 Art 2) up to the day before the statutory retirement date."""
+    return age_on(birth_date, day) >= MINIMUM_WORKING_AGE and day < statutory_retirement_date(birth_date, sex)
+
+
+# --- the person aggregate: a ledger entry and its employment status --------------------------------------
+
+#: Employers report a hire within 30 days and a termination within 15 (就业服务与就业管理规定 Art 62).
+HIRE_REPORT_DAYS = 30
+TERMINATION_REPORT_DAYS = 15
+
+#: The person's PII fields: corrected through the vault, published as redacted changes only.
+PII_FIELDS = ("id_number", "name", "phone")
+
+
+@dataclass(frozen=True)
+class Employment:
+    """The job a person holds now."""
+
+    kind: EmploymentKind
+    employer_id: str | None
+    started_on: date
+
+
+@dataclass(frozen=True)
+class PersonState:
+    """A ledger entry folded from its ``person`` stream; ``version`` is the stream's version."""
+
+    person_id: str
+    sex: Sex
+    birth_date: date
+    region_code: str
+    hukou: Hukou | None = None
+    education: str | None = None
+    categories: tuple[str, ...] = ()
+    status: EmploymentStatus = "not_in_labour_force"
+    employment: Employment | None = None
+    last_end_reason: EmploymentEndReason | None = None
+    last_ended_on: date | None = None
+    version: int = 0
+
+    def working_age_on(self, day: date) -> bool:
+        """Whether the person is of working age on ``day``."""
+        return is_working_age(self.birth_date, self.sex, day)
+
+
+PersonEvent = (
+    PersonRegistered
+    | PersonCorrected
+    | PersonMoved
+    | PersonCategoriesChanged
+    | EmploymentRegistered
+    | EmploymentEnded
+    | UnemploymentRegistered
+    | UnemploymentDeregistered
+    | PersonRetired
+    | PersonDied
+    | StatusSurveyed
+)
+
+
+def evolve_person(state: PersonState | None, event: Event) -> PersonState:
+    """The ledger entry after one more event of its stream."""
+    if isinstance(event, PersonRegistered):
+        return PersonState(
+            person_id=event.person_id,
+            sex=event.sex,
+            birth_date=event.birth_date,
+            region_code=event.region_code,
+            hukou=event.hukou,
+            education=event.education,
+            categories=tuple(event.categories),
+            status=event.status,
+            version=1,
+        )
+    if state is None:
+        raise ValueError(f"a person stream must start with PersonRegistered, not {event.event_type}")
+    state = replace(state, version=state.version + 1)
+    if isinstance(event, PersonCorrected):
+        values = {c.field: c.new for c in event.changes if not c.redacted and c.field in _CORRECTABLE}
+        if "birth_date" in values and isinstance(values["birth_date"], str):
+            values["birth_date"] = date.fromisoformat(values["birth_date"])
+        return replace(state, **values)
+    if isinstance(event, PersonMoved):
+        return replace(state, region_code=event.region_code)
+    if isinstance(event, PersonCategoriesChanged):
+        return replace(state, categories=tuple(event.categories))
+    if isinstance(event, EmploymentRegistered):
+        job = Employment(event.kind, event.employer_id, event.started_on)
+        return replace(state, status="employed", employment=job)
+    if isinstance(event, EmploymentEnded):
+        return replace(
+            state,
+            status=event.status_after,
+            employment=None,
+            last_end_reason=event.reason,
+            last_ended_on=event.ended_on,
+        )
+    if isinstance(event, UnemploymentRegistered):
+        return replace(state, status="registered_unemployed")
+    if isinstance(event, UnemploymentDeregistered):
+        return replace(state, status=event.status_after)
+    if isinstance(event, PersonRetired):
+        return replace(state, status="retired", employment=None)
+    if isinstance(event, PersonDied):
+        return replace(state, status="deceased", employment=None)
+    return state  # StatusSurveyed changes nothing: the status events before it did
+
+
+def fold_person(events: Sequence[Event]) -> PersonState | None:
+    """A ledger entry from its stream's events (None for an empty stream)."""
+    state: PersonState | None = None
+    for event in events:
+        state = evolve_person(state, event)
+    return state
+
+
+#: Non-PII attributes a correction may set directly (sex and birth date follow from the ID number).
+_CORRECTABLE = ("hukou", "education", "sex", "birth_date")
+
+
+def _alive(state: PersonState, action: str) -> None:
+    if state.status == "deceased":
+        raise RuleViolated(
+            "DeceasedIsFinal", f"the person is recorded as deceased; {action} is not possible", field="status"
+        )
+
+
+def _not_in_future(day: date, today: date, field_name: str, rule: str) -> None:
+    if day > today:
+        raise RuleViolated(rule, f"{field_name} {day} is in the future (today is {today})", field=field_name)
+
+
+@dataclass(frozen=True)
+class CorrectPerson:
+    """Correct what was recorded wrongly (信息更正): non-PII values, and the names of changed PII fields.
+
+    ``citizen`` is the parsed new ID number when it is among the corrections; sex and birth date follow.
+    """
+
+    values: dict[str, object]
+    pii_changed: tuple[str, ...]
+    reason: str
+    citizen: CitizenIdInfo | None = None
+
+
+def decide_correct_person(state: PersonState, command: CorrectPerson, *, today: date) -> list[PersonCorrected]:
+    """A correction records each changed field with its old and new value (PII fields redacted)."""
+    _alive(state, "a correction")
+    values = dict(command.values)
+    if command.citizen is not None:
+        if age_on(command.citizen.birth_date, today) < MINIMUM_WORKING_AGE:
+            raise RuleViolated(
+                "LedgerHoldsWorkingAgeResidents",
+                f"the corrected ID number gives a birth date of {command.citizen.birth_date}: under "
+                f"{MINIMUM_WORKING_AGE} (禁止使用童工规定 Art 2)",
+                field="id_number",
+            )
+        values["sex"] = command.citizen.sex
+        values["birth_date"] = command.citizen.birth_date
+    changes = [
+        FieldChange(field=name, old=_jsonable(getattr(state, name)), new=_jsonable(value))
+        for name, value in values.items()
+        if getattr(state, name) != value
+    ]
+    changes += [FieldChange(field=name, redacted=True) for name in command.pii_changed]
+    if not changes:
+        raise RuleViolated("CorrectionChangesSomething", "every value given equals what is recorded", field="body")
+    if not command.reason.strip():
+        raise RuleViolated("CorrectionNeedsReason", "say why the record was wrong", field="reason")
+    return [PersonCorrected(person_id=state.person_id, changes=changes, reason=command.reason.strip())]
+
+
+def _jsonable(value: object) -> object:
+    return value.isoformat() if isinstance(value, date) else value
+
+
+def decide_move_person(
+    state: PersonState, region: Region | None, region_code: str, moved_on: date, *, today: date
+) -> list[PersonMoved]:
+    """The residence moves to another village or community (居住地变更)."""
+    _alive(state, "a move")
+    target = _known_region(region, region_code)
+    if target.level is not RegionLevel.VILLAGE:
+        raise RuleViolated(
+            "PersonLivesInVillageOrCommunity",
+            f"a person lives in a village or community, but {target.code} {target.name} is a {target.level}",
+            field="region_code",
+        )
+    if target.code == state.region_code:
+        raise RuleViolated("MoveChangesResidence", f"the person already lives in {target.code}", field="region_code")
+    _not_in_future(moved_on, today, "moved_on", "MoveNotInFuture")
+    return [
+        PersonMoved(
+            person_id=state.person_id, from_region_code=state.region_code, region_code=target.code, moved_on=moved_on
+        )
+    ]
+
+
+def decide_change_categories(
+    state: PersonState, categories: Sequence[str], effective_on: date, *, today: date
+) -> list[PersonCategoriesChanged]:
+    """Set the person's categories (人员类别); no event when they are already so."""
+    _alive(state, "a change of categories")
+    _not_in_future(effective_on, today, "effective_on", "CategoriesChangeNotInFuture")
+    unknown = sorted(set(categories) - set(PERSON_CATEGORIES))
+    if unknown:
+        raise RuleViolated("KnownCategory", f"unknown categories {unknown}", field="categories")
+    wanted = sorted(set(categories))
+    current = set(state.categories)
+    if set(wanted) == current:
+        return []
+    return [
+        PersonCategoriesChanged(
+            person_id=state.person_id,
+            added=sorted(set(wanted) - current),
+            removed=sorted(current - set(wanted)),
+            categories=wanted,
+            effective_on=effective_on,
+        )
+    ]
+
+
+@dataclass(frozen=True)
+class RegisterEmployment:
+    """Employment registration (就业登记)."""
+
+    kind: EmploymentKind
+    started_on: date
+    reported_on: date
+    employer_id: str | None = None
+    vacancy_id: str | None = None
+    source: Source = "registration"
+
+
+def decide_register_employment(
+    state: PersonState, command: RegisterEmployment, *, today: date
+) -> list[EmploymentRegistered]:
+    """A person of working age who is not already employed starts work (就业登记).
+
+    The hire is due to be reported within 30 days of the start (就业服务与就业管理规定 Art 62); a later
+    report is accepted and flagged ``reported_late``.
+    """
+    _alive(state, "employment registration")
+    if state.status == "employed":
+        raise RuleViolated(
+            "OneEmploymentAtATime",
+            "the person is already registered as employed; end that employment first",
+            field="status",
+        )
+    if state.status == "retired":
+        raise RuleViolated(
+            "RetiredLeftTheLabourForce",
+            "the person is retired and has left the labour force; employment registration is for working age",
+            field="status",
+        )
+    _not_in_future(command.started_on, today, "started_on", "EmploymentStartNotInFuture")
+    _not_in_future(command.reported_on, today, "reported_on", "ReportNotInFuture")
+    if command.reported_on < command.started_on:
+        raise RuleViolated(
+            "HireReportedAfterStart",
+            f"a hire is reported once work has started ({command.started_on}), not on {command.reported_on}",
+            field="reported_on",
+        )
+    if age_on(state.birth_date, command.started_on) < MINIMUM_WORKING_AGE:
+        raise RuleViolated(
+            "NoEmploymentUnder16",
+            f"nobody under {MINIMUM_WORKING_AGE} may be employed (禁止使用童工规定 Art 2); born {state.birth_date}",
+            field="started_on",
+        )
+    retirement = statutory_retirement_date(state.birth_date, state.sex)
+    if command.started_on >= retirement:
+        raise RuleViolated(
+            "RegistrationIsForWorkingAge",
+            f"the person reached the statutory retirement age on {retirement}",
+            field="started_on",
+        )
+    deadline = command.started_on + timedelta(days=HIRE_REPORT_DAYS)
+    return [
+        EmploymentRegistered(
+            person_id=state.person_id,
+            previous_status=state.status,
+            kind=command.kind,
+            employer_id=command.employer_id,
+            vacancy_id=command.vacancy_id,
+            started_on=command.started_on,
+            reported_on=command.reported_on,
+            report_deadline=deadline,
+            reported_late=command.reported_on > deadline,
+            source=command.source,
+        )
+    ]
+
+
+def decide_end_employment(
+    state: PersonState, ended_on: date, reason: EmploymentEndReason, reported_on: date, *, today: date
+) -> list[EmploymentEnded]:
+    """Employment ends (终止/解除劳动关系), reported within 15 days (Art 62) or flagged late.
+
+    The reasons of 失业保险条例 Art 14 (``INVOLUNTARY_END_REASONS``) mark the loss as not by own choice.
+    Ending for retirement leaves the person retired; otherwise not in the labour force until they
+    register as unemployed.
+    """
+    _alive(state, "ending employment")
+    if state.status != "employed" or state.employment is None:
+        raise RuleViolated(
+            "EndNeedsEmployment", f"the person is {state.status}, not employed: there is no job to end", field="status"
+        )
+    _not_in_future(ended_on, today, "ended_on", "EmploymentEndNotInFuture")
+    _not_in_future(reported_on, today, "reported_on", "ReportNotInFuture")
+    if ended_on < state.employment.started_on:
+        raise RuleViolated(
+            "EmploymentEndsAfterStart",
+            f"the employment started on {state.employment.started_on}; it cannot end on {ended_on}",
+            field="ended_on",
+        )
+    if reported_on < ended_on:
+        raise RuleViolated(
+            "TerminationReportedAfterEnd",
+            f"a termination is reported once it happened ({ended_on})",
+            field="reported_on",
+        )
+    deadline = ended_on + timedelta(days=TERMINATION_REPORT_DAYS)
+    return [
+        EmploymentEnded(
+            person_id=state.person_id,
+            kind=state.employment.kind,
+            employer_id=state.employment.employer_id,
+            ended_on=ended_on,
+            reason=reason,
+            involuntary=reason in INVOLUNTARY_END_REASONS,
+            reported_on=reported_on,
+            report_deadline=deadline,
+            reported_late=reported_on > deadline,
+            status_after="retired" if reason == "retired" else "not_in_labour_force",
+        )
+    ]
+
+
+def decide_register_unemployment(
+    state: PersonState, registered_on: date, *, today: date
+) -> list[UnemploymentRegistered]:
+    """Unemployment registration (失业登记) for a person of working age who is out of work.
+
+    Whether the last job was lost not by own choice comes from how the last employment ended.
+    """
+    _alive(state, "unemployment registration")
+    if state.status == "employed":
+        raise RuleViolated(
+            "EndEmploymentBeforeUnemployment",
+            "the person is registered as employed; end that employment before registering unemployment",
+            field="status",
+        )
+    if state.status == "registered_unemployed":
+        raise RuleViolated("AlreadyRegisteredUnemployed", "the person is already registered unemployed", field="status")
+    if state.status == "retired":
+        raise RuleViolated(
+            "RetiredLeftTheLabourForce", "a retired person cannot register as unemployed", field="status"
+        )
+    _not_in_future(registered_on, today, "registered_on", "RegistrationNotInFuture")
+    if state.last_ended_on is not None and registered_on < state.last_ended_on:
+        raise RuleViolated(
+            "UnemploymentAfterLastJob",
+            f"the last employment ended on {state.last_ended_on}; unemployment starts after that",
+            field="registered_on",
+        )
+    if not state.working_age_on(registered_on):
+        raise RuleViolated(
+            "RegistrationIsForWorkingAge",
+            f"unemployment registration is for ages {MINIMUM_WORKING_AGE} to the statutory retirement age "
+            f"({statutory_retirement_date(state.birth_date, state.sex)}); born {state.birth_date}",
+            field="registered_on",
+        )
+    return [
+        UnemploymentRegistered(
+            person_id=state.person_id,
+            previous_status=state.status,
+            registered_on=registered_on,
+            involuntary=state.last_end_reason in INVOLUNTARY_END_REASONS,
+            last_employment_end_reason=state.last_end_reason,
+        )
+    ]
+
+
+DeregistrationReason = Literal["stopped_seeking_work", "moved_away", "enlisted", "emigrated", "imprisoned", "other"]
+
+
+def decide_deregister_unemployment(
+    state: PersonState, deregistered_on: date, reason: DeregistrationReason, *, today: date
+) -> list[UnemploymentDeregistered]:
+    """Cancel an unemployment registration (注销失业登记) other than by finding work."""
+    _alive(state, "deregistration")
+    if state.status != "registered_unemployed":
+        raise RuleViolated(
+            "DeregistrationNeedsUnemploymentRegistration",
+            f"the person is {state.status}, not registered unemployed",
+            field="status",
+        )
+    _not_in_future(deregistered_on, today, "deregistered_on", "DeregistrationNotInFuture")
+    return [UnemploymentDeregistered(person_id=state.person_id, deregistered_on=deregistered_on, reason=reason)]
+
+
+def decide_retire(state: PersonState, retired_on: date, *, today: date) -> list[PersonRetired]:
+    """The person retires (退休) and leaves the labour force; an employment held ends with it."""
+    _alive(state, "retirement")
+    if state.status == "retired":
+        raise RuleViolated("AlreadyRetired", "the person is already retired", field="status")
+    _not_in_future(retired_on, today, "retired_on", "RetirementNotInFuture")
+    if retired_on < state.birth_date:
+        raise RuleViolated("RetirementAfterBirth", "retirement cannot precede birth", field="retired_on")
+    return [PersonRetired(person_id=state.person_id, previous_status=state.status, retired_on=retired_on)]
+
+
+def decide_record_death(
+    state: PersonState, died_on: date, *, today: date, source: Source = "registration"
+) -> list[PersonDied]:
+    """Record a death (死亡); the ledger entry is closed for good."""
+    _alive(state, "recording a death")
+    _not_in_future(died_on, today, "died_on", "DeathNotInFuture")
+    if died_on < state.birth_date:
+        raise RuleViolated("DeathAfterBirth", f"the person was born on {state.birth_date}", field="died_on")
+    return [PersonDied(person_id=state.person_id, previous_status=state.status, died_on=died_on, source=source)]
+
+
+# --- the quarterly dynamic survey (动态调查) ---------------------------------------------------------------
+
+_QUARTER = re.compile(r"^(\d{4})Q([1-4])$")
+
+
+def quarter_bounds(quarter: str) -> tuple[date, date]:
+    """First and last day of a quarter written ``2026Q3``."""
+    match = _QUARTER.fullmatch(quarter)
+    if match is None:
+        raise RuleViolated("QuarterFormat", f"a quarter is written like 2026Q3, not {quarter!r}", field="quarter")
+    year, q = int(match[1]), int(match[2])
+    first = date(year, 3 * q - 2, 1)
+    return first, add_months(first, 3) - timedelta(days=1)
+
+
+def quarter_of(day: date) -> str:
+    """The quarter a day falls in, e.g. ``2026Q3``."""
+    return f"{day.year}Q{(day.month - 1) // 3 + 1}"
+
+
+@dataclass(frozen=True)
+class Survey:
+    """One quarterly status check of a person; the details say how a changed status came about."""
+
+    quarter: str
+    status: EmploymentStatus
+    surveyed_on: date
+    employment: RegisterEmployment | None = None
+    ended_on: date | None = None
+    end_reason: EmploymentEndReason | None = None
+
+
+def decide_survey(state: PersonState, survey: Survey, *, today: date) -> list[PersonEvent]:
+    """Confirm or update the status for a quarter (动态调查).
+
+    A confirmed status gives ``StatusSurveyed(changed=False)``. A new status gives the same events the
+    matching registration would (each checked by its own rule), then ``StatusSurveyed(changed=True)``.
+    """
+    first, _ = quarter_bounds(survey.quarter)
+    if first > today:
+        raise RuleViolated("QuarterNotInFuture", f"quarter {survey.quarter} has not begun", field="quarter")
+    _not_in_future(survey.surveyed_on, today, "surveyed_on", "SurveyNotInFuture")
+    if survey.surveyed_on < first:
+        raise RuleViolated(
+            "SurveyWithinOrAfterQuarter",
+            f"a survey for {survey.quarter} is made from {first} on, not on {survey.surveyed_on}",
+            field="surveyed_on",
+        )
+    events: list[PersonEvent] = []
+    current = state
+
+    def apply(new: Sequence[PersonEvent]) -> None:
+        nonlocal current
+        for event in new:
+            current = evolve_person(current, event)
+            events.append(event)
+
+    def end_job() -> None:
+        if survey.ended_on is None or survey.end_reason is None:
+            raise RuleViolated(
+                "SurveyNeedsEndOfEmployment",
+                "the person was employed: give ended_on and end_reason",
+                field="ended_on" if survey.ended_on is None else "end_reason",
+            )
+        apply(decide_end_employment(current, survey.ended_on, survey.end_reason, survey.surveyed_on, today=today))
+
+    target, day = survey.status, survey.surveyed_on
+    if target != state.status:
+        _alive(state, "a change of status")
+        if target == "employed":
+            if survey.employment is None:
+                raise RuleViolated(
+                    "SurveyNeedsEmploymentDetails",
+                    "a survey that finds the person employed gives the employment (kind, started_on)",
+                    field="employment",
+                )
+            apply(decide_register_employment(current, survey.employment, today=today))
+        elif target == "registered_unemployed":
+            if current.status == "employed":
+                end_job()
+            apply(decide_register_unemployment(current, day, today=today))
+        elif target == "not_in_labour_force":
+            if current.status == "employed":
+                end_job()
+            elif current.status == "registered_unemployed":
+                apply(decide_deregister_unemployment(current, day, "stopped_seeking_work", today=today))
+            else:
+                raise RuleViolated(
+                    "TransitionAllowed",
+                    f"a {current.status} person does not return to the labour force",
+                    field="status",
+                )
+        elif target == "retired":
+            apply(decide_retire(current, day, today=today))
+        else:
+            apply(decide_record_death(current, day, today=today))
+    events.append(
+        StatusSurveyed(
+            person_id=state.person_id,
+            quarter=survey.quarter,
+            status=current.status,
+            changed=current.status != state.status,
+            surveyed_on=day,
+        )
+    )
+    return events
+
+
+# --- the household aggregate (户) --------------------------------------------------------------------------
+
+#: How a member relates to the head of the household.
+Relation = Literal["head", "spouse", "child", "parent", "sibling", "grandchild", "grandparent", "other"]
+RELATIONS: tuple[str, ...] = Relation.__args__  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True)
+class HouseholdState:
+    """A household folded from its stream: every household event carries the whole member list."""
+
+    household_id: str
+    region_code: str
+    head_person_id: str | None
+    members: tuple[HouseholdMember, ...]
+    version: int
+
+    def member(self, person_id: str) -> HouseholdMember | None:
+        """The member with this person id, if any."""
+        return next((m for m in self.members if m.person_id == person_id), None)
+
+
+HouseholdEvent = (
+    HouseholdCreated | HouseholdMemberAdded | HouseholdMemberRemoved | HouseholdHeadChanged | HouseholdEmploymentChanged
+)
+
+
+def evolve_household(state: HouseholdState | None, event: HouseholdEvent) -> HouseholdState:
+    """The household after one more event; each event's snapshot is the new member list."""
+    return HouseholdState(
+        household_id=event.household_id,
+        region_code=event.region_code,
+        head_person_id=event.head_person_id,
+        members=tuple(event.members),
+        version=(state.version if state else 0) + 1,
+    )
+
+
+def fold_household(events: Sequence[HouseholdEvent]) -> HouseholdState | None:
+    """A household from its stream's events (None for an empty stream)."""
+    state: HouseholdState | None = None
+    for event in events:
+        state = evolve_household(state, event)
+    return state
+
+
+def member_snapshot(person: PersonState, relation: str, *, today: date) -> HouseholdMember:
+    """What zero-employment detection needs of a member (零就业家庭): working age and status, today."""
+    return HouseholdMember(
+        person_id=person.person_id, relation=relation, working_age=person.working_age_on(today), status=person.status
+    )
+
+
+def _check_relation(relation: str, field_name: str) -> None:
+    if relation not in RELATIONS:
+        raise RuleViolated("KnownRelation", f"relation must be one of {', '.join(RELATIONS)}", field=field_name)
+
+
+def decide_create_household(
+    household_id: str, region: Region | None, region_code: str, members: Sequence[HouseholdMember]
+) -> list[HouseholdCreated]:
+    """A household is entered in its village or community with its members, exactly one of them the head."""
+    target = _known_region(region, region_code)
+    if target.level is not RegionLevel.VILLAGE:
+        raise RuleViolated(
+            "HouseholdLivesInVillageOrCommunity",
+            f"a household is registered in a village or community, but {target.code} is a {target.level}",
+            field="region_code",
+        )
+    if not members:
+        raise RuleViolated("HouseholdHasMembers", "a household has at least one member", field="members")
+    ids = [m.person_id for m in members]
+    if len(set(ids)) != len(ids):
+        raise RuleViolated("MemberListedOnce", "a person is listed twice", field="members")
+    for index, member in enumerate(members):
+        _check_relation(member.relation, f"members.{index}.relation")
+        if member.status == "deceased":
+            raise RuleViolated("DeceasedIsFinal", "a deceased person joins no household", field=f"members.{index}")
+    heads = [m.person_id for m in members if m.relation == "head"]
+    if len(heads) != 1:
+        raise RuleViolated(
+            "OneHeadPerHousehold", f"exactly one member is the head (户主), found {len(heads)}", field="members"
+        )
+    return [
+        HouseholdCreated(
+            household_id=household_id, region_code=target.code, head_person_id=heads[0], members=list(members)
+        )
+    ]
+
+
+def decide_add_member(state: HouseholdState, member: HouseholdMember) -> list[HouseholdMemberAdded]:
+    """A person joins the household; there is already a head, so the newcomer is not one."""
+    _check_relation(member.relation, "relation")
+    if state.member(member.person_id) is not None:
+        raise RuleViolated("MemberListedOnce", "the person is already a member", field="person_id")
+    if member.relation == "head" and state.head_person_id is not None:
+        raise RuleViolated(
+            "OneHeadPerHousehold", "the household has a head; add the member, then change the head", field="relation"
+        )
+    if member.status == "deceased":
+        raise RuleViolated("DeceasedIsFinal", "a deceased person joins no household", field="person_id")
+    members = [*state.members, member]
+    head = member.person_id if member.relation == "head" else state.head_person_id
+    return [
+        HouseholdMemberAdded(
+            household_id=state.household_id,
+            region_code=state.region_code,
+            head_person_id=head,
+            members=members,
+            person_id=member.person_id,
+        )
+    ]
+
+
+def decide_remove_member(state: HouseholdState, person_id: str, reason: str) -> list[HouseholdMemberRemoved]:
+    """A person leaves the household; the head leaves last (change the head first)."""
+    if state.member(person_id) is None:
+        raise RuleViolated("MemberOfHousehold", "the person is not a member of this household", field="person_id")
+    rest = [m for m in state.members if m.person_id != person_id]
+    if person_id == state.head_person_id and rest:
+        raise RuleViolated(
+            "ChangeHeadBeforeRemovingHead",
+            "the head leaves last: make another member head first",
+            field="person_id",
+        )
+    return [
+        HouseholdMemberRemoved(
+            household_id=state.household_id,
+            region_code=state.region_code,
+            head_person_id=state.head_person_id if rest else None,
+            members=rest,
+            person_id=person_id,
+            reason=reason,
+        )
+    ]
+
+
+def decide_change_head(
+    state: HouseholdState, person_id: str, former_head_relation: str = "other"
+) -> list[HouseholdHeadChanged]:
+    """Another member becomes head (户主); the former head keeps a relation to the new one."""
+    _check_relation(former_head_relation, "former_head_relation")
+    if former_head_relation == "head":
+        raise RuleViolated("OneHeadPerHousehold", "the former head cannot stay head", field="former_head_relation")
+    new_head = state.member(person_id)
+    if new_head is None:
+        raise RuleViolated("MemberOfHousehold", "the new head must be a member of the household", field="person_id")
+    if person_id == state.head_person_id:
+        raise RuleViolated("HeadChangesPerson", "the person is already the head", field="person_id")
+    if new_head.status == "deceased":
+        raise RuleViolated("DeceasedIsFinal", "a deceased member cannot become head", field="person_id")
+
+    def relation_after(member: HouseholdMember) -> HouseholdMember:
+        if member.person_id == person_id:
+            return member.model_copy(update={"relation": "head"})
+        if member.person_id == state.head_person_id:
+            return member.model_copy(update={"relation": former_head_relation})
+        return member
+
+    return [
+        HouseholdHeadChanged(
+            household_id=state.household_id,
+            region_code=state.region_code,
+            head_person_id=person_id,
+            members=[relation_after(m) for m in state.members],
+        )
+    ]
+
+
+def decide_household_employment(
+    state: HouseholdState, person: PersonState, *, today: date
+) -> list[HouseholdEmploymentChanged]:
+    """A member's employment status or working age changed: publish the new snapshot (零就业家庭 needs it)."""
+    old = state.member(person.person_id)
+    if old is None:
+        return []
+    new = member_snapshot(person, old.relation, today=today)
+    if new == old:
+        return []
+    members = [new if m.person_id == person.person_id else m for m in state.members]
+    return [
+        HouseholdEmploymentChanged(
+            household_id=state.household_id,
+            region_code=state.region_code,
+            head_person_id=state.head_person_id,
+            members=members,
+            person_id=person.person_id,
+        )
+    ]

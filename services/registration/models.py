@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
-from datetime import date
-from typing import Annotated
+from datetime import date, datetime
+from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
 from contracts.identifiers import parse_citizen_id, parse_credit_code
 from contracts.regions import RegionCode
-from contracts.registration import EmployerSize, Hukou, Sex
+from contracts.registration import (
+    EmployerSize,
+    EmploymentEndReason,
+    EmploymentKind,
+    EmploymentStatus,
+    HouseholdMember,
+    Hukou,
+    PersonCategory,
+    Sex,
+)
+from services.registration.domain import DeregistrationReason, Relation
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
 
@@ -65,6 +75,7 @@ class PersonCreate(BaseModel):
     phone: Phone | None = None
     hukou: Hukou | None = Field(default=None, description="Household registration type (户籍)")
     education: str | None = Field(default=None, max_length=50)
+    categories: list[PersonCategory] = Field(default_factory=list, description="Person categories (人员类别)")
 
 
 class PersonPublic(BaseModel):
@@ -80,6 +91,9 @@ class PersonPublic(BaseModel):
     education: str | None = None
     region_code: str
     id_number_converted_from_15: bool = False
+    status: EmploymentStatus = "not_in_labour_force"
+    categories: list[str] = Field(default_factory=list)
+    version: int = Field(default=1, description="The entry's version: send it back as If-Match to change it")
 
 
 class EmployerCreate(BaseModel):
@@ -118,3 +132,303 @@ class EmployerPublic(BaseModel):
     industry: str | None = None
     size: EmployerSize | None = None
     warnings: list[str] = Field(default_factory=list)
+
+
+# --- person lifecycle, employment status, surveys (reg-a) -----------------------------------------------
+
+_VERSION = Field(
+    default=None,
+    ge=1,
+    description="The version you read (optimistic concurrency); the If-Match header does the same. "
+    "A stale version gets 409.",
+)
+
+
+class _Change(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    expected_version: int | None = _VERSION
+
+
+class PersonCorrection(_Change):
+    """Values that were recorded wrongly (信息更正); only the fields sent are corrected."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{"name": "杨秀诚", "education": "大专", "reason": "姓名录入错误，依身份证更正"}]
+        },
+    )
+
+    id_number: CitizenIdInput | None = None
+    name: Name | None = None
+    phone: Phone | None = None
+    hukou: Hukou | None = None
+    education: str | None = Field(default=None, max_length=50)
+    reason: str = Field(min_length=1, max_length=500, description="Why the record was wrong")
+
+
+class PersonMove(_Change):
+    """The residence moved to another village or community (居住地变更)."""
+
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"region_code": "430527101201", "moved_on": "2026-03-01"}]}
+    )
+
+    region_code: RegionCode = Field(description="The new village or community (12 digits)")
+    moved_on: date | None = Field(default=None, description="Default: today")
+
+
+class DeathRecord(_Change):
+    """A death to record (死亡)."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"died_on": "2026-02-14"}]})
+
+    died_on: date
+
+
+class CategoriesUpdate(_Change):
+    """The person's categories from now on (the whole set)."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"categories": ["rural_surplus_labour", "migrant_worker"]}]},
+    )
+
+    categories: list[PersonCategory]
+    effective_on: date | None = Field(default=None, description="Default: today")
+
+
+class EmploymentCreate(_Change):
+    """Employment registration (就业登记); a hire is due within 30 days of the start."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"kind": "unit", "employer_id": "5f0c2d1e-8a8b-4c1e-9a57-0d6c3f1b2a10", "started_on": "2026-03-02"},
+                {"kind": "flexible", "started_on": "2026-03-02", "reported_on": "2026-03-20"},
+            ]
+        },
+    )
+
+    kind: EmploymentKind
+    employer_id: str | None = Field(default=None, description="A registered employer, for unit employment")
+    vacancy_id: str | None = None
+    started_on: date
+    reported_on: date | None = Field(default=None, description="When the hire was reported; default today")
+
+
+class EmploymentEnd(_Change):
+    """End of employment (终止/解除劳动关系); due within 15 days of the end."""
+
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"ended_on": "2026-06-30", "reason": "contract_expired"}]}
+    )
+
+    ended_on: date
+    reason: EmploymentEndReason
+    reported_on: date | None = Field(default=None, description="Default: today")
+
+
+class UnemploymentCreate(_Change):
+    """Unemployment registration (失业登记)."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"registered_on": "2026-07-02"}]})
+
+    registered_on: date | None = Field(default=None, description="Default: today")
+
+
+class UnemploymentDeregistration(_Change):
+    """Cancel an unemployment registration (注销失业登记) other than by finding work."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"reason": "stopped_seeking_work"}]})
+
+    deregistered_on: date | None = Field(default=None, description="Default: today")
+    reason: DeregistrationReason
+
+
+class RetirementCreate(_Change):
+    """Retirement (退休)."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"retired_on": "2026-05-01"}]})
+
+    retired_on: date | None = Field(default=None, description="Default: today")
+
+
+class SurveyEmployment(BaseModel):
+    """The job a survey found, when it finds the person newly employed."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kind: EmploymentKind
+    employer_id: str | None = None
+    started_on: date
+
+
+class SurveyCreate(_Change):
+    """A quarterly status check (动态调查): confirm the recorded status or give the new one."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"quarter": "2026Q1", "status": "not_in_labour_force"},
+                {
+                    "quarter": "2026Q1",
+                    "status": "employed",
+                    "employment": {"kind": "flexible", "started_on": "2026-02-01"},
+                },
+                {
+                    "quarter": "2026Q1",
+                    "status": "registered_unemployed",
+                    "ended_on": "2026-01-31",
+                    "end_reason": "dismissed",
+                },
+            ]
+        },
+    )
+
+    quarter: str = Field(pattern=r"^\d{4}Q[1-4]$", examples=["2026Q1"])
+    status: EmploymentStatus
+    surveyed_on: date | None = Field(default=None, description="Default: today")
+    employment: SurveyEmployment | None = Field(default=None, description="When the survey finds a new job")
+    ended_on: date | None = Field(default=None, description="When the survey finds a job ended")
+    end_reason: EmploymentEndReason | None = None
+
+
+class EventSummary(BaseModel):
+    """One event a command appended: its type and what it says (deadlines, late flags, old and new values)."""
+
+    type: str
+    data: dict[str, Any]
+
+
+class PersonChange(BaseModel):
+    """A ledger entry after a change: its new version and status, and the events that recorded it."""
+
+    person_id: str
+    version: int
+    status: EmploymentStatus
+    region_code: str
+    categories: list[str]
+    events: list[EventSummary] = Field(description="Empty when nothing changed (e.g. the same categories)")
+
+
+class PersonSummary(BaseModel):
+    """A ledger entry in a list; name and full ID number only for roles that see personal data."""
+
+    person_id: str
+    id_number: str
+    name: str | None
+    sex: Sex
+    birth_date: date
+    region_code: str
+    status: EmploymentStatus
+    categories: list[str]
+    version: int
+
+
+class PersonPage(BaseModel):
+    """A page of ledger entries; pass ``next_cursor`` as ``cursor`` for the next page."""
+
+    persons: list[PersonSummary]
+    next_cursor: str | None = None
+
+
+class SurveyPendingPage(PersonPage):
+    """Persons of a region not yet surveyed in a quarter."""
+
+    region_code: str
+    quarter: str
+
+
+class HistoryEntry(BaseModel):
+    """One change of a ledger entry: who, when, why, and what."""
+
+    version: int
+    type: str
+    occurred_at: datetime
+    recorded_at: datetime
+    actor: str | None = Field(description="Staff id, or the service whose event caused it")
+    reason: str | None = Field(description="The reason the change gave, if any")
+    correlation_id: str | None
+    causation_id: str | None = Field(description="The event that caused this one (reactions)")
+    data: dict[str, Any]
+
+
+class PersonHistory(BaseModel):
+    """Every event of a ledger entry, oldest first (the audit trail)."""
+
+    person_id: str
+    entries: list[HistoryEntry]
+
+
+# --- households (reg-a) --------------------------------------------------------------------------------
+
+
+class MemberInput(BaseModel):
+    """A member and their relation to the head."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    person_id: str
+    relation: Relation
+
+
+class HouseholdCreate(BaseModel):
+    """A household (户) with its members; exactly one is the head (户主)."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "region_code": "430527100201",
+                    "members": [
+                        {"person_id": "0b8f6a1e-3c2d-4e5f-8a9b-1c2d3e4f5a6b", "relation": "head"},
+                        {"person_id": "1c9a7b2f-4d3e-5f6a-9b0c-2d3e4f5a6b7c", "relation": "spouse"},
+                    ],
+                }
+            ]
+        },
+    )
+
+    region_code: RegionCode = Field(description="The household's village or community")
+    members: list[MemberInput] = Field(min_length=1)
+
+
+class MemberAdd(_Change):
+    """A person joining a household."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"person_id": "2d0b8c3a-5e4f-6a7b-0c1d-3e4f5a6b7c8d", "relation": "child"}]},
+    )
+
+    person_id: str
+    relation: Relation
+
+
+class HeadChange(_Change):
+    """Another member becomes head of the household."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{"person_id": "1c9a7b2f-4d3e-5f6a-9b0c-2d3e4f5a6b7c", "former_head_relation": "spouse"}]
+        },
+    )
+
+    person_id: str
+    former_head_relation: Relation = "other"
+
+
+class HouseholdPublic(BaseModel):
+    """A household with its members' working age and employment status (what 零就业家庭 detection reads)."""
+
+    household_id: str
+    region_code: str
+    head_person_id: str | None
+    members: list[HouseholdMember]
+    version: int

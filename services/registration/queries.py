@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import cast
 
+from psycopg import errors as pg_errors
+
+from contracts.regions import normalise_region_code, region_level
 from services.runtime.db import Connection
+from services.runtime.errors import Conflict
 
 DDL = [
     """
@@ -53,17 +59,20 @@ class PersonRow:
     education: str | None
     region_code: str
     registered_at: datetime
+    status: str = "not_in_labour_force"
+    categories: tuple[str, ...] = ()
+    version: int = 1
 
 
 async def person(conn: Connection, person_id: str) -> PersonRow | None:
     """One ledger entry by id."""
     cursor = await conn.execute(
         "SELECT person_id::text, id_cipher, name_cipher, phone_cipher, sex, birth_date, hukou, education,"
-        " region_code, registered_at FROM persons WHERE person_id = %s",
+        " region_code, registered_at, status, categories, version FROM persons WHERE person_id = %s",
         (person_id,),
     )
     row = await cursor.fetchone()
-    return PersonRow(*row) if row else None
+    return _person_row(row) if row else None
 
 
 async def person_ids_by_hash(conn: Connection, id_hashes: list[bytes]) -> dict[bytes, str]:
@@ -79,3 +88,261 @@ async def employer_id_by_credit_code(conn: Connection, credit_code: str) -> str 
     cursor = await conn.execute("SELECT employer_id::text FROM employers WHERE credit_code = %s", (credit_code,))
     row = await cursor.fetchone()
     return str(row[0]) if row else None
+
+
+# --- persons: status, categories, search (reg-a) -------------------------------------------------------
+
+#: Columns added for the status machine and search, with the indexes that keep search p99 under 50 ms
+#: at 300,000 persons: every listing is ordered by (region_code, person_id) inside a region subtree.
+#: Names are encrypted, so ``name_hash`` is a keyed hash of the whole normalised name: search by name is
+#: exact match only.
+DDL += [
+    "ALTER TABLE persons ADD COLUMN IF NOT EXISTS name_hash bytea",
+    "ALTER TABLE persons ADD COLUMN IF NOT EXISTS status text NOT NULL DEFAULT 'not_in_labour_force'",
+    "ALTER TABLE persons ADD COLUMN IF NOT EXISTS categories text[] NOT NULL DEFAULT '{}'",
+    "ALTER TABLE persons ADD COLUMN IF NOT EXISTS version integer NOT NULL DEFAULT 1",
+    "CREATE INDEX IF NOT EXISTS persons_region_person ON persons (region_code, person_id)",
+    "CREATE INDEX IF NOT EXISTS persons_name_hash ON persons (name_hash, region_code)",
+    "CREATE INDEX IF NOT EXISTS persons_status_region ON persons (status, region_code, person_id)",
+    "CREATE INDEX IF NOT EXISTS persons_categories ON persons USING gin (categories)",
+    """
+    CREATE TABLE IF NOT EXISTS households (
+        household_id   uuid PRIMARY KEY,
+        region_code    char(12) NOT NULL,
+        head_person_id uuid
+    )
+    """,
+    # One row per member, keyed by person: a person belongs to at most one household.
+    """
+    CREATE TABLE IF NOT EXISTS household_members (
+        person_id    uuid PRIMARY KEY,
+        household_id uuid NOT NULL REFERENCES households,
+        relation     text NOT NULL
+    )
+    """,
+    "CREATE INDEX IF NOT EXISTS household_members_household ON household_members (household_id)",
+    """
+    CREATE TABLE IF NOT EXISTS person_surveys (
+        person_id   uuid NOT NULL,
+        quarter     text NOT NULL,
+        status      text NOT NULL,
+        surveyed_on date NOT NULL,
+        PRIMARY KEY (person_id, quarter)
+    )
+    """,
+]
+
+_PERSON_COLUMNS = (
+    "person_id::text, id_cipher, name_cipher, phone_cipher, sex, birth_date, hukou, education,"
+    " region_code, registered_at, status, categories, version"
+)
+
+#: Where each level's segment ends in a 12-digit region code (province, city, county, township, village).
+_SEGMENT_ENDS = (2, 4, 6, 9, 12)
+
+
+def subtree_bounds(code: str) -> tuple[str, str]:
+    """The first and last 12-digit code in a region's subtree: ``430527100000`` -> ``430527100000..430527100999``.
+
+    Codes pad with zeros below their level, so a subtree is one range of an index on ``region_code``.
+    """
+    end = _SEGMENT_ENDS[region_level(code).depth]
+    prefix = normalise_region_code(code)[:end]
+    return prefix.ljust(12, "0"), prefix.ljust(12, "9")
+
+
+async def save_person(conn: Connection, person_id: str, values: dict[str, object]) -> None:
+    """Write a ledger entry's new attributes (and, for a correction, its new encrypted PII and hashes).
+
+    A new ID number that another person holds violates ``id_hash``'s uniqueness: ``Conflict`` naming them.
+    """
+    unknown = set(values) - _WRITABLE
+    assert not unknown, f"not a persons column: {unknown}"
+    assignments = ", ".join(f"{column} = %({column})s" for column in values)
+    try:
+        async with conn.transaction():  # a savepoint: the caller's transaction survives the conflict
+            await conn.execute(
+                f"UPDATE persons SET {assignments} WHERE person_id = %(person_id)s", {**values, "person_id": person_id}
+            )
+    except pg_errors.UniqueViolation:
+        holder = await person_ids_by_hash(conn, [cast(bytes, values["id_hash"])])
+        raise Conflict(
+            "a person with this ID number is already registered",
+            field="id_number",
+            person_id=next(iter(holder.values()), None),
+        ) from None
+
+
+_WRITABLE = frozenset(
+    {
+        "sex",
+        "birth_date",
+        "hukou",
+        "education",
+        "region_code",
+        "status",
+        "categories",
+        "version",
+        "id_hash",
+        "id_cipher",
+        "name_cipher",
+        "name_hash",
+        "phone_cipher",
+    }
+)
+
+
+async def employer_exists(conn: Connection, employer_id: str) -> bool:
+    """Whether an employer id is in the ledger."""
+    cursor = await conn.execute("SELECT 1 FROM employers WHERE employer_id = %s", (employer_id,))
+    return await cursor.fetchone() is not None
+
+
+@dataclass(frozen=True)
+class PersonFilter:
+    """What a search asks for; every search is inside one region subtree."""
+
+    region_code: str
+    id_hash: bytes | None = None
+    name_hash: bytes | None = None
+    category: str | None = None
+    status: str | None = None
+
+
+async def search_persons(
+    conn: Connection, where: PersonFilter, *, limit: int, after: tuple[str, str] | None = None
+) -> list[PersonRow]:
+    """Ledger entries matching the filter, in (region_code, person_id) order, after a cursor."""
+    query, params = search_sql(where, limit=limit, after=after)
+    cursor = await conn.execute(query, params)
+    return [_person_row(row) for row in await cursor.fetchall()]
+
+
+def search_sql(
+    where: PersonFilter, *, limit: int, after: tuple[str, str] | None = None
+) -> tuple[str, dict[str, object]]:
+    """The statement ``search_persons`` runs (tests EXPLAIN it to check the indexes serve every filter)."""
+    low, high = subtree_bounds(where.region_code)
+    clauses = ["region_code BETWEEN %(low)s AND %(high)s"]
+    params: dict[str, object] = {"low": low, "high": high, "limit": limit}
+    if where.id_hash is not None:
+        clauses.append("id_hash = %(id_hash)s")
+        params["id_hash"] = where.id_hash
+    if where.name_hash is not None:
+        clauses.append("name_hash = %(name_hash)s")
+        params["name_hash"] = where.name_hash
+    if where.category is not None:
+        clauses.append("categories @> ARRAY[%(category)s]::text[]")
+        params["category"] = where.category
+    if where.status is not None:
+        clauses.append("status = %(status)s")
+        params["status"] = where.status
+    if after is not None:
+        clauses.append("(region_code, person_id) > (%(after_region)s, %(after_person)s::uuid)")
+        params["after_region"], params["after_person"] = after
+    query = (
+        f"SELECT {_PERSON_COLUMNS} FROM persons WHERE {' AND '.join(clauses)}"
+        " ORDER BY region_code, person_id LIMIT %(limit)s"
+    )
+    return query, params
+
+
+def _person_row(row: tuple[object, ...]) -> PersonRow:
+    values = list(row)
+    values[11] = tuple(cast(list[str], values[11]))
+    return PersonRow(*values)  # type: ignore[arg-type]
+
+
+async def survey_pending(
+    conn: Connection, region_code: str, quarter: str, quarter_end: date, *, limit: int, after: tuple[str, str] | None
+) -> list[PersonRow]:
+    """Living persons of a region subtree, registered by the quarter's end, with no survey for the quarter."""
+    low, high = subtree_bounds(region_code)
+    cursor_clause = "AND (p.region_code, p.person_id) > (%s, %s::uuid)" if after else ""
+    cursor = await conn.execute(
+        f"SELECT {', '.join('p.' + c.strip() for c in _PERSON_COLUMNS.split(','))} FROM persons p"
+        " WHERE p.region_code BETWEEN %s AND %s AND p.status <> 'deceased' AND p.registered_at::date <= %s"
+        f" {cursor_clause} AND NOT EXISTS ("
+        "   SELECT 1 FROM person_surveys s WHERE s.person_id = p.person_id AND s.quarter = %s)"
+        " ORDER BY p.region_code, p.person_id LIMIT %s",
+        (low, high, quarter_end, *(after or ()), quarter, limit),
+    )
+    return [_person_row(row) for row in await cursor.fetchall()]
+
+
+async def record_survey(conn: Connection, person_id: str, quarter: str, status: str, surveyed_on: date) -> None:
+    """Remember that a person was surveyed for a quarter (a second survey replaces the first)."""
+    await conn.execute(
+        "INSERT INTO person_surveys (person_id, quarter, status, surveyed_on) VALUES (%s, %s, %s, %s)"
+        " ON CONFLICT (person_id, quarter) DO UPDATE SET status = excluded.status, surveyed_on = excluded.surveyed_on",
+        (person_id, quarter, status, surveyed_on),
+    )
+
+
+# --- households (reg-a) ----------------------------------------------------------------------------------
+
+
+async def lock_persons(conn: Connection, person_ids: Sequence[str]) -> dict[str, PersonRow]:
+    """Ledger entries locked until commit, in id order (so two commands never deadlock on them).
+
+    A household command reads its members' status under this lock; a status change waits for it and
+    then sees the membership, so no change escapes the household's snapshot.
+    """
+    if not person_ids:
+        return {}
+    cursor = await conn.execute(
+        f"SELECT {_PERSON_COLUMNS} FROM persons WHERE person_id = ANY(%s::uuid[]) ORDER BY person_id FOR UPDATE",
+        (list(person_ids),),
+    )
+    return {row.person_id: row for row in map(_person_row, await cursor.fetchall())}
+
+
+async def household_of(conn: Connection, person_id: str) -> str | None:
+    """The household a person belongs to."""
+    cursor = await conn.execute("SELECT household_id::text FROM household_members WHERE person_id = %s", (person_id,))
+    row = await cursor.fetchone()
+    return str(row[0]) if row else None
+
+
+async def households_of(conn: Connection, person_ids: Sequence[str]) -> dict[str, str]:
+    """The households several persons belong to (person id -> household id)."""
+    cursor = await conn.execute(
+        "SELECT person_id::text, household_id::text FROM household_members WHERE person_id = ANY(%s::uuid[])",
+        (list(person_ids),),
+    )
+    return {str(p): str(h) for p, h in await cursor.fetchall()}
+
+
+async def save_household(
+    conn: Connection, household_id: str, region_code: str, head_person_id: str | None, members: dict[str, str]
+) -> None:
+    """Write a household and its member list (person id -> relation) as they now are.
+
+    A person already in another household violates ``household_members``' key: ``Conflict`` naming it.
+    """
+    await conn.execute(
+        "INSERT INTO households (household_id, region_code, head_person_id) VALUES (%s, %s, %s)"
+        " ON CONFLICT (household_id) DO UPDATE SET head_person_id = excluded.head_person_id",
+        (household_id, region_code, head_person_id),
+    )
+    await conn.execute(
+        "DELETE FROM household_members WHERE household_id = %s AND NOT person_id = ANY(%s::uuid[])",
+        (household_id, list(members)),
+    )
+    cursor = await conn.execute(
+        "INSERT INTO household_members (person_id, household_id, relation)"
+        " SELECT * FROM unnest(%s::uuid[], %s::uuid[], %s::text[])"
+        " ON CONFLICT (person_id) DO UPDATE SET relation = excluded.relation"
+        " WHERE household_members.household_id = excluded.household_id RETURNING person_id::text",
+        (list(members), [household_id] * len(members), list(members.values())),
+    )
+    written = {str(row[0]) for row in await cursor.fetchall()}
+    elsewhere = sorted(set(members) - written)
+    if elsewhere:
+        taken = await households_of(conn, elsewhere)
+        raise Conflict(
+            "a person belongs to at most one household",
+            field="person_id",
+            person_id=elsewhere[0],
+            household_id=taken.get(elsewhere[0]),
+        )

@@ -219,6 +219,10 @@ class StackPorts:
     def reporting_worker_ops(self) -> int:
         return self.base + 25
 
+    @property
+    def registration_worker_ops(self) -> int:
+        return self.base + 21
+
 
 def find_supervisor() -> tuple[str, str]:
     """Paths of supervisord and supervisorctl next to this interpreter."""
