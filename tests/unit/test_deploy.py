@@ -200,7 +200,7 @@ def test_every_service_runs_an_api_and_a_relay_or_worker():
     by_service: dict[str, set[str]] = {}
     for d in of_kind("Deployment"):
         by_service.setdefault(pod_labels(d)["renshe.io/service"], set()).add(role(d))
-    assert by_service["registration"] == {"api", "relay"}
+    assert by_service["registration"] == {"api", "relay", "worker"}
     assert by_service["reporting"] == {"api", "worker"}
     assert all("api" in roles for roles in by_service.values())
 
@@ -284,10 +284,10 @@ def test_dev_overlay_generates_every_key_the_base_reads_from_renshe_secrets():
     assert {literal.split("=", 1)[0] for literal in generator["literals"]} == needed
 
 
-def test_only_registration_holds_the_pii_secret():
+def test_only_registration_processes_that_write_the_ledger_hold_the_pii_secret():
     for d in of_kind("Deployment"):
         has_pii = "PII_SECRET" in env_of(d)
-        assert has_pii == (name(d) == "registration-api"), name(d)
+        assert has_pii == (name(d) in ("registration-api", "registration-worker")), name(d)
 
 
 @pytest.mark.parametrize("deployment", of_kind("Deployment"), ids=name)
