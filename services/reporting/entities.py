@@ -119,11 +119,33 @@ class ServicePointState:
 
 @dataclass(frozen=True, slots=True)
 class PlaceState:
-    """A township or village as a place that may have service points (for 建成率): how many it has."""
+    """A township or village as a place that may have service points (for 建成率).
+
+    ``changes`` keeps every arrival (+1) and departure (-1) of a point with its day, because whether a
+    place had a point on a day depends on all its points' histories, not on the order events came in.
+    """
 
     region_code: str
     day: date
     points: int
+    changes: tuple[tuple[str, int], ...] = ()
+
+    def with_change(self, day: date, delta: int) -> PlaceState:
+        """The place after a point arrived (+1) or left (-1) on ``day``."""
+        return PlaceState(
+            self.region_code, max(self.day, day), self.points + delta, (*self.changes, (day.isoformat(), delta))
+        )
+
+    def on_each_day(self) -> list[PlaceState]:
+        """The place as it stood at the end of each day its count of points changed, in day order."""
+        totals: dict[str, int] = {}
+        for day, delta in self.changes:
+            totals[day] = totals.get(day, 0) + delta
+        out, running = [], 0
+        for day in sorted(totals):
+            running += totals[day]
+            out.append(PlaceState(self.region_code, date.fromisoformat(day), running))
+        return out
 
 
 State = PersonState | EmployerState | VacancyState | ServicePointState | PlaceState
@@ -255,6 +277,8 @@ class Entity:
         for name in ("categories", "surveyed"):
             if name in values:
                 values[name] = tuple(values[name])
+        if "changes" in values:
+            values["changes"] = tuple((day, delta) for day, delta in values["changes"])
         return self.state_type(**values)
 
 

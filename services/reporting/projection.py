@@ -111,7 +111,7 @@ class RegionMetricsProjection:
                     states[key] = after
                     dirty.add(key)
                     if entity is SERVICE_POINT:
-                        _move_places(states, dirty, before, after, stamp, move)
+                        _move_places(states, dirty, before, after, stamp, changes)
             flows = FLOWS_BY_EVENT.get(event.type, ())
             if flows:
                 where = after.region_code if after is not None else event.region_code
@@ -143,14 +143,26 @@ def _move_places(
     before: Any,
     after: Any,
     day: date,
-    move: Any,
+    changes: defaultdict[tuple[str, str, date], int],
 ) -> None:
-    """A service point arrived at or left a place: its count of points (and so its coverage) changes."""
+    """A service point arrived at or left a place on ``day``: re-date the place's figures from its history.
+
+    The place's figures (e.g. whether it has a point) are a step function of its points' arrivals and
+    departures; the change is the new step function minus the old, so arrivals reported out of date order
+    still give the place a point from the earliest day one was there.
+    """
     for code, delta in place_moves(before, after):
         key = (PLACE.name, code)
-        old: PlaceState | None = states.get(key)
-        new = PlaceState(code, max(day, old.day) if old else day, (old.points if old else 0) + delta)
-        move(PLACE.name, old, new, new.day)
+        old: PlaceState = states.get(key) or PlaceState(code, day, 0)
+        new = old.with_change(day, delta)
+        for sign, place in ((-1, old), (1, new)):
+            previous: dict[str, int] = {}
+            for step in place.on_each_day():
+                values = dict(contributions(PLACE.name, step))
+                for metric in previous.keys() | values.keys():
+                    if values.get(metric, 0) != previous.get(metric, 0):
+                        changes[(code, metric, step.day)] += sign * (values.get(metric, 0) - previous.get(metric, 0))
+                previous = values
         states[key] = new
         dirty.add(key)
 
