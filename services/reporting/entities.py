@@ -15,9 +15,11 @@ twice or minus one person on a past date.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, fields, replace
 from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any
+
+import orjson
 
 from contracts.envelope import EventEnvelope
 from contracts.regions import normalise_region_code
@@ -283,9 +285,8 @@ class Entity:
 
 
 def dump_state(state: State) -> dict[str, Any]:
-    """A state's stored JSON form."""
-    values = asdict(state)
-    values["day"] = state.day.isoformat()
+    """A state's stored JSON form (what orjson writes for the dataclass)."""
+    values: dict[str, Any] = orjson.loads(orjson.dumps(state))
     return values
 
 
@@ -340,12 +341,32 @@ ENTITY_BY_EVENT: dict[str, Entity] = {t: e for e in ENTITIES for t in e.events}
 
 
 def place_moves(before: ServicePointState | None, after: ServicePointState | None) -> list[tuple[str, int]]:
-    """How a service point's change moves the count of points at places: (region, +1 or -1)."""
+    """How a service point's change moves the count of points at places: (region, +1 or -1).
+
+    Places are townships and villages (建成率 counts them); a county's own point covers no place.
+    """
     old = before.region_code if before else None
     new = after.region_code if after else None
     if old == new:
         return []
-    return [(code, delta) for code, delta in ((old, -1), (new, 1)) if code is not None]
+    return [(code, delta) for code, delta in ((old, -1), (new, 1)) if code is not None and is_place(code)]
+
+
+def is_place(code: str) -> bool:
+    """Whether a 12-digit region code is a township or a village (a place 建成率 counts)."""
+    return code[6:9] != "000"
+
+
+#: Per state type, the fields a metric may read: all but where (region_code) and when (day).
+PROFILE_FIELDS: dict[type[Any], tuple[str, ...]] = {
+    cls: tuple(f.name for f in fields(cls) if f.name not in ("region_code", "day"))
+    for cls in (PersonState, EmployerState, VacancyState, ServicePointState, PlaceState)
+}
+
+
+def profile(state: State) -> tuple[Any, ...]:
+    """What a state says apart from where and when: the key its contributions are remembered by."""
+    return (type(state), *(getattr(state, name) for name in PROFILE_FIELDS[type(state)]))
 
 
 def now_in_china() -> datetime:

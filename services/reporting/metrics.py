@@ -28,6 +28,7 @@ from services.reporting.entities import (
     PlaceState,
     ServicePointState,
     VacancyState,
+    profile,
 )
 
 Kind = Literal["stock", "flow", "ratio"]
@@ -46,7 +47,8 @@ class Metric:
     kind: Kind
     #: stock: the entity counted ("person", "employer", ...; "region" counts the division table itself).
     entity: str | None = None
-    #: stock: how much one entity in a given state adds (a region's level for ``entity="region"``).
+    #: stock: how much one entity in a given state adds (a region's level for ``entity="region"``); it may
+    #: read anything but the state's ``region_code`` and ``day``, which say where and when it counts.
     counts: Callable[[Any], int] | None = None
     #: flow: event type -> how much one such event adds, at its entity's region, on its effective day.
     events: Mapping[str, FlowDelta] = field(default_factory=dict)
@@ -248,7 +250,7 @@ METRICS: tuple[Metric, ...] = (
         "个",
         "stock",
         entity="place",
-        counts=lambda p: int(isinstance(p, PlaceState) and p.points > 0 and _is_place(p.region_code)),
+        counts=lambda p: int(isinstance(p, PlaceState) and p.points > 0),
     ),
     Metric(
         "places",
@@ -280,11 +282,6 @@ METRICS: tuple[Metric, ...] = (
 )
 
 
-def _is_place(code: str) -> bool:
-    """Townships and villages are the places 建成率 counts (a county point covers no village)."""
-    return code[6:9] != "000"
-
-
 METRICS_BY_NAME: dict[str, Metric] = {m.name: m for m in METRICS}
 
 #: Entity name -> the stock metrics counted over it (the projection's contributions).
@@ -298,16 +295,29 @@ for _metric in METRICS:
         FLOWS_BY_EVENT[_event_type] = (*FLOWS_BY_EVENT.get(_event_type, ()), _metric)
 
 
+_CONTRIBUTIONS: dict[tuple[Any, ...], list[tuple[str, int]]] = {}
+
+
 def contributions(entity: str, state: Any) -> list[tuple[str, int]]:
-    """What one entity in ``state`` adds to each stock metric (non-zero only)."""
+    """What one entity in ``state`` adds to each stock metric (non-zero only).
+
+    Where and when the entity is (``region_code``, ``day``) decide where and when it is counted, never
+    what: so the answer is remembered per state profile and most events cost a dictionary lookup.
+    """
     if state is None:
         return []
-    out = []
-    for metric in STOCKS_BY_ENTITY.get(entity, ()):
-        assert metric.counts is not None
-        value = metric.counts(state)
-        if value:
-            out.append((metric.name, value))
+    key = (entity, *profile(state))
+    out = _CONTRIBUTIONS.get(key)
+    if out is None:
+        out = []
+        for metric in STOCKS_BY_ENTITY.get(entity, ()):
+            assert metric.counts is not None
+            value = metric.counts(state)
+            if value:
+                out.append((metric.name, value))
+        if len(_CONTRIBUTIONS) > 100_000:
+            _CONTRIBUTIONS.clear()
+        _CONTRIBUTIONS[key] = out
     return out
 
 

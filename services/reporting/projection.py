@@ -7,7 +7,9 @@ ancestor, so each level always equals the sum of what lies under it. Writes are 
 unnested arrays, in key order so concurrent workers never deadlock:
 
 - ``entity_states``: what reporting remembers of each person, employer, vacancy, service point, place;
-- ``region_metric_days``: per (region, day, metric) the change on that day (the history);
+- ``region_metric_days``: per (region, day) the change of every metric that day (the history), as one
+  array indexed by the metric's ``position`` in ``metric_catalogue``, so a day costs one row, not one
+  row per metric;
 - ``region_metric_months``: the same summed per month, so a period or a past date reads a few rows;
 - ``region_metrics``: per (region, metric) the sum of every change, i.e. the figure now.
 """
@@ -32,11 +34,11 @@ from services.reporting.entities import (
     SERVICE_POINT,
     PlaceState,
     State,
-    dump_state,
     effective_day,
     place_moves,
 )
 from services.reporting.metrics import FLOWS_BY_EVENT, contributions
+from services.reporting.queries import metric_positions
 from services.runtime.db import Connection
 
 NAME = "reporting.projection"
@@ -63,6 +65,8 @@ class RegionMetricsProjection:
     def __init__(self) -> None:
         # Urban communities (urban-rural class 1xx), read once from the region table.
         self._urban: frozenset[str] | None = None
+        # Metric name -> index in the history arrays, read once from the catalogue.
+        self._positions: dict[str, int] | None = None
 
     async def reset(self, conn: Connection) -> None:
         """Empty every table the projection owns (figures, history, entity states) for a rebuild.
@@ -72,6 +76,7 @@ class RegionMetricsProjection:
         """
         await conn.execute(f"TRUNCATE {', '.join(TABLES)}")
         self._urban = None
+        self._positions = None
 
     async def apply(self, conn: Connection, events: Sequence[EventEnvelope]) -> None:
         """Fold a batch of new events into the states and every affected region, level and day."""
@@ -120,7 +125,12 @@ class RegionMetricsProjection:
                     if value and where:
                         changes[(where, metric.name, day)] += value
         await _save_states(conn, {key: states[key] for key in dirty})
-        await add_changes(conn, changes)
+        await add_changes(conn, changes, await self._metric_positions(conn))
+
+    async def _metric_positions(self, conn: Connection) -> dict[str, int]:
+        if self._positions is None:
+            self._positions = await metric_positions(conn)
+        return self._positions
 
     async def _urban_regions(self, conn: Connection) -> frozenset[str]:
         if self._urban is None:
@@ -174,7 +184,7 @@ async def _load_states(conn: Connection, keys: set[Key]) -> dict[Key, Any]:
     ordered = sorted(keys)
     cursor = await conn.execute(
         "SELECT s.kind, s.entity_id, s.state::text FROM entity_states s"
-        " JOIN unnest(%s::text[], %s::text[]) AS k(kind, entity_id) USING (kind, entity_id)",
+        " JOIN unnest(%b::text[], %b::text[]) AS k(kind, entity_id) USING (kind, entity_id)",
         ([k for k, _ in ordered], [i for _, i in ordered]),
     )
     return {
@@ -190,56 +200,69 @@ async def _save_states(conn: Connection, states: dict[Key, Any]) -> None:
     await conn.execute(
         """
         INSERT INTO entity_states (kind, entity_id, region_code, state)
-        SELECT k, i, r, s::jsonb FROM unnest(%s::text[], %s::text[], %s::text[], %s::text[]) AS t(k, i, r, s)
+        SELECT k, i, r, s::jsonb FROM unnest(%b::text[], %b::text[], %b::text[], %b::text[]) AS t(k, i, r, s)
         ON CONFLICT (kind, entity_id) DO UPDATE SET region_code = excluded.region_code, state = excluded.state
         """,
         (
             [k for k, _ in keys],
             [i for _, i in keys],
             [states[k].region_code for k in keys],
-            [orjson.dumps(dump_state(states[k])).decode() for k in keys],
+            [orjson.dumps(states[k]).decode() for k in keys],
         ),
     )
 
 
-async def add_changes(conn: Connection, changes: dict[tuple[str, str, date], int]) -> None:
+async def add_changes(conn: Connection, changes: dict[tuple[str, str, date], int], positions: dict[str, int]) -> None:
     """Add per (region, metric, day) changes to that region and every region above it: history, months, now."""
-    days: defaultdict[tuple[str, date, str], int] = defaultdict(int)
-    for (code, metric, day), value in changes.items():
-        if value:
-            for region in _ancestors(code):
-                days[(region, day, metric)] += value
-    days_kept = {k: v for k, v in days.items() if v}
-    if not days_kept:
-        return
-    months: defaultdict[tuple[str, date, str], int] = defaultdict(int)
+    width = max(positions.values()) + 1
+    days: dict[tuple[str, date], list[int]] = {}
     totals: defaultdict[tuple[str, str], int] = defaultdict(int)
-    for (region, day, metric), value in days_kept.items():
-        months[(region, day.replace(day=1), metric)] += value
-        totals[(region, metric)] += value
-    await _upsert_dated(conn, "region_metric_days", "day", days_kept)
-    await _upsert_dated(conn, "region_metric_months", "month", {k: v for k, v in months.items() if v})
+    for (code, metric, day), value in changes.items():
+        if not value:
+            continue
+        index = positions[metric]
+        for region in _ancestors(code):
+            row = days.get((region, day))
+            if row is None:
+                row = days[(region, day)] = [0] * width
+            row[index] += value
+            totals[(region, metric)] += value
+    days = {k: row for k, row in days.items() if any(row)}
+    if not days:
+        return
+    months: dict[tuple[str, date], list[int]] = {}
+    for (region, day), row in days.items():
+        month = months.get((region, day.replace(day=1)))
+        if month is None:
+            months[(region, day.replace(day=1))] = list(row)
+        else:
+            for i, value in enumerate(row):
+                month[i] += value
+    await _upsert_dated(conn, "region_metric_days", "day", days)
+    await _upsert_dated(conn, "region_metric_months", "month", months)
     keys = sorted(k for k, v in totals.items() if v)
     if keys:
         await conn.execute(
             """
             INSERT INTO region_metrics (region_code, metric, value)
-            SELECT * FROM unnest(%s::text[], %s::text[], %s::bigint[])
+            SELECT * FROM unnest(%b::text[], %b::text[], %b::bigint[])
             ON CONFLICT (region_code, metric) DO UPDATE SET value = region_metrics.value + excluded.value
             """,
             ([k[0] for k in keys], [k[1] for k in keys], [totals[k] for k in keys]),
         )
 
 
-async def _upsert_dated(conn: Connection, table: str, column: str, rows: dict[tuple[str, date, str], int]) -> None:
-    if not rows:
-        return
+async def _upsert_dated(conn: Connection, table: str, column: str, rows: dict[tuple[str, date], list[int]]) -> None:
     keys = sorted(rows)
     await conn.execute(
         f"""
-        INSERT INTO {table} (region_code, {column}, metric, delta)
-        SELECT * FROM unnest(%s::text[], %s::date[], %s::text[], %s::bigint[])
-        ON CONFLICT (region_code, {column}, metric) DO UPDATE SET delta = {table}.delta + excluded.delta
+        INSERT INTO {table} (region_code, {column}, deltas)
+        SELECT r, d, x::int[] FROM unnest(%b::text[], %b::date[], %b::text[]) AS t(r, d, x)
+        ON CONFLICT (region_code, {column}) DO UPDATE SET deltas = add_deltas({table}.deltas, excluded.deltas)
         """,
-        ([k[0] for k in keys], [k[1] for k in keys], [k[2] for k in keys], [rows[k] for k in keys]),
+        (
+            [k[0] for k in keys],
+            [k[1] for k in keys],
+            ["{" + ",".join(map(str, rows[k])) + "}" for k in keys],
+        ),
     )

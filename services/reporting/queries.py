@@ -35,7 +35,8 @@ def _literal(text: str) -> str:
 
 def _catalogue_rows() -> str:
     return ",\n".join(
-        "(" + ", ".join(_literal(v) for v in (m.name, m.label_zh, m.label_en, m.unit, m.kind)) + ")" for m in METRICS
+        "(" + ", ".join(_literal(v) for v in (m.name, m.label_zh, m.label_en, m.unit, m.kind)) + f", {n})"
+        for n, m in enumerate(METRICS)
     )
 
 
@@ -52,18 +53,16 @@ DDL = [
     CREATE TABLE IF NOT EXISTS region_metric_days (
         region_code char(12) NOT NULL,
         day         date     NOT NULL,
-        metric      text     NOT NULL,
-        delta       bigint   NOT NULL,
-        PRIMARY KEY (region_code, day, metric)
+        deltas      int[]    NOT NULL,
+        PRIMARY KEY (region_code, day)
     )
     """,
     """
     CREATE TABLE IF NOT EXISTS region_metric_months (
         region_code char(12) NOT NULL,
         month       date     NOT NULL CHECK (extract(day FROM month) = 1),
-        metric      text     NOT NULL,
-        delta       bigint   NOT NULL,
-        PRIMARY KEY (region_code, month, metric)
+        deltas      int[]    NOT NULL,
+        PRIMARY KEY (region_code, month)
     )
     """,
     """
@@ -77,18 +76,31 @@ DDL = [
     """,
     """
     CREATE TABLE IF NOT EXISTS metric_catalogue (
-        name     text PRIMARY KEY,
-        label_zh text NOT NULL,
-        label_en text NOT NULL,
-        unit     text NOT NULL,
-        kind     text NOT NULL
+        name     text     PRIMARY KEY,
+        label_zh text     NOT NULL,
+        label_en text     NOT NULL,
+        unit     text     NOT NULL,
+        kind     text     NOT NULL,
+        position smallint NOT NULL UNIQUE CHECK (position >= 1)
     )
     """,
+    # A metric keeps its position in the history arrays for ever; a new metric takes the next one.
     f"""
-    INSERT INTO metric_catalogue (name, label_zh, label_en, unit, kind) VALUES
-    {_catalogue_rows()}
-    ON CONFLICT (name) DO UPDATE SET label_zh = excluded.label_zh, label_en = excluded.label_en,
-        unit = excluded.unit, kind = excluded.kind
+    INSERT INTO metric_catalogue (name, label_zh, label_en, unit, kind, position)
+    SELECT v.name, v.label_zh, v.label_en, v.unit, v.kind,
+           (SELECT coalesce(max(position), 0) FROM metric_catalogue) + row_number() OVER (ORDER BY v.ord)
+    FROM (VALUES {_catalogue_rows()}) AS v(name, label_zh, label_en, unit, kind, ord)
+    WHERE NOT EXISTS (SELECT FROM metric_catalogue c WHERE c.name = v.name)
+    """,
+    f"""
+    UPDATE metric_catalogue c SET label_zh = v.label_zh, label_en = v.label_en, unit = v.unit, kind = v.kind
+    FROM (VALUES {_catalogue_rows()}) AS v(name, label_zh, label_en, unit, kind, ord)
+    WHERE c.name = v.name
+    """,
+    """
+    CREATE OR REPLACE FUNCTION add_deltas(a int[], b int[]) RETURNS int[]
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE AS
+    $$ SELECT array_agg(coalesce(x, 0) + coalesce(y, 0) ORDER BY i) FROM unnest(a, b) WITH ORDINALITY AS t(x, y, i) $$
     """,
     """
     CREATE OR REPLACE VIEW v_metric_catalogue AS
@@ -108,13 +120,15 @@ DDL = [
     " '各级区划当前指标（四级联网）：存量指标为当前值，流量指标为累计值；比率指标请按指标目录由分子分母计算'",
     """
     CREATE OR REPLACE VIEW v_region_month AS
-    SELECT r.code AS region_code, r.name AS region_name, r.level, d.month, d.metric, c.label_zh, c.unit, c.kind,
-           d.delta AS change_in_month,
-           CASE WHEN c.kind = 'flow' THEN d.delta
-                ELSE sum(d.delta) OVER (PARTITION BY d.region_code, d.metric ORDER BY d.month) END AS value
+    SELECT r.code AS region_code, r.name AS region_name, r.level, d.month, c.name AS metric, c.label_zh, c.unit,
+           c.kind, t.delta AS change_in_month,
+           CASE WHEN c.kind = 'flow' THEN t.delta
+                ELSE sum(t.delta) OVER (PARTITION BY d.region_code, c.name ORDER BY d.month)::int END AS value
     FROM region_metric_months d
+    CROSS JOIN LATERAL unnest(d.deltas) WITH ORDINALITY AS t(delta, position)
+    JOIN metric_catalogue c ON c.position = t.position
     JOIN regions r ON r.code = d.region_code
-    LEFT JOIN metric_catalogue c ON c.name = d.metric
+    WHERE t.delta <> 0
     """,
     "COMMENT ON VIEW v_region_month IS"
     " '各级区划分月指标：流量指标为当月发生数，存量指标为月末值；仅列出有变动的月份，"
@@ -136,6 +150,16 @@ DDL = [
     END $$
     """,
 ]
+
+
+async def metric_positions(conn: Connection) -> dict[str, int]:
+    """Metric name -> its 0-based index in the history arrays (``metric_catalogue.position`` - 1)."""
+    cursor = await conn.execute("SELECT name, position FROM metric_catalogue")
+    return {name: int(position) - 1 for name, position in await cursor.fetchall()}
+
+
+def _unpack(day: date, deltas: list[int], wanted_at: list[tuple[int, str]]) -> list[tuple[date, str, int]]:
+    return [(day, name, deltas[i]) for i, name in wanted_at if i < len(deltas) and deltas[i]]
 
 
 def _month(day: date) -> date:
@@ -176,22 +200,23 @@ async def figures(
         )
         for code, metric, value in await cursor.fetchall():
             current[(code, metric)] = int(value)
+        positions = await metric_positions(conn)
+        wanted_at = [(positions[name], name) for name in stored]
         cursor = await conn.execute(
-            "SELECT region_code, month, metric, delta FROM region_metric_months"
-            " WHERE region_code = ANY(%s) AND month >= %s AND metric = ANY(%s)",
-            (codes, min(_month(w.flows_from) for w in windows), stored),
+            "SELECT region_code, month, deltas FROM region_metric_months WHERE region_code = ANY(%s) AND month >= %s",
+            (codes, min(_month(w.flows_from) for w in windows)),
         )
-        for code, month, metric, delta in await cursor.fetchall():
-            months[code].append((month, metric, int(delta)))
+        for code, month, deltas in await cursor.fetchall():
+            months[code].extend(_unpack(month, deltas, wanted_at))
         partial = [w.as_of for w in windows if w.as_of != _month_end(w.as_of)]
         if partial:
             cursor = await conn.execute(
-                "SELECT region_code, day, metric, delta FROM region_metric_days"
-                " WHERE region_code = ANY(%s) AND day >= %s AND day <= %s AND metric = ANY(%s)",
-                (codes, _month(min(partial)), _month_end(max(partial)), stored),
+                "SELECT region_code, day, deltas FROM region_metric_days"
+                " WHERE region_code = ANY(%s) AND day >= %s AND day <= %s",
+                (codes, _month(min(partial)), _month_end(max(partial))),
             )
-            for code, day, metric, delta in await cursor.fetchall():
-                days[code].append((day, metric, int(delta)))
+            for code, day, deltas in await cursor.fetchall():
+                days[code].extend(_unpack(day, deltas, wanted_at))
     by_region = await _region_counts(conn, codes, [m for m in wanted if m.entity == "region"])
     out: dict[str, list[Figures]] = {}
     for code in codes:
