@@ -1,57 +1,91 @@
-"""The per-region projection's arithmetic: every event moves its region and each ancestor once."""
+"""The projection's pure parts: how events change what reporting remembers, and when they take effect."""
 
 from __future__ import annotations
 
-import random
-from collections import Counter
+from datetime import UTC, date, datetime
 
-from contracts.reference import demo_county
-from contracts.regions import RegionLevel, parent_code
-from services.reporting import projection
-from services.reporting.metrics import METRICS, METRICS_BY_EVENT
+from services.reporting.entities import (
+    PERSON,
+    SERVICE_POINT,
+    PersonState,
+    ServicePointState,
+    dump_state,
+    effective_day,
+    place_moves,
+)
+from services.reporting.metrics import contributions
 from tests.factories import envelope
 
-
-class Capture:
-    """Stands in for a connection: records the rows of the single upsert."""
-
-    def __init__(self) -> None:
-        self.rows: Counter[tuple[str, str]] = Counter()
-
-    async def execute(self, sql, params):
-        codes, metrics, values = params
-        for code, metric, value in zip(codes, metrics, values, strict=True):
-            self.rows[(code, metric)] += value
+URBAN = {"430527100001"}
 
 
-async def test_every_level_equals_the_sum_of_its_children_after_random_events():
-    regions = demo_county()
-    places = [r.code for r in regions if r.level in (RegionLevel.VILLAGE, RegionLevel.TOWNSHIP)]
-    rnd = random.Random(7)
-    events = [
-        envelope(rnd.choice(["PersonRegistered", "EmployerRegistered", "Unrelated"]), region=rnd.choice(places))
-        for _ in range(3000)
+def evolve(state, type_, **data):
+    return PERSON.evolve(state, envelope(type_, **data), URBAN.__contains__)
+
+
+def registered(**data):
+    defaults = {"person_id": "p1", "sex": "female", "region_code": "430527100201", "categories": ["migrant_worker"]}
+    return evolve(None, "PersonRegistered", **{**defaults, **data})
+
+
+def test_effective_day_is_the_events_own_date_else_the_day_in_china():
+    assert effective_day(envelope("PersonMoved", moved_on="2026-04-02")) == date(2026, 4, 2)
+    late = envelope("PersonRegistered").model_copy(update={"occurred_at": datetime(2026, 3, 31, 20, tzinfo=UTC)})
+    assert effective_day(late) == date(2026, 4, 1)
+
+
+def test_a_registered_person_is_in_the_labour_force_of_their_village():
+    person = registered()
+    assert person.status == "not_in_labour_force" and not person.urban
+    assert dict(contributions("person", person)) == {
+        "labour_force": 1,
+        "labour_force_female": 1,
+        "labour_force_cat_migrant_worker": 1,
+    }
+
+
+def test_employment_then_its_end_moves_status_and_kind():
+    employed = evolve(registered(), "EmploymentRegistered", kind="flexible", started_on="2026-02-01")
+    assert (employed.status, employed.kind) == ("employed", "flexible")
+    assert {"employed", "employed_flexible"} <= dict(contributions("person", employed)).keys()
+    ended = evolve(employed, "EmploymentEnded", ended_on="2026-03-01", status_after="registered_unemployed")
+    assert (ended.status, ended.kind) == ("registered_unemployed", None)
+
+
+def test_moving_to_an_urban_community_makes_the_person_urban():
+    moved = evolve(registered(), "PersonMoved", region_code="430527100001", moved_on="2026-04-02")
+    assert moved.region_code == "430527100001" and moved.urban
+
+
+def test_a_correction_applies_the_fields_reporting_keeps_and_skips_redacted_ones():
+    changes = [
+        {"field": "sex", "old": "female", "new": "male"},
+        {"field": "name", "redacted": True},
+        {"field": "region_code", "old": "430527100201", "new": "430527100001"},
     ]
-    conn = Capture()
-    await projection.RegionMetricsProjection().apply(conn, events)  # type: ignore[arg-type]
-    for metric in METRICS:
-        for region in regions:
-            children = [r.code for r in regions if parent_code(r.code) == region.code]
-            own = sum(1 for e in events if e.region_code == region.code and metric in METRICS_BY_EVENT.get(e.type, []))
-            assert conn.rows[(region.code, metric.name)] == own + sum(conn.rows[(c, metric.name)] for c in children)
-    county = conn.rows[("430527000000", "labour_force")]
-    assert county == sum(1 for e in events if e.type == "PersonRegistered")
-    assert conn.rows[("430000000000", "labour_force")] == county
+    corrected = evolve(registered(), "PersonCorrected", changes=changes, reason="typo")
+    assert (corrected.sex, corrected.region_code, corrected.urban) == ("male", "430527100001", True)
 
 
-async def test_one_row_per_region_and_metric_in_a_batch():
-    conn = Capture()
-    seen: list[int] = []
+def test_the_dead_count_nowhere():
+    dead = evolve(registered(), "PersonDied", previous_status="not_in_labour_force", died_on="2026-05-01")
+    assert dead.status == "deceased" and contributions("person", dead) == []
 
-    async def execute(sql, params):
-        seen.append(len(params[0]))
-        assert len(set(zip(params[0], params[1], strict=True))) == len(params[0])
 
-    conn.execute = execute  # type: ignore[method-assign]
-    await projection.RegionMetricsProjection().apply(conn, [envelope("PersonRegistered", region="430527100201")] * 10)  # type: ignore[arg-type]
-    assert seen == [5]
+def test_events_about_an_unknown_person_change_no_stock():
+    assert evolve(None, "PersonMoved", region_code="430527100201", moved_on="2026-04-02") is None
+
+
+def test_states_survive_their_stored_form():
+    person = registered()
+    assert PERSON.load(dump_state(person)) == person
+    assert isinstance(PERSON.load(dump_state(person)), PersonState)
+
+
+def test_a_point_moving_leaves_one_place_and_reaches_another():
+    old = ServicePointState("430527100201", date(2026, 1, 1), "village", True, True)
+    assert place_moves(None, old) == [("430527100201", 1)]
+    assert place_moves(old, old) == []
+    new = ServicePointState("430527100202", date(2026, 1, 1), "village", True, True)
+    assert place_moves(old, new) == [("430527100201", -1), ("430527100202", 1)]
+    assert SERVICE_POINT.name == "service_point"
