@@ -10,7 +10,9 @@ import asyncio
 import shutil
 import time
 from collections.abc import AsyncIterator
+from datetime import date
 from pathlib import Path
+from urllib.parse import unquote
 
 import httpx
 import pytest
@@ -315,3 +317,51 @@ async def test_a_provincial_analyst_browses_from_the_province_down_to_a_village(
     await page.keyboard.press("Enter")
     await expect(page.locator("#region-name")).to_have_text(REGIONS["430527101201"].name)
     await page.screenshot(path=OUTPUT / "dashboard-village.png")
+
+
+def quarter_of(day: date) -> str:
+    return f"{day.year}Q{(day.month - 1) // 3 + 1}"
+
+
+def months_before(day: date, steps: int) -> str:
+    index = day.year * 12 + day.month - 1 - steps
+    return f"{index // 12}-{index % 12 + 1:02d}"
+
+
+async def test_the_period_selector_asks_for_the_period_and_the_one_before(registered, page: Page):
+    asked: list[str] = []
+    page.on("request", lambda request: asked.append(unquote(request.url.split("?", 1)[-1])))
+    await page.goto(registered["DASHBOARD_URL"])
+    await expect(page.locator("#region-name")).to_have_text("绥宁县")
+    today = date.today()
+    this_quarter, year = quarter_of(today), today.year
+    last_quarter = f"{year}Q{int(this_quarter[-1]) - 1}" if this_quarter[-1] != "1" else f"{year - 1}Q4"
+    await expect(page.locator("#period")).to_have_value(this_quarter)
+    assert {f"period={this_quarter}", f"period={last_quarter}"} <= set(asked)
+    first_quarter_shown = f"{year - 2}Q{int(this_quarter[-1]) + 1}" if this_quarter[-1] != "4" else f"{year - 1}Q1"
+    assert f"metric=labour_force&from={first_quarter_shown}&to={this_quarter}" in asked
+
+    # Months: the last twelve to choose from; a month compares with the month before.
+    asked.clear()
+    await page.locator("#granularity").select_option("month")
+    await expect(page.locator("#period option")).to_have_count(12)
+    await expect(page.locator("#period")).to_have_value(months_before(today, 0))
+    await page.locator("#period").select_option(months_before(today, 1))
+    await expect(page.locator("#region-meta")).to_contain_text(
+        f"{int(months_before(today, 1)[:4])}年{int(months_before(today, 1)[5:])}月"
+    )
+    await expect(page.locator("#compare-note")).to_contain_text(
+        f"{int(months_before(today, 2)[:4])}年{int(months_before(today, 2)[5:])}月"
+    )
+    assert {f"period={months_before(today, 1)}", f"period={months_before(today, 2)}"} <= set(asked)
+    assert f"metric=labour_force&from={months_before(today, 12)}&to={months_before(today, 1)}" in asked
+
+    # Years, and another metric for the charts.
+    asked.clear()
+    await page.locator("#granularity").select_option("year")
+    await expect(page.locator("#period")).to_have_value(str(year))
+    await page.locator("#bar-metric").select_option("employers")
+    await expect(page.locator("#bar-unit")).to_have_text("（家）")
+    await expect(page.locator("#bar-chart")).to_have_attribute("aria-label", "下级区划对比: 登记用人单位")
+    await expect(page.locator("#bar-chart g.trace.bars g.point")).to_have_count(17)
+    assert {f"period={year}", f"period={year - 1}", f"metric=employers&from={year - 4}&to={year}"} <= set(asked)

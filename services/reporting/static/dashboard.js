@@ -31,7 +31,8 @@
       noPrevious: "无上期数据",
       pointsUnit: "个百分点",
       childrenChart: "下级区划对比",
-      metric: "指标",
+      metric: "图表指标",
+      charts: "图表",
       series: "时间趋势",
       noSeries: "暂无时间序列",
       children: "下级区划",
@@ -84,6 +85,7 @@
       pointsUnit: "pp",
       childrenChart: "Regions below",
       metric: "Metric",
+      charts: "Charts",
       series: "Over time",
       noSeries: "No series yet",
       children: "Regions below",
@@ -674,6 +676,10 @@
     const chart = $("bar-chart");
     const empty = $("bar-empty");
     const list = view.children ? view.children.children : [];
+    // A village has nothing below it: the time series takes the whole row.
+    const leaf = view.current.region.level === "village";
+    $("bar-panel").hidden = leaf;
+    $("charts").classList.toggle("single", leaf);
     if (!list.length) {
       if (window.Plotly) Plotly.purge(chart);
       chart.hidden = true;
@@ -746,17 +752,20 @@
         {
           type: "scatter",
           mode: "lines+markers",
-          x: points.map((p) => Period.label(p.period)),
+          // The axis shows the compact form ("2026Q3"); the hover names the period in full.
+          x: points.map((p) => p.period),
           y: points.map((p) => p.value),
+          customdata: points.map((p) => Period.label(p.period)),
+          cliponaxis: false,
           line: { color: "#1f5c99", width: 2 },
           marker: { size: 6 },
           fill: "tozeroy",
           fillcolor: "rgba(47,115,184,0.08)",
-          hovertemplate: `%{x}<br>%{y:,} ${unitLabel(metric.unit)}<extra></extra>`,
+          hovertemplate: `%{customdata}<br>%{y:,} ${unitLabel(metric.unit)}<extra></extra>`,
         },
       ],
       {
-        margin: { l: 48, r: 8, t: 8, b: 8 },
+        margin: { l: 48, r: 16, t: 12, b: 8 },
         font: chartFont(),
         xaxis: { type: "category", automargin: true, fixedrange: true },
         yaxis: valueAxis(metric, points.map((p) => p.value)),
