@@ -74,6 +74,7 @@ def stack_up(data_dir: DataDir = Path(".data"), port_base: PortBase = 18100) -> 
     for key, value in values.items():
         typer.echo(f"  {key}={value}")
     typer.echo("Open the API docs at $REGISTRATION_URL/docs and $REPORTING_URL/docs.")
+    typer.echo("Open the reporting dashboard at $DASHBOARD_URL (the link carries the development token).")
 
 
 @stack.command("down")

@@ -167,13 +167,16 @@ def up(data_dir: Path, port_base: int = DEFAULT_PORT_BASE, *, timeout: float = 6
         subprocess.run([supervisord, "-c", str(stack.conf)], check=True)
     _wait_ready([p for p in programs if p.ready_url], timeout, stack)
     secrets = stack.secrets()
+    dev_token = issue_token(secrets["JWT_SECRET"], subject="dev-admin", role=Role.ADMIN, region=SUINING_COUNTY)
     values = {
         "REGISTRATION_URL": f"http://127.0.0.1:{stack.ports.registration}",
         "REPORTING_URL": f"http://127.0.0.1:{stack.ports.reporting}",
         "KAFKA_BOOTSTRAP_SERVERS": bootstrap,
         "DATABASE_URL": database_url,
-        "DEV_TOKEN": issue_token(secrets["JWT_SECRET"], subject="dev-admin", role=Role.ADMIN, region=SUINING_COUNTY),
+        "DEV_TOKEN": dev_token,
         "STACK_READY_SECONDS": f"{time.monotonic() - started:.1f}",
+        # The page reads the token from the fragment, which browsers never send to the server.
+        "DASHBOARD_URL": f"http://127.0.0.1:{stack.ports.reporting}/dashboard#token={dev_token}",
     }
     stack.env_file.write_text("".join(f"{k}={v}\n" for k, v in values.items()))
     return values

@@ -8,7 +8,7 @@ from fastapi import FastAPI
 from psycopg_pool import AsyncConnectionPool
 
 from contracts.topics import REGISTRATION_EVENTS
-from services.reporting import api, exports, queries
+from services.reporting import api, dashboard, exports, queries
 from services.reporting.projection import RegionMetricsProjection
 from services.runtime import consumer, regions
 from services.runtime.consumer import EventConsumer
@@ -47,7 +47,7 @@ def create_app(settings: ReportingSettings | None = None) -> FastAPI:
         DDL,
         title="renshe reporting",
         description="Per-region figures at every level (四级联网), drill-down and statistics.",
-        routers=[api.router, exports.router, dead_letters_router()],
+        routers=[api.router, exports.router, dead_letters_router(), dashboard.router],
     )
 
 
