@@ -342,7 +342,7 @@ class PersonBatch(BaseModel):
                 {
                     "items": [
                         {"id_number": "430527199003070011", "name": "杨秀成", "region_code": "430527100201"},
-                        {"id_number": "430527198511230027", "name": "李桂英", "region_code": "430527100202"},
+                        {"id_number": "430527198511230021", "name": "李桂英", "region_code": "430527100202"},
                     ]
                 }
             ]

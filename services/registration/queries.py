@@ -78,6 +78,32 @@ DDL = [
         version           integer  NOT NULL
     )
     """,
+    # Uploaded ledgers (台账导入) and their bad rows, encrypted: services.registration.imports.
+    """
+    CREATE TABLE IF NOT EXISTS person_imports (
+        import_id          uuid PRIMARY KEY,
+        file_sha256        text        NOT NULL,
+        file_name          text        NOT NULL,
+        actor              text        NOT NULL,
+        scope_region       char(12)    NOT NULL,
+        columns            jsonb       NOT NULL,
+        rows               integer     NOT NULL,
+        created            integer     NOT NULL,
+        already_registered integer     NOT NULL,
+        rejected           integer     NOT NULL,
+        imported_at        timestamptz NOT NULL DEFAULT now()
+    )
+    """,
+    "CREATE INDEX IF NOT EXISTS person_imports_file ON person_imports (file_sha256, imported_at)",
+    """
+    CREATE TABLE IF NOT EXISTS person_import_errors (
+        import_id    uuid    NOT NULL REFERENCES person_imports ON DELETE CASCADE,
+        row_number   integer NOT NULL,
+        errors       jsonb   NOT NULL,
+        cells_cipher bytea   NOT NULL,
+        PRIMARY KEY (import_id, row_number)
+    )
+    """,
     # --- end reg-b ---
 ]
 
