@@ -36,6 +36,43 @@ def registration_relay() -> None:
     run_relay()
 
 
+@registration.command("import-regions")
+def registration_import_regions(
+    file: Annotated[Path, typer.Argument(help="CSV with columns code,name,level,parent,urban_rural_class")],
+) -> None:
+    """Load the official division list into registration's region table (DATABASE_URL); exit 2 on a bad row."""
+    import asyncio
+
+    from services.registration.app import RegistrationSettings
+    from services.registration.imports import import_regions, read_regions_file
+    from services.runtime import regions
+    from services.runtime.db import migrate, open_pool
+
+    try:
+        divisions = read_regions_file(file)
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        typer.echo(f"renshe: {file}: {exc}", err=True)
+        raise typer.Exit(2) from None
+    settings = RegistrationSettings()
+
+    async def load() -> tuple[int, int]:
+        pool = open_pool(settings.database_url, settings.schema_name, min_size=1, max_size=1)
+        await pool.open(wait=True, timeout=30)
+        try:
+            async with pool.connection() as conn:
+                await migrate(conn, settings.schema_name, regions.DDL)
+                return await import_regions(conn, divisions)
+        finally:
+            await pool.close()
+
+    try:
+        new, updated = asyncio.run(load())
+    except ValueError as exc:
+        typer.echo(f"renshe: {file}: {exc}", err=True)
+        raise typer.Exit(2) from None
+    typer.echo(f"loaded {len(divisions)} regions from {file}: {new} new, {updated} updated")
+
+
 @reporting.command("api")
 def reporting_api() -> None:
     """Serve the reporting HTTP API."""
