@@ -90,7 +90,12 @@ def reporting_worker() -> None:
 
 
 @stack.command("up")
-def stack_up(data_dir: DataDir = Path(".data"), port_base: PortBase = 18100) -> None:
+def stack_up(
+    data_dir: DataDir = Path(".data"),
+    port_base: PortBase = 18100,
+    demo: Annotated[bool, typer.Option(help="Also load the synthetic population (make demo)")] = False,
+    demo_persons: Annotated[int, typer.Option(help="Persons the demo registers")] = 20_000,
+) -> None:
     """Start the whole platform locally and write DATA_DIR/stack.env."""
     from services import stack as local
 
@@ -103,6 +108,28 @@ def stack_up(data_dir: DataDir = Path(".data"), port_base: PortBase = 18100) -> 
     for key, value in values.items():
         typer.echo(f"  {key}={value}")
     typer.echo("Open the API docs at $REGISTRATION_URL/docs and $REPORTING_URL/docs.")
+    if demo:
+        stack_demo(data_dir, demo_persons)
+
+
+@stack.command("demo")
+def stack_demo(
+    data_dir: DataDir = Path(".data"),
+    persons: Annotated[int, typer.Option(help="Persons to register")] = 20_000,
+) -> None:
+    """Load the synthetic population of the demo county into the running stack."""
+    import time
+
+    from services import stack as local
+    from services.demo import load_demo
+
+    values = local.read_env(data_dir)
+    started = time.monotonic()
+    typer.echo(f"Loading the demo population ({persons:,} persons) through the registration API ...")
+    counts = load_demo(values["REGISTRATION_URL"], values["DEV_TOKEN"], persons=persons)
+    for kind, count in counts.items():
+        typer.echo(f"  {kind}: {count:,}")
+    typer.echo(f"Demo loaded in {time.monotonic() - started:.1f} s.")
 
 
 @stack.command("down")
