@@ -7,11 +7,13 @@ STAMP := $(VENV)/.installed-stamp
 DATA ?= .data
 INFRA ?= embedded
 PYTEST_ARGS ?=
+DEMO ?=
 
 .PHONY: help install up down demo test test-unit test-integration test-e2e bench lint contracts clean browser
 
 help:
 	@echo "make up          start the whole platform locally (writes $(DATA)/stack.env)"
+	@echo "make demo        make up, then load a synthetic county of 20,000 persons (same as make up DEMO=1)"
 	@echo "make down        stop everything make up started"
 	@echo "make test        lint, unit, contract, integration and end-to-end tests (what CI runs)"
 	@echo "make bench       benchmarks (not in CI); prints a table of medians"
@@ -30,7 +32,10 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 up: $(STAMP)
-	$(BIN)/renshe stack up --data-dir $(DATA)
+	$(BIN)/renshe stack up --data-dir $(DATA) $(if $(filter 1 yes true,$(DEMO)),--demo,)
+
+demo: $(STAMP)
+	$(MAKE) up DEMO=1
 
 down: $(STAMP)
 	$(BIN)/renshe stack down --data-dir $(DATA)

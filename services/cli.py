@@ -44,6 +44,43 @@ def registration_worker() -> None:
     run_worker()
 
 
+@registration.command("import-regions")
+def registration_import_regions(
+    file: Annotated[Path, typer.Argument(help="CSV with columns code,name,level,parent,urban_rural_class")],
+) -> None:
+    """Load the official division list into registration's region table (DATABASE_URL); exit 2 on a bad row."""
+    import asyncio
+
+    from services.registration.app import RegistrationSettings
+    from services.registration.imports import import_regions, read_regions_file
+    from services.runtime import regions
+    from services.runtime.db import migrate, open_pool
+
+    try:
+        divisions = read_regions_file(file)
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        typer.echo(f"renshe: {file}: {exc}", err=True)
+        raise typer.Exit(2) from None
+    settings = RegistrationSettings()
+
+    async def load() -> tuple[int, int]:
+        pool = open_pool(settings.database_url, settings.schema_name, min_size=1, max_size=1)
+        await pool.open(wait=True, timeout=30)
+        try:
+            async with pool.connection() as conn:
+                await migrate(conn, settings.schema_name, regions.DDL)
+                return await import_regions(conn, divisions)
+        finally:
+            await pool.close()
+
+    try:
+        new, updated = asyncio.run(load())
+    except ValueError as exc:
+        typer.echo(f"renshe: {file}: {exc}", err=True)
+        raise typer.Exit(2) from None
+    typer.echo(f"loaded {len(divisions)} regions from {file}: {new} new, {updated} updated")
+
+
 @reporting.command("api")
 def reporting_api() -> None:
     """Serve the reporting HTTP API."""
@@ -61,7 +98,12 @@ def reporting_worker() -> None:
 
 
 @stack.command("up")
-def stack_up(data_dir: DataDir = Path(".data"), port_base: PortBase = 18100) -> None:
+def stack_up(
+    data_dir: DataDir = Path(".data"),
+    port_base: PortBase = 18100,
+    demo: Annotated[bool, typer.Option(help="Also load the synthetic population (make demo)")] = False,
+    demo_persons: Annotated[int, typer.Option(help="Persons the demo registers")] = 20_000,
+) -> None:
     """Start the whole platform locally and write DATA_DIR/stack.env."""
     from services import stack as local
 
@@ -74,6 +116,28 @@ def stack_up(data_dir: DataDir = Path(".data"), port_base: PortBase = 18100) -> 
     for key, value in values.items():
         typer.echo(f"  {key}={value}")
     typer.echo("Open the API docs at $REGISTRATION_URL/docs and $REPORTING_URL/docs.")
+    if demo:
+        stack_demo(data_dir, demo_persons)
+
+
+@stack.command("demo")
+def stack_demo(
+    data_dir: DataDir = Path(".data"),
+    persons: Annotated[int, typer.Option(help="Persons to register")] = 20_000,
+) -> None:
+    """Load the synthetic population of the demo county into the running stack."""
+    import time
+
+    from services import stack as local
+    from services.demo import load_demo
+
+    values = local.read_env(data_dir)
+    started = time.monotonic()
+    typer.echo(f"Loading the demo population ({persons:,} persons) through the registration API ...")
+    counts = load_demo(values["REGISTRATION_URL"], values["DEV_TOKEN"], persons=persons)
+    for kind, count in counts.items():
+        typer.echo(f"  {kind}: {count:,}")
+    typer.echo(f"Demo loaded in {time.monotonic() - started:.1f} s.")
     typer.echo("Open the reporting dashboard at $DASHBOARD_URL (the link carries the development token).")
 
 

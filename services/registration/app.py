@@ -34,6 +34,8 @@ class RegistrationSettings(ServiceSettings):
     http_port: int = 8101
     #: Secret from which the PII encryption and lookup-hash keys are derived (no default: see create_app).
     pii_secret: SecretStr = SecretStr("")
+    #: Largest ledger upload accepted by POST /imports/persons (a 100,000-row XLSX is about 5 MB).
+    import_max_bytes: int = 32 * 1024 * 1024
 
     @property
     def schema_name(self) -> str:
@@ -57,6 +59,7 @@ def create_app(settings: RegistrationSettings | None = None) -> FastAPI:
     )
     commands = PersonCommands(EventStore(), _vault(settings))
     app.state.commands = commands
+    app.state.import_max_bytes = settings.import_max_bytes
     app.state.person_batches = GroupCommit(app.state.renshe.pool, commands.register_persons, name="register_person")
     return app
 

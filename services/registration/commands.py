@@ -7,7 +7,10 @@ import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
-from typing import cast
+from typing import Any, cast
+
+from psycopg.types.json import Jsonb
+from pydantic import ValidationError
 
 from contracts.envelope import Event
 from contracts.identifiers import CitizenIdInfo, parse_citizen_id, parse_credit_code
@@ -24,30 +27,46 @@ from contracts.registry import decode
 from services.registration import domain, queries
 from services.registration.models import (
     CategoriesUpdate,
+    EmployerChange,
     EmployerCreate,
+    EmployerDeregistration,
     EmployerPublic,
     EmploymentEnd,
     EventSummary,
     HeadChange,
     HouseholdCreate,
     HouseholdPublic,
+    ItemProblem,
     MemberAdd,
+    PersonBatchItem,
+    PersonBatchResult,
     PersonChange,
     PersonCorrection,
     PersonCreate,
     PersonMove,
     PersonPublic,
     RetirementCreate,
+    ServicePointChange,
+    ServicePointCreate,
+    ServicePointPublic,
     SurveyCreate,
     UnemploymentCreate,
     UnemploymentDeregistration,
+    VacancyClosure,
+    VacancyCreate,
+    VacancyFill,
+    VacancyPublic,
 )
 from services.registration.pii import PiiVault, mask_id_number
 from services.runtime.auth import Principal
 from services.runtime.db import Connection
 from services.runtime.errors import Conflict, DomainError, Forbidden, NotFound, RuleViolated
-from services.runtime.eventstore import Append, EventStore, Metadata, PendingEvent
+from services.runtime.eventstore import Append, EventStore, Metadata, PendingEvent, RecordedEvent
+from services.runtime.http import status_for
 from services.runtime.regions import find_region
+
+#: Said in the response to a legacy credit code that fails the check character (GB 32100), accepted anyway.
+LEGACY_CREDIT_CODE_WARNING = "credit code fails the GB 32100 check character; accepted as a legacy pilot code"
 
 
 @dataclass(frozen=True)
@@ -242,11 +261,7 @@ class RegistrationCommands:
             metadata,
         )
         event = events[0]
-        warnings = (
-            []
-            if credit.check_ok
-            else ["credit code fails the GB 32100 check character; accepted as a legacy pilot code"]
-        )
+        warnings = [] if credit.check_ok else [LEGACY_CREDIT_CODE_WARNING]
         return EmployerPublic(
             employer_id=command.employer_id,
             credit_code=event.credit_code,
@@ -257,6 +272,405 @@ class RegistrationCommands:
             size=event.size,
             warnings=warnings,
         )
+
+    # --- employers: change and deregistration; vacancies; service points; batches (reg-b) ---------------
+
+    async def employer(self, conn: Connection, employer_id: str) -> domain.EmployerState | None:
+        """An employer folded from its stream (None if there is no such employer)."""
+        state: domain.EmployerState | None = None
+        for record in await self._stream(conn, employer_id):
+            state = domain.evolve_employer(state, decode(record.envelope))
+        return state
+
+    async def change_employer(
+        self,
+        conn: Connection,
+        principal: Principal,
+        employer_id: str,
+        body: EmployerChange,
+        expected_version: int | None,
+        metadata: Metadata,
+    ) -> EmployerPublic:
+        """Change an employer's details (变更登记); 409 when it changed since ``expected_version``."""
+        state = await self._employer_in_scope(conn, principal, employer_id)
+        _require_version("employer", employer_id, state.version, expected_version)
+        region_code = body.region_code if "region_code" in body.model_fields_set else None
+        if region_code is not None and region_code != state.region_code:
+            principal.require_region(region_code)
+        command = domain.ChangeEmployer(
+            sent=frozenset(body.model_fields_set),
+            name=body.name,
+            industry=body.industry,
+            size=body.size,
+            region=await self._region(conn, region_code) if region_code else None,
+            region_code=region_code,
+        )
+        return await self._record_employer(conn, state, domain.decide_change_employer(command, state), metadata)
+
+    async def deregister_employer(
+        self, conn: Connection, principal: Principal, employer_id: str, body: EmployerDeregistration, metadata: Metadata
+    ) -> EmployerPublic:
+        """Take an employer out of the ledger (注销) once its vacancies are closed."""
+        state = await self._employer_in_scope(conn, principal, employer_id)
+        command = domain.DeregisterEmployer(
+            deregistered_on=body.deregistered_on,
+            reason=body.reason,
+            open_vacancies=await queries.open_vacancy_count(conn, employer_id),
+        )
+        events = domain.decide_deregister_employer(command, state, today=date.today())
+        return await self._record_employer(conn, state, events, metadata)
+
+    async def _employer_in_scope(
+        self, conn: Connection, principal: Principal, employer_id: str
+    ) -> domain.EmployerState:
+        state = await self.employer(conn, employer_id) if _is_uuid(employer_id) else None
+        if state is None:
+            raise NotFound(f"no employer {employer_id}", field="employer_id")
+        principal.require_region(state.region_code)
+        return state
+
+    async def _record_employer(
+        self, conn: Connection, state: domain.EmployerState, events: Sequence[Event], metadata: Metadata
+    ) -> EmployerPublic:
+        new = state
+        for event in events:
+            new = domain.evolve_employer(new, event) or new
+        if events:
+            await self.store.append(
+                conn,
+                "employer",
+                state.employer_id,
+                state.version,
+                [PendingEvent.of(e, region_code=new.region_code) for e in events],
+                metadata,
+            )
+            await conn.execute(
+                "UPDATE employers SET name = %s, industry = %s, size = %s, region_code = %s, version = %s,"
+                " deregistered_on = %s WHERE employer_id = %s",
+                (new.name, new.industry, new.size, new.region_code, new.version, new.deregistered_on, new.employer_id),
+            )
+        return employer_public(new)
+
+    async def vacancy(self, conn: Connection, vacancy_id: str) -> domain.VacancyState | None:
+        """A vacancy folded from its stream (None if there is no such vacancy)."""
+        state: domain.VacancyState | None = None
+        for record in await self._stream(conn, vacancy_id):
+            state = domain.evolve_vacancy(state, decode(record.envelope))
+        return state
+
+    async def open_vacancy(
+        self, conn: Connection, principal: Principal, body: VacancyCreate, metadata: Metadata
+    ) -> VacancyPublic:
+        """Open a vacancy (岗位) of a registered employer in the caller's region."""
+        employer_id = str(body.employer_id)
+        employer = await self.employer(conn, employer_id)
+        if employer is not None:
+            principal.require_region(employer.region_code)
+        today = date.today()
+        command = domain.OpenVacancy(
+            vacancy_id=str(uuid.uuid4()),
+            employer=employer,
+            employer_id=employer_id,
+            occupation=body.occupation,
+            positions=body.positions,
+            wage_min_fen=body.wage_min_fen,
+            wage_max_fen=body.wage_max_fen,
+            requirements=body.requirements,
+            opened_on=body.opened_on or today,
+        )
+        return await self._record_vacancy(conn, None, domain.decide_open_vacancy(command, today=today), metadata)
+
+    async def fill_vacancy(
+        self, conn: Connection, principal: Principal, vacancy_id: str, body: VacancyFill, metadata: Metadata
+    ) -> VacancyPublic:
+        """Fill some or all of the remaining positions."""
+        state = await self._vacancy_in_scope(conn, principal, vacancy_id)
+        person_id = str(body.person_id) if body.person_id else None
+        today = date.today()
+        command = domain.FillVacancy(
+            count=body.count,
+            filled_on=body.filled_on or today,
+            person_id=person_id,
+            person_in_ledger=person_id is None or await queries.person_exists(conn, person_id),
+        )
+        events = domain.decide_fill_vacancy(command, state, today=today)
+        return await self._record_vacancy(conn, state, events, metadata)
+
+    async def close_vacancy(
+        self, conn: Connection, principal: Principal, vacancy_id: str, body: VacancyClosure, metadata: Metadata
+    ) -> VacancyPublic:
+        """Close a vacancy, withdrawing the positions not filled."""
+        state = await self._vacancy_in_scope(conn, principal, vacancy_id)
+        today = date.today()
+        command = domain.CloseVacancy(closed_on=body.closed_on or today, reason=body.reason)
+        return await self._record_vacancy(
+            conn, state, domain.decide_close_vacancy(command, state, today=today), metadata
+        )
+
+    async def _vacancy_in_scope(self, conn: Connection, principal: Principal, vacancy_id: str) -> domain.VacancyState:
+        state = await self.vacancy(conn, vacancy_id) if _is_uuid(vacancy_id) else None
+        if state is None:
+            raise NotFound(f"no vacancy {vacancy_id}", field="vacancy_id")
+        principal.require_region(state.region_code)
+        return state
+
+    async def _record_vacancy(
+        self, conn: Connection, state: domain.VacancyState | None, events: Sequence[Event], metadata: Metadata
+    ) -> VacancyPublic:
+        new = state
+        for event in events:
+            new = domain.evolve_vacancy(new, event)
+        assert new is not None, "a vacancy's first event opens it"
+        await self.store.append(
+            conn,
+            "vacancy",
+            new.vacancy_id,
+            state.version if state else 0,
+            [PendingEvent.of(e, region_code=new.region_code) for e in events],
+            metadata,
+        )
+        public = vacancy_public(new)
+        row = public.model_dump()
+        await conn.execute(
+            f"INSERT INTO vacancies ({', '.join(queries.VACANCY_FIELDS)})"
+            f" VALUES ({', '.join(['%s'] * len(queries.VACANCY_FIELDS))})"
+            " ON CONFLICT (vacancy_id) DO UPDATE SET filled = excluded.filled, withdrawn = excluded.withdrawn,"
+            " closed_on = excluded.closed_on, status = excluded.status, version = excluded.version",
+            [row[name] for name in queries.VACANCY_FIELDS],
+        )
+        return public
+
+    async def service_point(self, conn: Connection, service_point_id: str) -> domain.ServicePointState | None:
+        """A service point folded from its stream (None if there is no such point)."""
+        state: domain.ServicePointState | None = None
+        for record in await self._stream(conn, service_point_id):
+            state = domain.evolve_service_point(state, decode(record.envelope))
+        return state
+
+    async def establish_service_point(
+        self, conn: Connection, principal: Principal, body: ServicePointCreate, metadata: Metadata
+    ) -> ServicePointPublic:
+        """Record a service point (平台) with its compliance; one per region."""
+        principal.require_region(body.region_code)
+        command = domain.EstablishServicePoint(
+            service_point_id=str(uuid.uuid4()),
+            level=body.level,
+            region=await self._region(conn, body.region_code),
+            region_code=body.region_code,
+            details=domain.ServicePointDetails(
+                name=body.name,
+                staff=body.staff,
+                floor_area_m2=body.floor_area_m2,
+                has_archive_room=body.has_archive_room,
+                population_served=body.population_served,
+                equipment=tuple(body.equipment),
+            ),
+        )
+        [event] = domain.decide_establish_service_point(command)
+        cursor = await conn.execute(
+            "INSERT INTO service_points (service_point_id, level, region_code, name, staff, floor_area_m2,"
+            " has_archive_room, equipment, population_served, compliance, compliant, version)"
+            " VALUES (%s, %s, %s, '', 0, 0, false, '[]', 0, '{}', false, 0)"
+            " ON CONFLICT (region_code) DO NOTHING RETURNING 1",
+            (event.service_point_id, event.level, event.region_code),
+        )
+        if await cursor.fetchone() is None:
+            raise Conflict(
+                f"region {event.region_code} already has a service point",
+                field="region_code",
+                service_point_id=await queries.service_point_id_in(conn, event.region_code),
+            )
+        return await self._record_service_point(conn, None, [event], metadata)
+
+    async def update_service_point(
+        self,
+        conn: Connection,
+        principal: Principal,
+        service_point_id: str,
+        body: ServicePointChange,
+        expected_version: int | None,
+        metadata: Metadata,
+    ) -> ServicePointPublic:
+        """New staff, premises or reach; compliance is assessed again and published."""
+        state = await self.service_point(conn, service_point_id) if _is_uuid(service_point_id) else None
+        if state is None:
+            raise NotFound(f"no service point {service_point_id}", field="service_point_id")
+        principal.require_region(state.event.region_code)
+        _require_version("service point", service_point_id, state.version, expected_version)
+        current = state.event
+        sent = body.model_dump(exclude_unset=True, exclude_none=True)
+        details = domain.ServicePointDetails(
+            name=sent.get("name", current.name),
+            staff=sent.get("staff", current.staff),
+            floor_area_m2=sent.get("floor_area_m2", current.floor_area_m2),
+            has_archive_room=sent.get("has_archive_room", current.has_archive_room),
+            population_served=sent.get("population_served", current.population_served),
+            equipment=tuple(sent.get("equipment", current.equipment)),
+        )
+        return await self._record_service_point(
+            conn, state, domain.decide_update_service_point(details, state), metadata
+        )
+
+    async def _record_service_point(
+        self,
+        conn: Connection,
+        state: domain.ServicePointState | None,
+        events: Sequence[Event],
+        metadata: Metadata,
+    ) -> ServicePointPublic:
+        new = state
+        for event in events:
+            new = domain.evolve_service_point(new, event)
+        assert new is not None, "a service point's first event establishes it"
+        if events:
+            await self.store.append(
+                conn,
+                "service_point",
+                new.event.service_point_id,
+                state.version if state else 0,
+                [PendingEvent.of(e, region_code=new.event.region_code) for e in events],
+                metadata,
+            )
+            fact = new.event
+            await conn.execute(
+                "UPDATE service_points SET name = %s, staff = %s, floor_area_m2 = %s, has_archive_room = %s,"
+                " equipment = %s, population_served = %s, compliance = %s, compliant = %s, version = %s"
+                " WHERE service_point_id = %s",
+                (
+                    fact.name,
+                    fact.staff,
+                    fact.floor_area_m2,
+                    fact.has_archive_room,
+                    Jsonb(fact.equipment),
+                    fact.population_served,
+                    Jsonb(fact.compliance.model_dump(mode="json")),
+                    fact.compliance.compliant,
+                    new.version,
+                    fact.service_point_id,
+                ),
+            )
+        return service_point_public(new)
+
+    async def register_person_batch(
+        self, conn: Connection, principal: Principal, items: Sequence[dict[str, Any]], metadata: Metadata
+    ) -> PersonBatchResult:
+        """Validate every item on its own and register the good ones set-based, in the caller's transaction."""
+        results: list[PersonBatchItem | None] = [None] * len(items)
+        requests: list[PersonRequest] = []
+        positions: list[int] = []
+        for index, item in enumerate(items):
+            try:
+                body = PersonCreate.model_validate(item)
+            except ValidationError as invalid:
+                results[index] = PersonBatchItem(index=index, status=422, problem=validation_problem(invalid))
+                continue
+            requests.append(PersonRequest(principal, body, metadata))
+            positions.append(index)
+        for index, outcome in zip(positions, await self.register_persons(conn, requests), strict=True):
+            if isinstance(outcome, DomainError):
+                results[index] = PersonBatchItem(index=index, status=status_for(outcome), problem=item_problem(outcome))
+            else:
+                results[index] = PersonBatchItem(index=index, status=201, person=outcome)
+        answered = [r for r in results if r is not None]
+        return PersonBatchResult(
+            created=sum(1 for r in answered if r.status == 201),
+            already_registered=sum(1 for r in answered if r.status == 409),
+            rejected=sum(1 for r in answered if r.status not in (201, 409)),
+            results=answered,
+        )
+
+    async def _stream(self, conn: Connection, stream_id: str) -> list[RecordedEvent]:
+        return await self.store.load(conn, stream_id)
+
+
+def _require_version(kind: str, stream_id: str, version: int, expected: int | None) -> None:
+    """Optimistic concurrency from If-Match: the change must be based on the current version."""
+    if expected is not None and expected != version:
+        raise Conflict(
+            f"{kind} {stream_id} is at version {version}, not {expected}: reload it and apply your change again",
+            current_version=version,
+        )
+
+
+def _is_uuid(value: str) -> bool:
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        return False
+    return True
+
+
+def employer_public(state: domain.EmployerState) -> EmployerPublic:
+    """An employer as clients see it."""
+    return EmployerPublic(
+        employer_id=state.employer_id,
+        credit_code=state.credit_code,
+        credit_code_check_ok=state.credit_code_check_ok,
+        name=state.name,
+        region_code=state.region_code,
+        industry=state.industry,
+        size=state.size,
+        warnings=[] if state.credit_code_check_ok else [LEGACY_CREDIT_CODE_WARNING],
+        version=state.version,
+        deregistered_on=state.deregistered_on,
+    )
+
+
+def vacancy_public(state: domain.VacancyState) -> VacancyPublic:
+    """A vacancy as clients see it."""
+    return VacancyPublic(
+        vacancy_id=state.vacancy_id,
+        employer_id=state.employer_id,
+        region_code=state.region_code,
+        occupation=state.occupation,
+        positions=state.positions,
+        filled=state.filled,
+        withdrawn=state.withdrawn,
+        remaining=state.remaining,
+        wage_min_fen=state.wage_min_fen,
+        wage_max_fen=state.wage_max_fen,
+        requirements=state.requirements,
+        opened_on=state.opened_on,
+        closed_on=state.closed_on,
+        status=state.status,
+        version=state.version,
+    )
+
+
+def service_point_public(state: domain.ServicePointState) -> ServicePointPublic:
+    """A service point as clients see it."""
+    fields = state.event.model_dump(include=set(ServicePointPublic.model_fields) - {"version"})
+    return ServicePointPublic(**fields, version=state.version)
+
+
+def validation_problem(invalid: ValidationError) -> ItemProblem:
+    """A pydantic validation error as a 422 problem naming each field."""
+    errors = [
+        {
+            "field": ".".join(str(part) for part in error["loc"]) or "item",
+            "reason": str(error["msg"]).removeprefix("Value error, "),
+        }
+        for error in invalid.errors()
+    ]
+    first = errors[0] if errors else {"field": "item", "reason": "invalid"}
+    return ItemProblem(
+        status=422,
+        detail="; ".join(f"{e['field']}: {e['reason']}" for e in errors),
+        field=first["field"],
+        errors=errors,
+    )
+
+
+def item_problem(error: DomainError) -> ItemProblem:
+    """A domain error as the problem document the single-item endpoint would have answered."""
+    person_id = error.extra.get("person_id")
+    return ItemProblem(
+        status=status_for(error),
+        detail=error.detail,
+        field=error.field,
+        rule=getattr(error, "rule", None),
+        person_id=str(person_id) if person_id else None,
+    )
 
 
 # --- person lifecycle, employment status, surveys and households (reg-a) ----------------------------------
@@ -810,11 +1224,3 @@ def household_public(state: domain.HouseholdState) -> HouseholdPublic:
 def _may_change_persons(principal: Principal) -> None:
     if not principal.sees_persons:
         raise Forbidden("analysts read aggregates only; they change no person")
-
-
-def _is_uuid(value: str) -> bool:
-    try:
-        uuid.UUID(value)
-    except ValueError:
-        return False
-    return True

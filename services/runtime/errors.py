@@ -35,3 +35,15 @@ class Forbidden(DomainError):
 
 class Unauthorized(DomainError):
     """No valid credentials (HTTP 401)."""
+
+
+class PreconditionRequired(DomainError):
+    """The change needs the version it was based on (If-Match) (HTTP 428)."""
+
+
+class PayloadTooLarge(DomainError):
+    """The upload is bigger than the service accepts (HTTP 413)."""
+
+
+class UnsupportedMediaType(DomainError):
+    """The upload is of a kind the service cannot read (HTTP 415)."""

@@ -31,8 +31,11 @@ from services.runtime.errors import (
     DomainError,
     Forbidden,
     NotFound,
+    PayloadTooLarge,
+    PreconditionRequired,
     RuleViolated,
     Unauthorized,
+    UnsupportedMediaType,
 )
 from services.runtime.eventstore import Metadata
 
@@ -67,6 +70,8 @@ _TITLES = {
     400: "Bad Request",
     500: "Internal Server Error",
 }
+_STATUS.update({PreconditionRequired: 428, PayloadTooLarge: 413, UnsupportedMediaType: 415})
+_TITLES.update({428: "Precondition Required", 413: "Content Too Large", 415: "Unsupported Media Type"})
 
 
 def problem(status: int, detail: str, **extra: Any) -> Response:
@@ -75,6 +80,11 @@ def problem(status: int, detail: str, **extra: Any) -> Response:
     body.update({k: v for k, v in extra.items() if v is not None})
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
     return Response(orjson.dumps(body), status_code=status, media_type="application/problem+json", headers=headers)
+
+
+def status_for(error: DomainError) -> int:
+    """The HTTP status a domain error maps to (400 for a kind without its own)."""
+    return next((code for kind, code in _STATUS.items() if isinstance(error, kind)), 400)
 
 
 def json_response(body: Any, status_code: int = 200, headers: dict[str, str] | None = None) -> Response:
