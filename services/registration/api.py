@@ -21,6 +21,7 @@ from services.registration.commands import (
     RegistrationCommands,
     employer_public,
     household_public,
+    is_uuid,
     name_lookup_hash,
     service_point_public,
     vacancy_public,
@@ -108,7 +109,7 @@ async def register_person(body: PersonCreate, request: Request, command: Command
 async def get_person(person_id: str, request: Request, principal: CurrentPrincipal, conn: DbConnection) -> Response:
     if not principal.sees_persons:
         raise Forbidden("analysts read aggregates only, never a person")
-    row = await queries.person(conn, person_id) if _is_uuid(person_id) else None
+    row = await queries.person(conn, person_id) if is_uuid(person_id) else None
     if row is None:
         raise NotFound(f"no person {person_id}")
     principal.require_region(row.region_code)
@@ -193,7 +194,7 @@ def _with_etag(response: Response, version: int | None = None) -> Response:
 
 @router.get("/employers/{employer_id}", response_model=EmployerPublic, responses=_NOT_FOUND, summary="One employer")
 async def get_employer(employer_id: str, request: Request, principal: CurrentPrincipal, conn: DbConnection) -> Response:
-    state = await _commands(request).employer(conn, employer_id) if _is_uuid(employer_id) else None
+    state = await _commands(request).employer(conn, employer_id) if is_uuid(employer_id) else None
     if state is None:
         raise NotFound(f"no employer {employer_id}", field="employer_id")
     principal.require_region(state.region_code)
@@ -275,7 +276,7 @@ async def list_vacancies(
 
 @router.get("/vacancies/{vacancy_id}", response_model=VacancyPublic, responses=_NOT_FOUND, summary="One vacancy")
 async def get_vacancy(vacancy_id: str, request: Request, principal: CurrentPrincipal, conn: DbConnection) -> Response:
-    state = await _commands(request).vacancy(conn, vacancy_id) if _is_uuid(vacancy_id) else None
+    state = await _commands(request).vacancy(conn, vacancy_id) if is_uuid(vacancy_id) else None
     if state is None:
         raise NotFound(f"no vacancy {vacancy_id}", field="vacancy_id")
     principal.require_region(state.region_code)
@@ -358,7 +359,7 @@ async def list_service_points(
 async def get_service_point(
     service_point_id: str, request: Request, principal: CurrentPrincipal, conn: DbConnection
 ) -> Response:
-    state = await _commands(request).service_point(conn, service_point_id) if _is_uuid(service_point_id) else None
+    state = await _commands(request).service_point(conn, service_point_id) if is_uuid(service_point_id) else None
     if state is None:
         raise NotFound(f"no service point {service_point_id}", field="service_point_id")
     principal.require_region(state.event.region_code)
@@ -488,16 +489,6 @@ def _region_query(region: str) -> str:
         return normalise_region_code(region)
     except ValueError as exc:
         raise RuleViolated("RegionCodeValid", str(exc), field="region") from exc
-
-
-def _is_uuid(value: str) -> bool:
-    import uuid
-
-    try:
-        uuid.UUID(value)
-    except ValueError:
-        return False
-    return True
 
 
 # --- person lifecycle, employment status, surveys, history, search, households (reg-a) -------------------

@@ -323,7 +323,7 @@ class RegistrationCommands:
     async def _employer_in_scope(
         self, conn: Connection, principal: Principal, employer_id: str
     ) -> domain.EmployerState:
-        state = await self.employer(conn, employer_id) if _is_uuid(employer_id) else None
+        state = await self.employer(conn, employer_id) if is_uuid(employer_id) else None
         if state is None:
             raise NotFound(f"no employer {employer_id}", field="employer_id")
         principal.require_region(state.region_code)
@@ -408,7 +408,7 @@ class RegistrationCommands:
         )
 
     async def _vacancy_in_scope(self, conn: Connection, principal: Principal, vacancy_id: str) -> domain.VacancyState:
-        state = await self.vacancy(conn, vacancy_id) if _is_uuid(vacancy_id) else None
+        state = await self.vacancy(conn, vacancy_id) if is_uuid(vacancy_id) else None
         if state is None:
             raise NotFound(f"no vacancy {vacancy_id}", field="vacancy_id")
         principal.require_region(state.region_code)
@@ -492,7 +492,7 @@ class RegistrationCommands:
         metadata: Metadata,
     ) -> ServicePointPublic:
         """New staff, premises or reach; compliance is assessed again and published."""
-        state = await self.service_point(conn, service_point_id) if _is_uuid(service_point_id) else None
+        state = await self.service_point(conn, service_point_id) if is_uuid(service_point_id) else None
         if state is None:
             raise NotFound(f"no service point {service_point_id}", field="service_point_id")
         principal.require_region(state.event.region_code)
@@ -592,7 +592,8 @@ def _require_version(kind: str, stream_id: str, version: int, expected: int | No
         )
 
 
-def _is_uuid(value: str) -> bool:
+def is_uuid(value: str) -> bool:
+    """Whether ``value`` is a UUID: every id in the ledger is one, so anything else is simply not found."""
     try:
         uuid.UUID(value)
     except ValueError:
@@ -718,7 +719,7 @@ class PersonCommands(RegistrationCommands):
         self, conn: Connection, person_id: str, principal: Principal | None = None
     ) -> domain.PersonState:
         """A ledger entry folded from its stream; 404 when there is none, 403 outside the caller's scope."""
-        recorded = await self.store.load(conn, person_id) if _is_uuid(person_id) else []
+        recorded = await self.store.load(conn, person_id) if is_uuid(person_id) else []
         if not recorded or recorded[0].envelope.stream_type != "person":
             raise NotFound(f"no person {person_id}", field="person_id")
         state = domain.fold_person([decode(r.envelope) for r in recorded])
@@ -732,7 +733,7 @@ class PersonCommands(RegistrationCommands):
         self, conn: Connection, household_id: str, principal: Principal | None = None
     ) -> domain.HouseholdState:
         """A household folded from its stream; 404 when there is none, 403 outside the caller's scope."""
-        recorded = await self.store.load(conn, household_id) if _is_uuid(household_id) else []
+        recorded = await self.store.load(conn, household_id) if is_uuid(household_id) else []
         if not recorded or recorded[0].envelope.stream_type != "household":
             raise NotFound(f"no household {household_id}", field="household_id")
         events = [cast(domain.HouseholdEvent, decode(r.envelope)) for r in recorded]
@@ -846,7 +847,7 @@ class PersonCommands(RegistrationCommands):
     ) -> PersonChange:
         """Correct recorded values (信息更正). PII is re-encrypted and re-hashed, and published redacted; a
         new ID number re-derives sex and birth date and must not belong to another person (409)."""
-        row = await queries.person(conn, person_id) if _is_uuid(person_id) else None
+        row = await queries.person(conn, person_id) if is_uuid(person_id) else None
         if row is None:
             raise NotFound(f"no person {person_id}", field="person_id")
         sent = body.model_fields_set
@@ -968,7 +969,7 @@ class PersonCommands(RegistrationCommands):
     ) -> PersonChange:
         """Employment registration (就业登记); the employer, if named, must be in the ledger."""
         if command.employer_id is not None and not (
-            _is_uuid(command.employer_id) and await queries.employer_exists(conn, command.employer_id)
+            is_uuid(command.employer_id) and await queries.employer_exists(conn, command.employer_id)
         ):
             raise RuleViolated("EmployerMustBeRegistered", f"no employer {command.employer_id}", field="employer_id")
         today = self.today()
@@ -1079,7 +1080,7 @@ class PersonCommands(RegistrationCommands):
         if (
             job is not None
             and job.employer_id is not None
-            and not (_is_uuid(job.employer_id) and await queries.employer_exists(conn, job.employer_id))
+            and not (is_uuid(job.employer_id) and await queries.employer_exists(conn, job.employer_id))
         ):
             raise RuleViolated(
                 "EmployerMustBeRegistered", f"no employer {job.employer_id}", field="employment.employer_id"
@@ -1111,7 +1112,7 @@ class PersonCommands(RegistrationCommands):
         self, conn: Connection, principal: Principal, relations: Mapping[str, str]
     ) -> list[HouseholdMember]:
         """Snapshots of would-be members, their rows locked until commit (see queries.lock_persons)."""
-        bad = [pid for pid in relations if not _is_uuid(pid)]
+        bad = [pid for pid in relations if not is_uuid(pid)]
         rows = await queries.lock_persons(conn, [pid for pid in relations if pid not in bad])
         missing = [pid for pid in relations if pid not in rows]
         if missing:
