@@ -11,7 +11,9 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, WithJsonSchema
+from pydantic import WithJsonSchema
+
+from contracts.validation import checked_by
 
 ID_WEIGHTS: tuple[int, ...] = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 """GB 11643-1999 weights W_i = 2^(18-i) mod 11 for the first 17 digits."""
@@ -104,7 +106,7 @@ _CITIZEN_ID_DESCRIPTION = "Resident ID number (GB 11643-1999), 18 characters, ch
 
 CitizenId = Annotated[
     str,
-    AfterValidator(_normalise_citizen_id),
+    checked_by("CitizenIdValid", _normalise_citizen_id),
     # Input may be an old 15-digit number or use a lower-case x; output is always the 18-character form.
     WithJsonSchema(
         {
@@ -198,7 +200,7 @@ def _normalise_credit_code(value: str) -> str:
 
 CreditCode = Annotated[
     str,
-    AfterValidator(_normalise_credit_code),
+    checked_by("CreditCodeValid", _normalise_credit_code),
     WithJsonSchema(
         {
             "type": "string",

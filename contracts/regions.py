@@ -11,7 +11,9 @@ from functools import lru_cache
 from itertools import pairwise
 from typing import Annotated, Literal, Self
 
-from pydantic import AfterValidator, BaseModel, Field, WithJsonSchema, model_validator
+from pydantic import BaseModel, Field, WithJsonSchema, model_validator
+
+from contracts.validation import checked_by
 
 
 class RegionLevel(StrEnum):
@@ -139,7 +141,7 @@ def village_kind(code: str) -> Literal["community", "village", "other"]:
 
 RegionCode = Annotated[
     str,
-    AfterValidator(normalise_region_code),
+    checked_by("RegionCodeValid", normalise_region_code),
     WithJsonSchema(
         {
             "type": "string",

@@ -6,7 +6,7 @@ import uuid
 from datetime import date, datetime
 from typing import Annotated, Any, Literal, Self
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, JsonValue, StringConstraints, model_validator
+from pydantic import BaseModel, ConfigDict, Field, JsonValue, StringConstraints, model_validator
 
 from contracts.identifiers import parse_citizen_id, parse_credit_code
 from contracts.money import NonNegativeFen
@@ -23,6 +23,7 @@ from contracts.registration import (
     ServicePointLevel,
     Sex,
 )
+from contracts.validation import checked_by
 from services.registration.domain import DeregistrationReason, Relation
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
@@ -37,7 +38,7 @@ def _valid_citizen_id(value: str) -> str:
 
 CitizenIdInput = Annotated[
     str,
-    AfterValidator(_valid_citizen_id),
+    checked_by("CitizenIdValid", _valid_citizen_id),
     Field(
         description="Resident ID number (GB 11643): 18 characters, or a legacy 15-digit number (converted)",
         examples=["11010519491231002X"],
@@ -50,7 +51,7 @@ def _credit_code_or_legacy(value: str) -> str:
     return parse_credit_code(value, allow_legacy=True).code
 
 
-LenientCreditCode = Annotated[str, AfterValidator(_credit_code_or_legacy)]
+LenientCreditCode = Annotated[str, checked_by("CreditCodeValid", _credit_code_or_legacy)]
 
 
 def _industry_section(value: str) -> str:
@@ -62,7 +63,7 @@ def _industry_section(value: str) -> str:
 
 IndustrySection = Annotated[
     str,
-    AfterValidator(_industry_section),
+    checked_by("IndustryIsGbT4754Section", _industry_section),
     Field(description="GB/T 4754 industry section (门类), a letter A-T", examples=["C"]),
 ]
 Phone = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^\+?[0-9][0-9-]{6,19}$")]

@@ -245,9 +245,13 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(_: Request, exc: RequestValidationError) -> Response:
-        errors = [{"field": _field_of(err.get("loc", ())), "reason": _reason(err)} for err in exc.errors()]
+        # ``rule`` is the error's type: a named rule of ours (CitizenIdValid) or pydantic's (missing).
+        errors = [
+            {"field": _field_of(err.get("loc", ())), "rule": err.get("type"), "reason": _reason(err)}
+            for err in exc.errors()
+        ]
         detail = "; ".join(f"{e['field']}: {e['reason']}" for e in errors)
-        return problem(422, detail, errors=errors)
+        return problem(422, detail, field=errors[0]["field"], rule=errors[0]["rule"], errors=errors)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(_: Request, exc: StarletteHTTPException) -> Response:

@@ -58,7 +58,7 @@ def person_body(number: str, **overrides) -> dict:
 async def test_invalid_id_check_character(client):
     good = id_number()
     wrong = good[:17] + ("0" if good[17] != "0" else "1")
-    problem = await refused(client, "POST", "/persons", person_body(wrong), 422, "id_number", None)
+    problem = await refused(client, "POST", "/persons", person_body(wrong), 422, "id_number", "CitizenIdValid")
     assert "check character" in problem["detail"]
 
 
@@ -66,14 +66,26 @@ async def test_invalid_id_check_character_in_a_correction(client):
     pid = (await register(client))["person_id"]
     wrong = id_number(sequence=9)[:17] + "0"
     await refused(
-        client, "POST", f"/persons/{pid}/corrections", {"id_number": wrong, "reason": "x"}, 422, "id_number", None
+        client,
+        "POST",
+        f"/persons/{pid}/corrections",
+        {"id_number": wrong, "reason": "x"},
+        422,
+        "id_number",
+        "CitizenIdValid",
     )
 
 
 async def test_impossible_birth_date(client):
     body = "43052719900230001"  # 30 February
     problem = await refused(
-        client, "POST", "/persons", person_body(body + citizen_id_check_character(body)), 422, "id_number", None
+        client,
+        "POST",
+        "/persons",
+        person_body(body + citizen_id_check_character(body)),
+        422,
+        "id_number",
+        "CitizenIdValid",
     )
     assert "not a real date" in problem["detail"]
 

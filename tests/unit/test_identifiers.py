@@ -188,12 +188,12 @@ def test_annotated_types_normalise_in_models():
     assert person.employer == "91350100M000100Y43"
 
 
-def test_annotated_types_give_field_errors():
+def test_annotated_types_give_field_errors_named_by_their_rule():
     with pytest.raises(ValidationError) as caught:
         Person(citizen_id="110105194912310021", employer="91350100M000100Y44")
-    errors = {error["loc"]: error["msg"] for error in caught.value.errors()}
-    assert errors[("citizen_id",)] == "Value error, check character should be X, got 1"
-    assert errors[("employer",)] == "Value error, check character should be 3, got 4"
+    errors = {error["loc"]: (error["type"], error["msg"]) for error in caught.value.errors()}
+    assert errors[("citizen_id",)] == ("CitizenIdValid", "check character should be X, got 1")
+    assert errors[("employer",)] == ("CreditCodeValid", "check character should be 3, got 4")
 
 
 def test_json_schema_is_informative():
