@@ -173,6 +173,8 @@ def up(data_dir: Path, port_base: int = DEFAULT_PORT_BASE, *, timeout: float = 6
         "DATABASE_URL": database_url,
         "DEV_TOKEN": issue_token(secrets["JWT_SECRET"], subject="dev-admin", role=Role.ADMIN, region=SUINING_COUNTY),
         "STACK_READY_SECONDS": f"{time.monotonic() - started:.1f}",
+        # The relay's ops port, where `renshe reporting rebuild` asks for a republication.
+        "REGISTRATION_RELAY_URL": f"http://127.0.0.1:{stack.ports.registration_relay_ops}",
     }
     stack.env_file.write_text("".join(f"{k}={v}\n" for k, v in values.items()))
     return values

@@ -38,6 +38,10 @@ class RegionMetricsProjection:
                         deltas[(code, metric.name)] += change
         await add_deltas(conn, deltas)
 
+    async def reset(self, conn: Connection) -> None:
+        """Empty every table the projection owns, for a rebuild (inside the caller's transaction)."""
+        await conn.execute("TRUNCATE region_metrics")
+
 
 async def add_deltas(conn: Connection, deltas: dict[tuple[str, str], int]) -> None:
     """One upsert for all changes, in key order so concurrent workers never deadlock."""
