@@ -122,38 +122,48 @@ class OutboxRelay:
     async def run(self, stop: asyncio.Event) -> None:
         """Publish until ``stop`` is set, surviving broker outages."""
         async with self.pool.connection() as lock_conn:
-            await self._hold_leadership(lock_conn, stop)
-            if stop.is_set():
+            if not await self._hold_leadership(lock_conn, stop):
                 return
-            await self._load_state()
-            self.leading = True
-            while not stop.is_set():
-                try:
-                    if self.replay_after is not None:
-                        await self._replay()
-                    await self._ensure_producer()
-                    if time.monotonic() - self._last_check >= self.check_interval:
-                        await self.check_broker()
-                    published = await self.publish_once()
-                    if published == 0:
-                        await _sleep_unless(stop, self.idle_sleep)
-                except (TimeoutError, KafkaError, OSError) as exc:
-                    log.warning("broker unavailable (%s); retrying", exc)
-                    await self._drop_producer()
-                    self._last_check = 0.0
-                    await _sleep_unless(stop, 0.5)
-            self.leading = False
-            await self._drop_producer()
+            try:
+                await self._lead(stop)
+            finally:
+                self.leading = False
+                # The connection goes back to the pool: a relay started later on the same pool may lead.
+                await lock_conn.execute("SELECT pg_advisory_unlock(hashtext(%s))", (f"relay:{self.topic.name}",))
 
-    async def _hold_leadership(self, conn: object, stop: asyncio.Event) -> None:
+    async def _lead(self, stop: asyncio.Event) -> None:
+        """Publish while this relay holds the relay lock, until ``stop`` is set."""
+        if stop.is_set():
+            return
+        await self._load_state()
+        self.leading = True
+        while not stop.is_set():
+            try:
+                if self.replay_after is not None:
+                    await self._replay()
+                await self._ensure_producer()
+                if time.monotonic() - self._last_check >= self.check_interval:
+                    await self.check_broker()
+                published = await self.publish_once()
+                if published == 0:
+                    await _sleep_unless(stop, self.idle_sleep)
+            except (TimeoutError, KafkaError, OSError) as exc:
+                log.warning("broker unavailable (%s); retrying", exc)
+                await self._drop_producer()
+                self._last_check = 0.0
+                await _sleep_unless(stop, 0.5)
+        await self._drop_producer()
+
+    async def _hold_leadership(self, conn: object, stop: asyncio.Event) -> bool:
         # A second relay (a rolling deploy, a stray process) waits instead of interleaving its sends.
         key = f"relay:{self.topic.name}"
         while not stop.is_set():
             cursor = await conn.execute("SELECT pg_try_advisory_lock(hashtext(%s))", (key,))  # type: ignore[attr-defined]
             row = await cursor.fetchone()
             if row and row[0]:
-                return
+                return True
             await _sleep_unless(stop, 1.0)
+        return False
 
     async def _load_state(self) -> None:
         async with self.pool.connection() as conn:
