@@ -21,9 +21,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -38,6 +39,24 @@ from services.runtime.db import Connection
 from services.runtime.relay import POSITION_HEADER, OutboxStatus
 
 log = logging.getLogger(__name__)
+
+
+@contextlib.contextmanager
+def _few_garbage_collections() -> Iterator[None]:
+    """Collect garbage rarely while batches of tens of thousands of records are alive.
+
+    Decoding allocates many small objects, and with the default thresholds the collector scans the large
+    live batches again and again: measured, this halves the rebuild's rate. The objects it misses are
+    collected when the thresholds are restored.
+    """
+    threshold = gc.get_threshold()
+    gc.freeze()
+    gc.set_threshold(200_000, 50, 1000)
+    try:
+        yield
+    finally:
+        gc.set_threshold(*threshold)
+        gc.unfreeze()
 
 
 class ResettableHandler(Handler, Protocol):
@@ -168,6 +187,10 @@ class Rebuild:
 
     async def run(self) -> RebuildReport:
         """Pause the workers, reset, read everything, check against the producers, republish if needed."""
+        with _few_garbage_collections():
+            return await self._run()
+
+    async def _run(self) -> RebuildReport:
         started = time.perf_counter()
         reader = AIOKafkaConsumer(
             bootstrap_servers=self.bootstrap_servers,
