@@ -97,6 +97,67 @@ def reporting_worker() -> None:
     run_worker()
 
 
+@reporting.command("rebuild")
+def reporting_rebuild(
+    env_file: Annotated[
+        Path | None, typer.Option(help="Read settings from this file too, e.g. .data/stack.env after make up")
+    ] = None,
+    batch: Annotated[int, typer.Option(min=100, help="Events per transaction")] = 20_000,
+) -> None:
+    """Drop every read model and rebuild it from the topics (and the producers' stores when a topic lost history).
+
+    The running worker waits while the rebuild runs and then goes on; see docs/adr/0003-rebuild.md.
+    """
+    import asyncio
+
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from services.reporting.app import ReportingSettings
+    from services.reporting.rebuild import rebuild_read_models
+    from services.runtime.process import configure_logging
+    from services.runtime.rebuild import RebuildFailed, RebuildProgress
+
+    if env_file is not None and not env_file.exists():
+        typer.echo(f"renshe: --env-file {env_file} does not exist", err=True)
+        raise typer.Exit(2)
+    settings = ReportingSettings(_env_file=env_file)
+    configure_logging("WARNING")
+    console = Console(stderr=True)
+    columns = (
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[rate]:>9,.0f} events/s"),
+        TimeElapsedColumn(),
+    )
+    with Progress(*columns, console=console, transient=False) as bar:
+        task = bar.add_task("rebuilding", total=None, rate=0.0)
+
+        def show(progress: RebuildProgress) -> None:
+            elapsed = bar.tasks[task].elapsed or 0.0
+            rate = progress.read / elapsed if elapsed > 0 else 0.0
+            bar.update(task, description=progress.phase, completed=progress.read, total=progress.total, rate=rate)
+
+        try:
+            report = asyncio.run(rebuild_read_models(settings, batch_size=batch, on_progress=show))
+        except RebuildFailed as exc:
+            typer.echo(f"renshe: rebuild incomplete: {exc}", err=True)
+            raise typer.Exit(1) from exc
+    for found in report.topics:
+        if found.complete is None:
+            check = "not checked against the store (no relay URL for this topic)"
+        elif found.replayed_after is not None:
+            check = f"history was missing; the relay republished after position {found.replayed_after}"
+        else:
+            check = f"holds all {found.store_events:,} events of the store"
+        typer.echo(f"  {found.topic}: {found.messages:,} messages; {check}")
+    typer.echo(
+        f"rebuilt {report.consumer}: {report.applied:,} events applied from {report.read:,} messages"
+        f" in {report.seconds:.1f} s ({report.events_per_second:,.0f} events/s); {report.dead_letters} dead letters"
+    )
+
+
 @stack.command("up")
 def stack_up(
     data_dir: DataDir = Path(".data"),

@@ -177,6 +177,8 @@ def up(data_dir: Path, port_base: int = DEFAULT_PORT_BASE, *, timeout: float = 6
         "STACK_READY_SECONDS": f"{time.monotonic() - started:.1f}",
         # The page reads the token from the fragment, which browsers never send to the server.
         "DASHBOARD_URL": f"http://127.0.0.1:{stack.ports.reporting}/dashboard#token={dev_token}",
+        # The relay's ops port, where `renshe reporting rebuild` asks for a republication.
+        "REGISTRATION_RELAY_URL": f"http://127.0.0.1:{stack.ports.registration_relay_ops}",
     }
     stack.env_file.write_text("".join(f"{k}={v}\n" for k, v in values.items()))
     return values

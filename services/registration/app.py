@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
 from psycopg_pool import AsyncConnectionPool
 from pydantic import SecretStr
 
@@ -71,17 +71,17 @@ def serve() -> None:
 
 
 def run_relay() -> None:
-    """``renshe registration relay``: the outbox relay onto ``registration.events``."""
+    """``renshe registration relay``: the outbox relay onto ``registration.events``, with ``/replay``."""
     settings = RegistrationSettings()
 
-    def build(pool: AsyncConnectionPool) -> tuple[list[Loop], Callable[[], bool]]:
+    def build(pool: AsyncConnectionPool) -> tuple[list[Loop], Callable[[], bool], list[APIRouter]]:
         outbox = relay.OutboxRelay(
             pool,
             REGISTRATION_EVENTS,
             settings.kafka_bootstrap_servers,
             replication_factor=settings.kafka_replication_factor,
         )
-        return [outbox.run], lambda: True
+        return [outbox.run], lambda: True, [relay.replay_router(outbox)]
 
     run_loops(settings, DDL, build)
 

@@ -8,7 +8,7 @@ from fastapi import FastAPI
 from psycopg_pool import AsyncConnectionPool
 
 from contracts.topics import REGISTRATION_EVENTS
-from services.reporting import api, dashboard, exports, queries
+from services.reporting import api, dashboard, exports, queries, status
 from services.reporting.projection import RegionMetricsProjection
 from services.runtime import consumer, regions
 from services.runtime.consumer import EventConsumer
@@ -30,6 +30,8 @@ class ReportingSettings(ServiceSettings):
 
     http_port: int = 8105
     consumer_batch: int = 5000
+    #: Ops URL of registration's relay (``http://host:ops_port``), asked to republish during a rebuild.
+    registration_relay_url: str = ""
 
     @property
     def schema_name(self) -> str:
@@ -47,7 +49,13 @@ def create_app(settings: ReportingSettings | None = None) -> FastAPI:
         DDL,
         title="renshe reporting",
         description="Per-region figures at every level (四级联网), drill-down and statistics.",
-        routers=[api.router, exports.router, dead_letters_router(), dashboard.router],
+        routers=[
+            api.router,
+            exports.router,
+            status.status_router(RegionMetricsProjection.name, SOURCE_TOPICS),
+            dead_letters_router(),
+            dashboard.router,
+        ],
     )
 
 

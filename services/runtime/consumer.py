@@ -6,6 +6,11 @@ its events are retried one by one; an event that keeps failing is published to `
 error, recorded in ``dead_letters`` and in the inbox, and the consumer moves on. Offsets are committed
 to Kafka only after Postgres has committed, and they are only a hint: Postgres is the truth, so a broker
 that forgets offsets costs a re-read, not a double count (docs/adr/0002-consumer-runtime.md).
+
+Each batch's transaction also records how far the consumer got per partition in ``consumer_progress``
+(what ``GET /status`` compares with the broker), and first takes a shared advisory lock named after the
+consumer: a rebuild holds that lock exclusively (``consumer_paused``), which holds every worker of the
+consumer before its next batch, across processes (docs/adr/0003-rebuild.md).
 """
 
 from __future__ import annotations
@@ -14,8 +19,9 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Protocol
 
 import psycopg
@@ -55,6 +61,18 @@ DDL = [
         recorded_at timestamptz NOT NULL DEFAULT now()
     )
     """,
+    """
+    CREATE TABLE IF NOT EXISTS consumer_progress (
+        consumer      text        NOT NULL,
+        topic         text        NOT NULL,
+        partition     int         NOT NULL,
+        committed     bigint      NOT NULL,
+        end_offset    bigint      NOT NULL,
+        last_event_at timestamptz,
+        updated_at    timestamptz NOT NULL DEFAULT now(),
+        PRIMARY KEY (consumer, topic, partition)
+    )
+    """,
 ]
 
 CONSUMED = Counter("renshe_consumer_events_total", "Events received", ["consumer"])
@@ -66,6 +84,79 @@ LAG_EVENTS = Gauge("renshe_consumer_lag_events", "Events behind the partition en
 LAG_SECONDS = Gauge(
     "renshe_consumer_lag_seconds", "Age of the last applied event when behind", ["consumer", "topic", "partition"]
 )
+
+
+#: Advisory-lock key of a consumer in the current schema; workers share it per batch, a rebuild takes it alone.
+_PAUSE_KEY = "hashtext(current_schema() || '/consumer/' || %s)"
+
+_RECORD_PROGRESS = """
+    INSERT INTO consumer_progress (consumer, topic, partition, committed, end_offset, last_event_at)
+    SELECT %s, * FROM unnest(%s::text[], %s::int[], %s::bigint[], %s::bigint[], %s::timestamptz[])
+    ON CONFLICT (consumer, topic, partition) DO UPDATE SET committed = excluded.committed,
+        end_offset = excluded.end_offset, last_event_at = excluded.last_event_at, updated_at = now()
+"""
+
+
+@dataclass(frozen=True)
+class Progress:
+    """How far a batch took one partition: every message below ``committed`` is applied."""
+
+    topic: str
+    partition: int
+    committed: int
+    end_offset: int
+    last_event_at: datetime | None
+
+
+def progress_of(records: Sequence[ConsumerRecord], ends: dict[TopicPartition, int | None]) -> list[Progress]:
+    """The progress a batch of records makes, per partition; ``ends`` are the partitions' end offsets."""
+    last: dict[TopicPartition, ConsumerRecord] = {}
+    for record in records:
+        tp = TopicPartition(record.topic, record.partition)
+        if tp not in last or record.offset > last[tp].offset:
+            last[tp] = record
+    return [
+        Progress(
+            tp.topic,
+            tp.partition,
+            record.offset + 1,
+            max(record.offset + 1, ends.get(tp) or 0),
+            datetime.fromtimestamp(record.timestamp / 1000, UTC) if record.timestamp is not None else None,
+        )
+        for tp, record in sorted(last.items())
+    ]
+
+
+async def record_progress(conn: Connection, consumer: str, progress: Sequence[Progress]) -> None:
+    """Upsert how far ``consumer`` got on each partition (one statement)."""
+    if not progress:
+        return
+    await conn.execute(
+        _RECORD_PROGRESS,
+        (
+            consumer,
+            [p.topic for p in progress],
+            [p.partition for p in progress],
+            [p.committed for p in progress],
+            [p.end_offset for p in progress],
+            [p.last_event_at for p in progress],
+        ),
+    )
+
+
+@contextlib.asynccontextmanager
+async def consumer_paused(pool: AsyncConnectionPool, consumer: str) -> AsyncIterator[None]:
+    """Hold every worker of ``consumer`` (in this pool's schema, in any process) before its next batch.
+
+    Waits for a batch in flight to commit. The workers keep polling and heartbeating; their next batch
+    waits on the lock and goes on when the block exits (the inbox then skips what was applied meanwhile).
+    """
+    async with pool.connection() as conn:
+        await conn.execute(f"SELECT pg_advisory_lock({_PAUSE_KEY})", (consumer,))
+        try:
+            yield
+        finally:
+            await conn.execute(f"SELECT pg_advisory_unlock({_PAUSE_KEY})", (consumer,))
 
 
 class Handler(Protocol):
@@ -103,6 +194,7 @@ class EventConsumer:
         max_attempts: int = 3,
         retry_backoff: float = 0.1,
         replication_factor: int = 1,
+        pausable: bool = True,
     ) -> None:
         self.pool = pool
         self.handler = handler
@@ -113,10 +205,16 @@ class EventConsumer:
         self.max_attempts = max_attempts
         self.retry_backoff = retry_backoff
         self.replication_factor = replication_factor
+        #: Whether batches wait while ``consumer_paused`` holds the consumer (false only for the rebuild itself).
+        self.pausable = pausable
         self.ready = asyncio.Event()
         self.lag: dict[tuple[str, int], PartitionLag] = {}
         self._producer: AIOKafkaProducer | None = None
         self._positions: dict[TopicPartition, int] = {}
+        #: End offsets of the partitions of the batch being processed, when the consumer knows them.
+        self.ends: dict[TopicPartition, int | None] = {}
+        #: Events applied (first deliveries) by this instance.
+        self.applied_total = 0
 
     async def run(self, stop: asyncio.Event) -> None:
         """Consume until ``stop`` is set; reconnects after broker outages."""
@@ -161,6 +259,7 @@ class EventConsumer:
                 self._update_lag(consumer, {})
                 continue
             records = [record for partition in batches.values() for record in partition]
+            self.ends = {tp: consumer.highwater(tp) for tp in batches}
             await self.process(records)
             self._update_lag(consumer, batches)
             try:
@@ -171,32 +270,57 @@ class EventConsumer:
 
     async def process(self, records: Sequence[ConsumerRecord]) -> None:
         """Apply one polled batch: set-based when it can, event by event when the batch fails."""
-        name = self.handler.name
-        CONSUMED.labels(name).inc(len(records))
+        progress = progress_of(records, self.ends)
+        await self.apply_decoded(await self.decode(records), progress)
+
+    async def decode(self, records: Sequence[ConsumerRecord]) -> list[tuple[ConsumerRecord, EventEnvelope]]:
+        """The records' envelopes; an undecodable record is dead-lettered and left out."""
+        CONSUMED.labels(self.handler.name).inc(len(records))
         decoded: list[tuple[ConsumerRecord, EventEnvelope]] = []
         for record in records:
             try:
                 decoded.append((record, EventEnvelope.model_validate_json(record.value)))
             except (ValidationError, ValueError) as exc:
                 await self._dead_letter(record, None, f"undecodable envelope: {exc}")
-        if not decoded:
-            return
+        return decoded
+
+    async def close(self) -> None:
+        """Stop the dead-letter producer, if one was started (``run`` does this itself when it ends)."""
+        if self._producer is not None:
+            producer, self._producer = self._producer, None
+            await producer.stop()
+
+    async def apply_decoded(
+        self, decoded: Sequence[tuple[ConsumerRecord, EventEnvelope]], progress: Sequence[Progress] = ()
+    ) -> None:
+        """Apply decoded records in one transaction that also records ``progress``; one by one if it fails."""
+        name = self.handler.name
         started = time.perf_counter()
         try:
-            await self._apply([envelope for _, envelope in decoded])
+            await self._apply([envelope for _, envelope in decoded], progress)
         except psycopg.OperationalError:
             raise  # the database is down, not the events' fault: let the caller retry the whole batch
         except Exception as exc:
             log.warning("%s: batch of %d failed (%s); applying one by one", name, len(decoded), exc)
             for record, envelope in decoded:
                 await self._apply_with_retries(record, envelope)
-        BATCH_SECONDS.labels(name).observe(time.perf_counter() - started)
+            async with self.pool.connection() as conn:
+                await record_progress(conn, name, progress)
+        if decoded:
+            BATCH_SECONDS.labels(name).observe(time.perf_counter() - started)
 
-    async def _apply(self, envelopes: Sequence[EventEnvelope]) -> None:
+    async def _apply(self, envelopes: Sequence[EventEnvelope], progress: Sequence[Progress] = ()) -> None:
         unique: dict[str, EventEnvelope] = {}
         for envelope in envelopes:
             unique.setdefault(str(envelope.event_id), envelope)
+        fresh: list[EventEnvelope] = []
         async with self.pool.connection() as conn, conn.transaction():
+            if self.pausable:
+                # Shared with the other workers of this consumer; a rebuild holds it alone (consumer_paused).
+                await conn.execute(f"SELECT pg_advisory_xact_lock_shared({_PAUSE_KEY})", (self.handler.name,))
+            await record_progress(conn, self.handler.name, progress)
+            if not unique:
+                return
             cursor = await conn.execute(
                 "INSERT INTO inbox (consumer, event_id) SELECT %s, unnest(%s::uuid[])"
                 " ON CONFLICT DO NOTHING RETURNING event_id",
@@ -206,6 +330,7 @@ class EventConsumer:
             fresh = [e for key, e in unique.items() if key in fresh_ids]
             if fresh:
                 await self.handler.apply(conn, fresh)
+        self.applied_total += len(fresh)
         APPLIED.labels(self.handler.name).inc(len(fresh))
         DUPLICATES.labels(self.handler.name).inc(len(envelopes) - len(fresh))
 
@@ -292,3 +417,66 @@ async def dead_letter_count(conn: Connection, consumer: str) -> int:
     cursor = await conn.execute("SELECT count(*) FROM dead_letters WHERE consumer = %s", (consumer,))
     row = await cursor.fetchone()
     return int(row[0]) if row else 0
+
+
+@dataclass(frozen=True)
+class PartitionStatus:
+    """How far a consumer is behind on one partition.
+
+    ``committed``: every message below it is applied (Postgres, recorded with the effects). ``end``: the
+    partition's end offset. ``seconds_behind``: how much older the first unapplied message is than the
+    newest (0 when caught up). ``live``: whether ``end`` came from the broker now rather than from the
+    consumer's last batch (the broker did not answer).
+    """
+
+    topic: str
+    partition: int
+    committed: int
+    end: int
+    behind: int
+    seconds_behind: float
+    last_event_at: datetime | None
+    updated_at: datetime | None
+    live: bool
+
+
+async def consumer_status(
+    conn: Connection, consumer: str, topics: Sequence[str], bootstrap_servers: str
+) -> list[PartitionStatus]:
+    """Every partition of ``topics``: what ``consumer`` applied (Postgres) against the broker's ends now."""
+    cursor = await conn.execute(
+        "SELECT topic, partition, committed, end_offset, last_event_at, updated_at FROM consumer_progress"
+        " WHERE consumer = %s AND topic = ANY(%s)",
+        (consumer, list(topics)),
+    )
+    recorded = {(str(r[0]), int(r[1])): r for r in await cursor.fetchall()}
+    try:
+        tails, first_unread_at = await kafka.partition_tails(
+            bootstrap_servers,
+            topics,
+            first_unread={key: int(row[2]) for key, row in recorded.items()},
+        )
+    except (KafkaError, OSError) as exc:
+        log.warning("status of %s: broker unavailable (%s); showing the recorded end offsets", consumer, exc)
+        tails, first_unread_at = {}, {}
+    keys = sorted(tails) if tails else sorted(recorded)
+    statuses = []
+    now = datetime.now(UTC)
+    for key in keys:
+        row = recorded.get(key)
+        committed = int(row[2]) if row else 0
+        last_event_at = row[4] if row else None
+        tail = tails.get(key)
+        end = tail.end if tail else int(row[3]) if row else 0
+        behind = max(0, end - committed)
+        seconds = 0.0
+        if behind:
+            newest = tail.newest_at if tail and tail.newest_at else now
+            oldest_unapplied = first_unread_at.get(key) or last_event_at
+            seconds = max(0.0, (newest - oldest_unapplied).total_seconds()) if oldest_unapplied else 0.0
+        statuses.append(
+            PartitionStatus(
+                key[0], key[1], committed, end, behind, seconds, last_event_at, row[5] if row else None, bool(tail)
+            )
+        )
+    return statuses

@@ -275,6 +275,12 @@ class EventStore:
         cursor = await conn.execute(_SELECT_ENVELOPE_JSON, (after_position, limit))
         return [(int(p), str(s), str(j)) for p, s, j in await cursor.fetchall()]
 
+    async def count_through(self, conn: Connection, position: int) -> int:
+        """How many events the store holds at or below ``position`` (positions can have gaps)."""
+        cursor = await conn.execute("SELECT count(*) FROM events WHERE position <= %s", (position,))
+        row = await cursor.fetchone()
+        return int(row[0]) if row else 0
+
     async def last_position(self, conn: Connection) -> int:
         """The highest committed position (0 for an empty store)."""
         cursor = await conn.execute("SELECT coalesce(max(position), 0) FROM events")

@@ -10,8 +10,10 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaError, TopicAlreadyExistsError
 
@@ -86,3 +88,92 @@ async def wait_for_broker(bootstrap_servers: str, *, timeout: float = 30.0) -> N
             await asyncio.sleep(0.3)
         finally:
             await admin.close()
+
+
+@dataclass(frozen=True)
+class PartitionTail:
+    """The end of one partition: its end offset and the broker timestamp of its newest message."""
+
+    topic: str
+    partition: int
+    end: int
+    newest_at: datetime | None
+
+
+@dataclass(frozen=True)
+class FetchedSpan:
+    """The first and last message of one fetch from a partition: offsets and broker timestamps."""
+
+    first_offset: int
+    first_at: datetime | None
+    last_offset: int
+    last_at: datetime | None
+
+
+def _timestamp(record: ConsumerRecord) -> datetime | None:
+    return datetime.fromtimestamp(record.timestamp / 1000, UTC) if record.timestamp is not None else None
+
+
+async def _fetch_spans(
+    consumer: AIOKafkaConsumer, offsets: dict[TopicPartition, int], timeout: float
+) -> dict[TopicPartition, FetchedSpan]:
+    """One fetch from each partition starting at the given offset (or the log start, if it is gone)."""
+    consumer.assign(list(offsets))
+    for tp, offset in offsets.items():
+        consumer.seek(tp, offset)
+    spans: dict[TopicPartition, FetchedSpan] = {}
+    deadline = asyncio.get_running_loop().time() + timeout
+    while len(spans) < len(offsets) and asyncio.get_running_loop().time() < deadline:
+        batch = await consumer.getmany(*[tp for tp in offsets if tp not in spans], timeout_ms=200)
+        for tp, messages in batch.items():
+            if messages:
+                first, last = messages[0], messages[-1]
+                spans[tp] = FetchedSpan(first.offset, _timestamp(first), last.offset, _timestamp(last))
+    return spans
+
+
+async def partition_tails(
+    bootstrap_servers: str,
+    topics: Iterable[str],
+    *,
+    timeout: float = 3.0,
+    first_unread: dict[tuple[str, int], int] | None = None,
+) -> tuple[dict[tuple[str, int], PartitionTail], dict[tuple[str, int], datetime | None]]:
+    """End offset and newest message time of every partition of ``topics`` (unknown topics are left out).
+
+    With ``first_unread``, also the time of the first message not read yet of each partition behind: at
+    the given offset, at 0 for a partition not in it, or the oldest message kept when that one is gone.
+
+    Tansu answers ListOffsets with the base offset of the last record batch plus one; the fetch returns
+    that whole batch, so the true end is taken from it.
+    """
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=bootstrap_servers,
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+        fetch_max_wait_ms=50,
+        request_timeout_ms=int(timeout * 1000) + 1000,
+    )
+    await consumer.start()
+    try:
+        await consumer._client.force_metadata_update()
+        tps = [TopicPartition(t, p) for t in topics for p in sorted(consumer.partitions_for_topic(t) or ())]
+        if not tps:
+            return {}, {}
+        ends: dict[TopicPartition, int] = await consumer.end_offsets(tps)
+        newest = await _fetch_spans(consumer, {tp: ends[tp] - 1 for tp in tps if ends[tp] > 0}, timeout)
+        tails = {}
+        for tp in tps:
+            span = newest.get(tp)
+            end = max(ends[tp], span.last_offset + 1) if span else ends[tp]
+            tails[(tp.topic, tp.partition)] = PartitionTail(tp.topic, tp.partition, end, span.last_at if span else None)
+        wanted = {}
+        if first_unread is not None:
+            for key, tail in tails.items():
+                offset = first_unread.get(key, 0)
+                if offset < tail.end:
+                    wanted[TopicPartition(*key)] = offset
+        unread = await _fetch_spans(consumer, wanted, timeout) if wanted else {}
+        return tails, {(tp.topic, tp.partition): span.first_at for tp, span in unread.items()}
+    finally:
+        await consumer.stop()

@@ -23,8 +23,11 @@ log = logging.getLogger(__name__)
 
 #: A long-running coroutine of a relay or worker, ended by setting the event.
 Loop = Callable[[asyncio.Event], Coroutine[Any, Any, None]]
-#: Given the open pool: the loops to run and a readiness check.
-Build = Callable[[AsyncConnectionPool], tuple[Sequence[Loop], Callable[[], bool]]]
+#: Given the open pool: the loops to run, a readiness check and, optionally, more routes for the ops port.
+Build = Callable[
+    [AsyncConnectionPool],
+    tuple[Sequence[Loop], Callable[[], bool]] | tuple[Sequence[Loop], Callable[[], bool], Sequence[APIRouter]],
+]
 
 
 def configure_logging(level: str) -> None:
@@ -136,7 +139,8 @@ def run_loops(
 ) -> None:
     """Run a relay or worker: its loops until a signal, plus the ops endpoint on ``settings.ops_port``.
 
-    ``build`` receives the open pool and returns the loops and a readiness check.
+    ``build`` receives the open pool and returns the loops and a readiness check, and may add routers
+    served on the ops port beside the health and metrics routes (the relay's ``/replay``).
     """
     configure_logging(settings.log_level)
 
@@ -146,13 +150,15 @@ def run_loops(
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, stop.set)
         pool = await prepare_database(settings, ddl)
-        loops, is_ready = build(pool)
+        built = build(pool)
+        loops, is_ready = built[0], built[1]
+        extra_routes: Sequence[APIRouter] = built[2] if len(built) == 3 else ()
         tasks: list[asyncio.Task[None]] = [asyncio.create_task(run(stop)) for run in loops]
         server: uvicorn.Server | None = None
         if settings.ops_port:
             server = uvicorn.Server(
                 uvicorn.Config(
-                    _ops_app(pool, settings, is_ready),
+                    _ops_app(pool, settings, is_ready, extra_routes),
                     host=settings.http_host,
                     port=settings.ops_port,
                     log_level="warning",
@@ -175,7 +181,12 @@ def run_loops(
     asyncio.run(main())
 
 
-def _ops_app(pool: AsyncConnectionPool, settings: ServiceSettings, is_ready: Callable[[], bool]) -> FastAPI:
+def _ops_app(
+    pool: AsyncConnectionPool,
+    settings: ServiceSettings,
+    is_ready: Callable[[], bool],
+    routers: Sequence[APIRouter] = (),
+) -> FastAPI:
     app = FastAPI(title="ops", openapi_url=None)
     app.state.renshe = AppState(pool=pool, verifier=None, bootstrap_servers=settings.kafka_bootstrap_servers)
     install_error_handlers(app)
@@ -184,4 +195,6 @@ def _ops_app(pool: AsyncConnectionPool, settings: ServiceSettings, is_ready: Cal
         return {"loop": is_ready()}
 
     app.include_router(ops_router(loop_ready))
+    for router in routers:
+        app.include_router(router)
     return app

@@ -14,6 +14,11 @@ restarted under us. Or a partition's end offset falls to or below the first offs
 write there. The second check deliberately ignores the tail of that write: Tansu answers ListOffsets with
 the base offset of the last record batch plus one, below the true end, while its acknowledgements are
 exact (docs/adr/0001-store-ordering.md).
+
+Every message carries its store position in the ``store_position`` header, so a reader can tell whether a
+topic still holds a store's whole history. When it does not (Kafka's retention deleted old segments, or a
+broker came back empty while the relay had no marks), a rebuild asks the relay to republish from a
+position over its ops endpoint (``POST /replay``, ``replay_router``; docs/adr/0003-rebuild.md).
 """
 
 from __future__ import annotations
@@ -23,16 +28,22 @@ import contextlib
 import logging
 import time
 from collections import defaultdict
+from typing import Annotated
 
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
+from fastapi import APIRouter, Query
+from fastapi.responses import Response
 from prometheus_client import Counter, Gauge
 from psycopg_pool import AsyncConnectionPool
+from pydantic import BaseModel, Field
 
 from contracts.topics import Topic
 from services.runtime import kafka
 from services.runtime.db import Connection
+from services.runtime.errors import Conflict
 from services.runtime.eventstore import EventStore
+from services.runtime.http import json_response
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +71,10 @@ PUBLISHED = Counter("renshe_relay_published_events_total", "Events published by 
 REWINDS = Counter("renshe_relay_rewinds_total", "Times the broker lost data and the relay rewound", ["topic"])
 POSITION = Gauge("renshe_relay_position", "Last store position acknowledged by the broker", ["topic"])
 BEHIND = Gauge("renshe_relay_behind_events", "Committed events not yet published", ["topic"])
+REPLAYS = Counter("renshe_relay_replays_total", "Republications asked for over POST /replay", ["topic"])
+
+#: The Kafka header carrying an event's global position in its service's store (decimal ASCII).
+POSITION_HEADER = "store_position"
 
 #: Marks kept per partition; a loss older than the oldest kept mark republishes from the beginning.
 MARKS_KEPT = 500
@@ -99,38 +114,56 @@ class OutboxRelay:
         self.last_write_start: dict[int, int] = {}
         self._producer: AIOKafkaProducer | None = None
         self._last_check = 0.0
+        #: Whether this relay holds the topic's advisory lock (only the leader publishes, and replays).
+        self.leading = False
+        #: A replay asked for and not yet started: republish every event after this position.
+        self.replay_after: int | None = None
 
     async def run(self, stop: asyncio.Event) -> None:
         """Publish until ``stop`` is set, surviving broker outages."""
         async with self.pool.connection() as lock_conn:
-            await self._hold_leadership(lock_conn, stop)
-            if stop.is_set():
+            if not await self._hold_leadership(lock_conn, stop):
                 return
-            await self._load_state()
-            while not stop.is_set():
-                try:
-                    await self._ensure_producer()
-                    if time.monotonic() - self._last_check >= self.check_interval:
-                        await self.check_broker()
-                    published = await self.publish_once()
-                    if published == 0:
-                        await _sleep_unless(stop, self.idle_sleep)
-                except (TimeoutError, KafkaError, OSError) as exc:
-                    log.warning("broker unavailable (%s); retrying", exc)
-                    await self._drop_producer()
-                    self._last_check = 0.0
-                    await _sleep_unless(stop, 0.5)
-            await self._drop_producer()
+            try:
+                await self._lead(stop)
+            finally:
+                self.leading = False
+                # The connection goes back to the pool: a relay started later on the same pool may lead.
+                await lock_conn.execute("SELECT pg_advisory_unlock(hashtext(%s))", (f"relay:{self.topic.name}",))
 
-    async def _hold_leadership(self, conn: object, stop: asyncio.Event) -> None:
+    async def _lead(self, stop: asyncio.Event) -> None:
+        """Publish while this relay holds the relay lock, until ``stop`` is set."""
+        if stop.is_set():
+            return
+        await self._load_state()
+        self.leading = True
+        while not stop.is_set():
+            try:
+                if self.replay_after is not None:
+                    await self._replay()
+                await self._ensure_producer()
+                if time.monotonic() - self._last_check >= self.check_interval:
+                    await self.check_broker()
+                published = await self.publish_once()
+                if published == 0:
+                    await _sleep_unless(stop, self.idle_sleep)
+            except (TimeoutError, KafkaError, OSError) as exc:
+                log.warning("broker unavailable (%s); retrying", exc)
+                await self._drop_producer()
+                self._last_check = 0.0
+                await _sleep_unless(stop, 0.5)
+        await self._drop_producer()
+
+    async def _hold_leadership(self, conn: object, stop: asyncio.Event) -> bool:
         # A second relay (a rolling deploy, a stray process) waits instead of interleaving its sends.
         key = f"relay:{self.topic.name}"
         while not stop.is_set():
             cursor = await conn.execute("SELECT pg_try_advisory_lock(hashtext(%s))", (key,))  # type: ignore[attr-defined]
             row = await cursor.fetchone()
             if row and row[0]:
-                return
+                return True
             await _sleep_unless(stop, 1.0)
+        return False
 
     async def _load_state(self) -> None:
         async with self.pool.connection() as conn:
@@ -189,8 +222,13 @@ class OutboxRelay:
                 BEHIND.labels(self.topic.name).set(0)
                 return 0
         sends = [
-            await self._producer.send(self.topic.name, key=stream_id.encode(), value=envelope.encode())
-            for _, stream_id, envelope in rows
+            await self._producer.send(
+                self.topic.name,
+                key=stream_id.encode(),
+                value=envelope.encode(),
+                headers=[(POSITION_HEADER, str(position).encode())],
+            )
+            for position, stream_id, envelope in rows
         ]
         acked = await asyncio.gather(*sends)
         top_offset: dict[int, int] = {}
@@ -283,6 +321,89 @@ class OutboxRelay:
             self.expected_end[partition] = end
             self.last_write_start.pop(partition, None)
         POSITION.labels(self.topic.name).set(restart)
+
+    def request_replay(self, after: int) -> None:
+        """Republish every event after position ``after``, starting between two batches.
+
+        Republished events are duplicates for every consumer that saw them before, which the inboxes skip.
+        """
+        self.replay_after = after if self.replay_after is None else min(after, self.replay_after)
+
+    async def _replay(self) -> None:
+        after, self.replay_after = self.replay_after, None
+        if after is None or after >= self.position:
+            return
+        async with self.pool.connection() as conn:
+            await conn.execute(
+                "UPDATE relay_position SET position = %s, updated_at = now() WHERE topic = %s",
+                (after, self.topic.name),
+            )
+        log.warning("republishing %s after position %d (was at %d), as asked", self.topic.name, after, self.position)
+        REPLAYS.labels(self.topic.name).inc()
+        self.position = after
+        POSITION.labels(self.topic.name).set(after)
+
+
+class OutboxStatus(BaseModel):
+    """Where a relay stands: what it has published of its store."""
+
+    topic: str
+    leading: bool = Field(description="This process holds the relay lock and publishes")
+    position: int = Field(description="Every event up to this store position was acknowledged by the broker")
+    last_position: int = Field(description="The newest position in the store")
+    events_through_position: int = Field(description="How many events the store holds up to ``position``")
+    replay_pending: bool = Field(description="A replay was asked for and has not started yet")
+
+
+class ReplayStarted(BaseModel):
+    """A replay the relay accepted."""
+
+    topic: str
+    after: int = Field(description="Every event after this position is republished")
+    until: int = Field(description="The store's newest position when asked; done when ``position`` reaches it")
+
+
+def replay_router(relay: OutboxRelay) -> APIRouter:
+    """The relay's ops routes: ``GET /outbox`` (where it stands) and ``POST /replay`` (republish).
+
+    Served on the relay process's ops port, which is not exposed outside the cluster; a rebuild in
+    another service calls them when its topics no longer hold the whole history.
+    """
+    router = APIRouter(tags=["operations"])
+
+    async def status() -> OutboxStatus:
+        async with relay.pool.connection() as conn:
+            last = await relay.store.last_position(conn)
+            through = await relay.store.count_through(conn, relay.position)
+        return OutboxStatus(
+            topic=relay.topic.name,
+            leading=relay.leading,
+            position=relay.position,
+            last_position=last,
+            events_through_position=through,
+            replay_pending=relay.replay_after is not None,
+        )
+
+    @router.get("/outbox", response_model=OutboxStatus, summary="What the relay has published of its store")
+    async def outbox() -> Response:
+        return json_response(await status())
+
+    @router.post(
+        "/replay",
+        response_model=ReplayStarted,
+        status_code=202,
+        summary="Republish every event after a store position (0: the whole history)",
+    )
+    async def replay(
+        after: Annotated[int, Query(alias="from", ge=0, description="Republish the events after this position")] = 0,
+    ) -> Response:
+        if not relay.leading:
+            raise Conflict("this relay process is waiting for the relay lock and publishes nothing; retry shortly")
+        current = await status()
+        relay.request_replay(after)
+        return json_response(ReplayStarted(topic=relay.topic.name, after=after, until=current.last_position), 202)
+
+    return router
 
 
 async def _sleep_unless(stop: asyncio.Event, seconds: float) -> None:

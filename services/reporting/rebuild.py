@@ -1,0 +1,40 @@
+"""``renshe reporting rebuild``: drop every read model and fold the topics into them again.
+
+The runtime's ``Rebuild`` does the work (pause the worker, reset, read from the earliest offsets, ask the
+producers' relays to republish what the topics lost); this module names reporting's projection, its
+topics and the relay of each topic (docs/adr/0003-rebuild.md).
+"""
+
+from __future__ import annotations
+
+from contracts.topics import REGISTRATION_EVENTS
+from services.reporting.app import DDL, SOURCE_TOPICS, ReportingSettings
+from services.reporting.projection import RegionMetricsProjection
+from services.runtime.process import prepare_database
+from services.runtime.rebuild import ProgressCallback, Rebuild, RebuildReport
+
+
+def relay_urls(settings: ReportingSettings) -> dict[str, str]:
+    """The ops URL of the relay behind each source topic, where one is configured."""
+    urls = {REGISTRATION_EVENTS.name: settings.registration_relay_url}
+    return {topic: url for topic, url in urls.items() if url and topic in SOURCE_TOPICS}
+
+
+async def rebuild_read_models(
+    settings: ReportingSettings, *, batch_size: int = 20_000, on_progress: ProgressCallback | None = None
+) -> RebuildReport:
+    """Rebuild every reporting read model from the topics; returns what was read and applied."""
+    pool = await prepare_database(settings, DDL)
+    try:
+        rebuild = Rebuild(
+            pool,
+            RegionMetricsProjection(),
+            SOURCE_TOPICS,
+            settings.kafka_bootstrap_servers,
+            relays=relay_urls(settings),
+            batch_size=batch_size,
+            on_progress=on_progress,
+        )
+        return await rebuild.run()
+    finally:
+        await pool.close()
