@@ -79,14 +79,18 @@ async def read_models(pool: AsyncConnectionPool, schema: str) -> dict[str, list[
             )
             columns = [str(r[0]) for r in await cursor.fetchall() if r[0] not in VOLATILE_COLUMNS]
             cursor = await conn.execute(f'SELECT {", ".join(columns)} FROM "{table}"')
-            dump[table] = sorted((row for row in await cursor.fetchall() if not _only_zero_deltas(row)), key=repr)
+            rows = await cursor.fetchall()
+            if table.startswith("region_metric"):
+                rows = [row for row in rows if not _all_zero(row)]
+            dump[table] = sorted(rows, key=repr)
     return dump
 
 
-def _only_zero_deltas(row: tuple[Any, ...]) -> bool:
-    """A history row whose deltas cancelled out says nothing: how batches fell decides whether one exists."""
-    arrays = [value for value in row if isinstance(value, list)]
-    return bool(arrays) and all(not any(array) for array in arrays)
+def _all_zero(row: tuple[Any, ...]) -> bool:
+    """A figure or history row that holds only zeros says nothing: whether one exists depends on how events
+    fell into batches (a +1 and a -1 in one batch write nothing; in two batches, a row of 0)."""
+    values = [v for v in row if isinstance(v, int | list) and not isinstance(v, bool)]
+    return bool(values) and all(not any(v) if isinstance(v, list) else v == 0 for v in values)
 
 
 async def region_metrics(pool: AsyncConnectionPool) -> dict[tuple[str, str], int]:
