@@ -61,6 +61,63 @@ Key = tuple[str, str]  # (entity kind, entity id)
 Rows = dict[tuple[str, date], list[int]]
 #: What one entity in a state adds: (metric position, value) for each metric it counts in.
 Counted = tuple[tuple[int, int], ...]
+#: A statement and its parameters.
+Statement = tuple[str, tuple[Any, ...]]
+
+
+#: In a rebuild, write every this many events (and at the end).
+REBUILD_FLUSH_EVERY = 500_000
+#: In a rebuild, keep at most this many entity states in memory (about 300 bytes each); beyond, forget them
+#: after a flush and read them back from the table as a live batch does.
+REBUILD_MAX_STATES = 2_000_000
+#: Rows per statement when a rebuild writes its states.
+_CHUNK = 100_000
+
+
+class _Rebuild:
+    """What a rebuild holds in memory between flushes."""
+
+    def __init__(self) -> None:
+        #: Entity states; ``complete`` while it holds every state there is (none were forgotten).
+        self.states: dict[Key, Any] = {}
+        self.complete = True
+        #: Keys whose state changed since the last flush.
+        self.dirty: set[Key] = set()
+        #: Per (region, day) the changes since the last flush, where they happened (not yet rolled up).
+        self.rows: Rows = {}
+        #: Events folded since the last flush.
+        self.pending = 0
+        self.failed = False
+
+    def keep(self, states: dict[Key, Any], dirty: set[Key], rows: Rows, events: int) -> None:
+        """Take in what a batch folded, once the whole batch has folded."""
+        held = self.states
+        for key in dirty:
+            held[key] = states[key]
+        self.dirty |= dirty
+        kept = self.rows
+        for where, deltas in rows.items():
+            found = kept.get(where)
+            kept[where] = deltas if found is None else list(map(add, found, deltas))
+        self.pending += events
+
+    def flushed(self) -> None:
+        """Everything held has been written."""
+        self.dirty = set()
+        self.rows = {}
+        self.pending = 0
+        self.failed = False
+        if len(self.states) > REBUILD_MAX_STATES:
+            self.states = {}
+            self.complete = False
+
+
+async def _execute(conn: Connection, writes: Iterable[Statement | None]) -> None:
+    """Run the statements in one round trip (a pipeline)."""
+    async with conn.pipeline():
+        for write in writes:
+            if write is not None:
+                await conn.execute(*write)
 
 
 @contextmanager
@@ -99,8 +156,12 @@ class RegionMetricsProjection:
         self._positions: dict[str, int] | None = None
         # (entity, state profile) -> what such an entity adds, by metric position.
         self._counted: dict[tuple[str, tuple[Any, ...]], Counted] = {}
+        # (entity, profile before, profile after) -> what the change adds where the entity is.
+        self._changes: dict[tuple[str, tuple[Any, ...], tuple[Any, ...]], Counted] = {}
         # Event type -> the flows it moves: (metric position, how much).
         self._flows: dict[str, tuple[tuple[int, FlowDelta], ...]] = {}
+        # Between ``begin_rebuild`` and ``finish_rebuild``: what the rebuild holds in memory.
+        self._rebuild: _Rebuild | None = None
 
     async def reset(self, conn: Connection) -> None:
         """Empty every table the projection owns (figures, history, entity states) for a rebuild.
@@ -109,10 +170,31 @@ class RegionMetricsProjection:
         inbox already holds must clear the inbox rows of ``NAME`` too.
         """
         await conn.execute(f"TRUNCATE {', '.join(TABLES)}")
+        if self._rebuild is not None:
+            self._rebuild = _Rebuild()
         self._urban = None
         self._positions = None
         self._counted.clear()
+        self._changes.clear()
         self._flows.clear()
+
+    def begin_rebuild(self) -> None:
+        """Fold what ``apply`` is given in memory until ``finish_rebuild``, writing every
+        ``REBUILD_FLUSH_EVERY`` events instead of every batch: for a rebuild, right after ``reset``.
+
+        Entity states stay in memory (up to ``REBUILD_MAX_STATES``), so a batch reads nothing, and each
+        (region, day) of history is written once per flush, not once per batch. The caller promises that
+        nothing else writes the projection's tables meanwhile; a batch that fails changes nothing in
+        memory either, so the consumer may retry its events one by one. Should a write fail, the rebuild
+        cannot go on (``apply`` refuses): reset and start again.
+        """
+        self._rebuild = _Rebuild()
+
+    async def finish_rebuild(self, conn: Connection) -> None:
+        """Write what the rebuild still holds in memory, and go back to writing every batch."""
+        if self._rebuild is not None:
+            await self._flush(conn)
+            self._rebuild = None
 
     async def apply(self, conn: Connection, events: Sequence[EventEnvelope]) -> None:
         """Fold a batch of new events into the states and every affected region, level and day."""
@@ -124,23 +206,55 @@ class RegionMetricsProjection:
         with _gc_paused():
             keyed = [(e, _key(e)) for e in relevant]
             keys = {key for _, key in keyed if key is not None}
-        states = await _load_states(conn, keys)
+        states = await self._states(conn, keys)
         points = [e for e in relevant if e.type in SERVICE_POINT.events]
         if points:
             # The places a point may leave or reach in this batch, so moving between them needs no read.
             places = {s.region_code for k, s in states.items() if k[0] == SERVICE_POINT.name}
             places |= {e.region_code or str(e.data.get("region_code")) for e in points}
-            states.update(await _load_states(conn, {(PLACE.name, normalise_region_code(c)) for c in places}))
+            states.update(await self._states(conn, {(PLACE.name, normalise_region_code(c)) for c in places}))
         rows: Rows = {}
         dirty: set[Key] = set()
         with _gc_paused():
             self._fold(keyed, states, rows, dirty, is_urban, max(positions.values()) + 1)
-            writes = [_save_states({key: states[key] for key in dirty}), *history_writes(rows, positions)]
-        # One round trip for every write.
-        async with conn.pipeline():
-            for write in writes:
-                if write is not None:
-                    await conn.execute(*write)
+            if self._rebuild is not None:
+                self._rebuild.keep(states, dirty, rows, len(relevant))
+            else:
+                writes = [_save_states({key: states[key] for key in dirty}), *history_writes(rows, positions)]
+        if self._rebuild is None:
+            await _execute(conn, writes)
+        elif self._rebuild.pending >= REBUILD_FLUSH_EVERY:
+            await self._flush(conn)
+
+    async def _states(self, conn: Connection, keys: set[Key]) -> dict[Key, Any]:
+        """The states of these entities: from the rebuild's memory, else (or when evicted) from the table."""
+        rebuild = self._rebuild
+        if rebuild is None:
+            return await _load_states(conn, keys)
+        if rebuild.failed:
+            raise RuntimeError("an earlier write of this rebuild failed: reset and rebuild again")
+        held = rebuild.states
+        # A copy: the fold changes it, and a batch that fails must leave the rebuild's memory as it was.
+        found = {key: held[key] for key in keys if key in held}
+        if not rebuild.complete:
+            found.update(await _load_states(conn, keys - found.keys()))
+        return found
+
+    async def _flush(self, conn: Connection) -> None:
+        """Write the rebuild's changed states and history so far; forget states if they grow too many."""
+        rebuild = self._rebuild
+        assert rebuild is not None
+        positions = await self._metric_positions(conn)
+        rebuild.failed = True  # until the writes below have gone through
+        with _gc_paused():
+            dirty = sorted(rebuild.dirty)
+            writes = [
+                _save_states({key: rebuild.states[key] for key in dirty[at : at + _CHUNK]})
+                for at in range(0, len(dirty), _CHUNK)
+            ]
+            writes += history_writes(rebuild.rows, positions)
+        await _execute(conn, writes)
+        rebuild.flushed()
 
     def _fold(
         self,
@@ -151,45 +265,76 @@ class RegionMetricsProjection:
         is_urban: Callable[[str], bool],
         width: int,
     ) -> None:
-        """Fold events into ``states`` (noting the keys changed in ``dirty``) and their changes into ``rows``."""
+        """Fold events into ``states`` (noting the keys changed in ``dirty``) and their changes into ``rows``.
+
+        The hot loop of a rebuild, so written for speed: an entity that changes but stays where it is
+        (most changes) costs one lookup of what the change does to its region's figures.
+        """
         counted = self._counted_in
+        changed = self._changed
         flows_by_event = self._flows
+        entity_by_event = ENTITY_BY_EVENT
+        rows_get = rows.get
 
         def row(region: str, day: date) -> list[int]:
-            found = rows.get((region, day))
+            found = rows_get((region, day))
             if found is None:
                 found = rows[(region, day)] = [0] * width
             return found
 
         for event, key in keyed:
             day = effective_day(event)
-            before = after = states.get(key) if key is not None else None
-            if key is not None:
-                entity = ENTITY_BY_EVENT[event.type]
+            if key is None:
+                before = after = None
+            else:
+                before = states.get(key)
+                entity = entity_by_event[event.type]
                 after = entity.evolve(before, event, is_urban)
                 if after != before:
                     # A back-dated change takes effect on the entity's last change at the earliest.
-                    stamp = day if before is None or day >= before.day else before.day
-                    if after.day != stamp:
-                        after = after._replace(day=stamp)
-                    if before is not None:
-                        target = row(before.region_code, stamp)
-                        for index, value in counted(entity.name, before):
-                            target[index] -= value
-                    target = row(after.region_code, stamp)
-                    for index, value in counted(entity.name, after):
-                        target[index] += value
+                    stamp = day if before is None or day >= before[1] else before[1]
+                    if after[1] != stamp:
+                        after = after.__class__(after[0], stamp, *after[2:])
+                    if before is not None and before[0] == after[0]:
+                        change = changed(entity.name, before, after)
+                        if change:
+                            target = row(after[0], stamp)
+                            for index, value in change:
+                                target[index] += value
+                    else:
+                        if before is not None:
+                            target = row(before[0], stamp)
+                            for index, value in counted(entity.name, before):
+                                target[index] -= value
+                        target = row(after[0], stamp)
+                        for index, value in counted(entity.name, after):
+                            target[index] += value
                     states[key] = after
                     dirty.add(key)
                     if entity is SERVICE_POINT:
                         _move_places(states, dirty, before, after, stamp, row, counted)
             flows = flows_by_event.get(event.type)
             if flows:
-                where = after.region_code if after is not None else event.region_code
+                where = after[0] if after is not None else event.region_code
                 if where:
                     target = row(where, day)
                     for index, delta in flows:
                         target[index] += delta(event, before)
+
+    def _changed(self, entity: str, before: State, after: State) -> Counted:
+        """What an entity changing from ``before`` to ``after`` in the same region does to each stock metric
+        there, by position (remembered per pair of profiles)."""
+        pair = (entity, before[2:], after[2:])
+        found = self._changes.get(pair)
+        if found is None:
+            change = dict(self._counted_in(entity, after))
+            for index, value in self._counted_in(entity, before):
+                change[index] = change.get(index, 0) - value
+            found = tuple((index, value) for index, value in change.items() if value)
+            if len(self._changes) > 100_000:
+                self._changes.clear()
+            self._changes[pair] = found
+        return found
 
     def _counted_in(self, entity: str, state: State) -> Counted:
         """What one ``entity`` in ``state`` adds to each stock metric, by position (remembered per profile)."""
@@ -207,6 +352,7 @@ class RegionMetricsProjection:
         if self._positions is None:
             self._positions = await metric_positions(conn)
             self._counted.clear()
+            self._changes.clear()
             self._flows = {
                 event_type: tuple((self._positions[metric.name], metric.events[event_type]) for metric in metrics)
                 for event_type, metrics in FLOWS_BY_EVENT.items()
@@ -286,8 +432,6 @@ async def _load_states(conn: Connection, keys: set[Key]) -> dict[Key, Any]:
             out[key] = ENTITY_BY_NAME[key[0]].load(found[at + 1])
     return out
 
-
-Statement = tuple[str, tuple[Any, ...]]
 
 #: Separates the values of a text array sent as one string (``string_to_array(%s, E'\\x1f')``): the ASCII
 #: unit separator, which no region code, metric name, entity kind or JSON text contains (JSON escapes it).
@@ -399,8 +543,7 @@ async def add_changes(conn: Connection, changes: dict[tuple[str, str, date], int
         if found is None:
             found = rows[(code, day)] = [0] * width
         found[positions[metric]] += value
-    for write in history_writes(rows, positions):
-        await conn.execute(*write)
+    await _execute(conn, history_writes(rows, positions))
 
 
 def _literals(rows: Iterable[list[int]]) -> str:
