@@ -176,16 +176,17 @@ def _evolve_person(state: PersonState | None, event: EventEnvelope, urban: IsUrb
     if event.type == "PersonRegistered":
         region = _region(event)
         status = str(data.get("status") or "not_in_labour_force")
+        categories = data.get("categories")
         return PersonState(
-            region_code=region,
-            day=state.day if state else effective_day(event),
-            urban=urban(region),
-            sex=data.get("sex"),
-            hukou=data.get("hukou"),
-            categories=tuple(sorted(data.get("categories") or ())),
-            status=status,
-            kind=state.kind if state and status == "employed" else None,
-            surveyed=state.surveyed if state else (),
+            region,
+            state.day if state else effective_day(event),
+            urban(region),
+            data.get("sex"),
+            data.get("hukou"),
+            tuple(sorted(categories)) if categories else (),
+            status,
+            state.kind if state and status == "employed" else None,
+            state.surveyed if state else (),
         )
     if state is None:
         # An event about a person reporting never saw registered changes no stock; flows still count it.
