@@ -220,9 +220,16 @@ class RegionMetricsProjection:
             if self._rebuild is not None:
                 self._rebuild.keep(states, dirty, rows, len(relevant))
             else:
-                writes = [_save_states({key: states[key] for key in dirty}), *history_writes(rows, positions)]
+                saved = _save_states({key: states[key] for key in dirty})
         if self._rebuild is None:
-            await _execute(conn, writes)
+            # One round trip; the server upserts the states while the rows are summed up the region tree.
+            async with conn.pipeline():
+                if saved is not None:
+                    await conn.execute(*saved)
+                with _gc_paused():
+                    writes = history_writes(rows, positions)
+                for write in writes:
+                    await conn.execute(*write)
         elif self._rebuild.pending >= REBUILD_FLUSH_EVERY:
             await self._flush(conn)
 
