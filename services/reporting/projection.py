@@ -253,14 +253,17 @@ class RegionMetricsProjection:
         assert rebuild is not None
         positions = await self._metric_positions(conn)
         rebuild.failed = True  # until the writes below have gone through
-        with _gc_paused():
-            dirty = sorted(rebuild.dirty)
-            writes = [
-                _save_states({key: rebuild.states[key] for key in dirty[at : at + _CHUNK]})
-                for at in range(0, len(dirty), _CHUNK)
-            ]
-            writes += history_writes(rebuild.rows, positions)
-        await _execute(conn, writes)
+        dirty = sorted(rebuild.dirty)
+        async with conn.pipeline():
+            for at in range(0, len(dirty), _CHUNK):
+                with _gc_paused():
+                    saved = _save_states({key: rebuild.states[key] for key in dirty[at : at + _CHUNK]})
+                if saved is not None:
+                    await conn.execute(*saved)
+            with _gc_paused():
+                writes = history_writes(rebuild.rows, positions)
+            for write in writes:
+                await conn.execute(*write)
         rebuild.flushed()
 
     def _fold(
