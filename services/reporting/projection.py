@@ -87,6 +87,9 @@ class _Rebuild:
         self.rows: Rows = {}
         #: Events folded since the last flush.
         self.pending = 0
+        #: The transaction of the last write, until a later batch has seen it committed.
+        self.written_in: int | None = None
+        #: A write was lost (its transaction rolled back after the memory was cleared): start again.
         self.failed = False
 
     def keep(self, states: dict[Key, Any], dirty: set[Key], rows: Rows, events: int) -> None:
@@ -101,12 +104,12 @@ class _Rebuild:
             kept[where] = deltas if found is None else list(map(add, found, deltas))
         self.pending += events
 
-    def flushed(self) -> None:
-        """Everything held has been written."""
+    def flushed(self, transaction: int) -> None:
+        """Everything held has been written, in ``transaction`` (not yet committed)."""
         self.dirty = set()
         self.rows = {}
         self.pending = 0
-        self.failed = False
+        self.written_in = transaction
         if len(self.states) > REBUILD_MAX_STATES:
             self.states = {}
             self.complete = False
@@ -185,14 +188,16 @@ class RegionMetricsProjection:
         Entity states stay in memory (up to ``REBUILD_MAX_STATES``), so a batch reads nothing, and each
         (region, day) of history is written once per flush, not once per batch. The caller promises that
         nothing else writes the projection's tables meanwhile; a batch that fails changes nothing in
-        memory either, so the consumer may retry its events one by one. Should a write fail, the rebuild
-        cannot go on (``apply`` refuses): reset and start again.
+        memory either, so the consumer may retry its events one by one; so does a write that fails. A write
+        whose transaction rolls back after it went through (the commit failed) has left memory for good:
+        the next batch notices (``txid_status``) and ``apply`` refuses from then on: reset and start again.
         """
         self._rebuild = _Rebuild()
 
     async def finish_rebuild(self, conn: Connection) -> None:
         """Write what the rebuild still holds in memory, and go back to writing every batch."""
         if self._rebuild is not None:
+            await self._rebuild_checked(conn)
             await self._flush(conn)
             self._rebuild = None
 
@@ -203,6 +208,8 @@ class RegionMetricsProjection:
             return
         positions = await self._metric_positions(conn)
         is_urban = (await self._urban_regions(conn)).__contains__
+        if self._rebuild is not None:
+            await self._rebuild_checked(conn)
         with _gc_paused():
             keyed = [(e, _key(e)) for e in relevant]
             keys = {key for _, key in keyed if key is not None}
@@ -230,7 +237,27 @@ class RegionMetricsProjection:
                     writes = history_writes(rows, positions)
                 for write in writes:
                     await conn.execute(*write)
-        elif self._rebuild.pending >= REBUILD_FLUSH_EVERY:
+
+    async def _rebuild_checked(self, conn: Connection) -> None:
+        """Before a batch in rebuild mode: make sure the last write committed, and write if it is time.
+
+        Writing before folding the batch, not after, means a write that fails leaves the memory as it
+        was, with none of this batch in it, so the consumer may retry the batch.
+        """
+        rebuild = self._rebuild
+        assert rebuild is not None
+        if rebuild.written_in is not None:
+            # The last write cleared the memory before its transaction committed: check that it did.
+            cursor = await conn.execute(
+                "SELECT txid_status(%s) = 'committed' OR %s = txid_current_if_assigned()",
+                (rebuild.written_in, rebuild.written_in),
+            )
+            row = await cursor.fetchone()
+            rebuild.failed = rebuild.failed or not (row and row[0])
+            rebuild.written_in = None
+        if rebuild.failed:
+            raise RuntimeError("a write of this rebuild was rolled back after it left memory: reset and rebuild")
+        if rebuild.pending >= REBUILD_FLUSH_EVERY:
             await self._flush(conn)
 
     async def _states(self, conn: Connection, keys: set[Key]) -> dict[Key, Any]:
@@ -238,8 +265,6 @@ class RegionMetricsProjection:
         rebuild = self._rebuild
         if rebuild is None:
             return await _load_states(conn, keys)
-        if rebuild.failed:
-            raise RuntimeError("an earlier write of this rebuild failed: reset and rebuild again")
         held = rebuild.states
         # A copy: the fold changes it, and a batch that fails must leave the rebuild's memory as it was.
         found = {key: held[key] for key in keys if key in held}
@@ -252,7 +277,6 @@ class RegionMetricsProjection:
         rebuild = self._rebuild
         assert rebuild is not None
         positions = await self._metric_positions(conn)
-        rebuild.failed = True  # until the writes below have gone through
         dirty = sorted(rebuild.dirty)
         async with conn.pipeline():
             for at in range(0, len(dirty), _CHUNK):
@@ -264,7 +288,10 @@ class RegionMetricsProjection:
                 writes = history_writes(rebuild.rows, positions)
             for write in writes:
                 await conn.execute(*write)
-        rebuild.flushed()
+        cursor = await conn.execute("SELECT txid_current()")
+        row = await cursor.fetchone()
+        assert row is not None
+        rebuild.flushed(int(row[0]))
 
     def _fold(
         self,

@@ -90,3 +90,28 @@ async def test_a_batch_that_fails_in_a_rebuild_leaves_nothing_behind(pool, schem
             await projection.finish_rebuild(conn)
         assert await everything(conn) == expected
     assert expected[0]["430527000000"][CHECK_DAYS.index(TODAY)]["labour_force"] == 1
+
+
+async def test_a_rebuild_refuses_to_go_on_when_a_write_was_rolled_back(pool, schema, monkeypatch):
+    monkeypatch.setattr(projection_module, "REBUILD_FLUSH_EVERY", 2)
+    village = "430527101201"
+    people = [event("PersonRegistered", f"p{n}", village, region_code=village, sex="male") for n in range(4)]
+    projection = RegionMetricsProjection()
+    async with pool.connection() as conn:
+        await prepare_reporting(conn, schema)
+        projection.begin_rebuild()
+        async with conn.transaction():
+            await projection.apply(conn, people[:2])
+        with pytest.raises(RuntimeError, match="lost"):
+            async with conn.transaction():
+                await projection.apply(conn, people[2:3])  # writes the first two people ...
+                raise RuntimeError("lost")  # ... and the commit never happens
+        with pytest.raises(RuntimeError, match="reset and rebuild"):
+            async with conn.transaction():
+                await projection.apply(conn, people[3:])
+        await projection.reset(conn)  # starting again works
+        async with conn.transaction():
+            await projection.apply(conn, people)
+            await projection.finish_rebuild(conn)
+        got = await figures(conn, ["430527000000"], [window(None, TODAY, TODAY)])
+    assert got["430527000000"][0]["labour_force"] == 4
