@@ -14,10 +14,10 @@ twice or minus one person on a past date.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, fields, replace
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, timezone
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 
@@ -45,15 +45,29 @@ EFFECTIVE_DAY_FIELDS: Mapping[str, str] = {
 }
 
 
+#: ISO dates already parsed: a year of history names a few hundred distinct days, millions of times.
+_DAYS: dict[str, date] = {}
+
+
+def parse_day(value: str) -> date:
+    """The date an ISO date (or date-time) string begins with."""
+    day = _DAYS.get(value)
+    if day is None:
+        day = date.fromisoformat(value[:10])
+        if len(_DAYS) < 100_000:
+            _DAYS[value] = day
+    return day
+
+
 def effective_day(event: EventEnvelope) -> date:
     """The day an event took effect: its own date where it has one, else the day it occurred in China."""
     name = EFFECTIVE_DAY_FIELDS.get(event.type)
     if name is not None:
         value = event.data.get(name)
+        if isinstance(value, str):
+            return parse_day(value)
         if isinstance(value, date):
             return value
-        if isinstance(value, str):
-            return date.fromisoformat(value[:10])
     occurred = event.occurred_at if event.occurred_at.tzinfo else event.occurred_at.replace(tzinfo=UTC)
     return occurred.astimezone(CHINA).date()
 
@@ -69,13 +83,15 @@ def _region(event: EventEnvelope, value: Any = None) -> str:
 IsUrban = Callable[[str], bool]
 
 
-@dataclass(frozen=True, slots=True)
-class PersonState:
+class PersonState(NamedTuple):
     """A person in the ledger as reporting counts them (no identifying data: DESIGN.md section 5).
 
     ``urban`` follows the village or community of residence (urban-rural class 1xx), not the hukou: the
     agricultural/non-agricultural hukou distinction was abolished in 2014 (国发〔2014〕25号) and events
     may carry no hukou at all.
+
+    States are named tuples, not dataclasses: the projection makes one per event, and a tuple is built,
+    compared and hashed several times faster. Every state type begins with ``region_code`` and ``day``.
     """
 
     region_code: str
@@ -88,9 +104,14 @@ class PersonState:
     kind: str | None
     surveyed: tuple[str, ...] = ()
 
+    def with_status(self, status: str, kind: str | None = None) -> PersonState:
+        """The person in another status (``kind`` of employment only when employed)."""
+        return PersonState(
+            self.region_code, self.day, self.urban, self.sex, self.hukou, self.categories, status, kind, self.surveyed
+        )
 
-@dataclass(frozen=True, slots=True)
-class EmployerState:
+
+class EmployerState(NamedTuple):
     """An employer: where it is registered and whether it is still in the ledger."""
 
     region_code: str
@@ -98,8 +119,7 @@ class EmployerState:
     active: bool
 
 
-@dataclass(frozen=True, slots=True)
-class VacancyState:
+class VacancyState(NamedTuple):
     """A vacancy (岗位): open or closed, and how many of its positions are still unfilled."""
 
     region_code: str
@@ -108,8 +128,7 @@ class VacancyState:
     remaining: int
 
 
-@dataclass(frozen=True, slots=True)
-class ServicePointState:
+class ServicePointState(NamedTuple):
     """A service point (平台) and how it measures against the staffing and premises standards."""
 
     region_code: str
@@ -119,8 +138,7 @@ class ServicePointState:
     compliant: bool
 
 
-@dataclass(frozen=True, slots=True)
-class PlaceState:
+class PlaceState(NamedTuple):
     """A township or village as a place that may have service points (for 建成率).
 
     ``changes`` keeps every arrival (+1) and departure (-1) of a point with its day, because whether a
@@ -158,16 +176,17 @@ def _evolve_person(state: PersonState | None, event: EventEnvelope, urban: IsUrb
     if event.type == "PersonRegistered":
         region = _region(event)
         status = str(data.get("status") or "not_in_labour_force")
+        categories = data.get("categories")
         return PersonState(
-            region_code=region,
-            day=state.day if state else effective_day(event),
-            urban=urban(region),
-            sex=data.get("sex"),
-            hukou=data.get("hukou"),
-            categories=tuple(sorted(data.get("categories") or ())),
-            status=status,
-            kind=state.kind if state and status == "employed" else None,
-            surveyed=state.surveyed if state else (),
+            region,
+            state.day if state else effective_day(event),
+            urban(region),
+            data.get("sex"),
+            data.get("hukou"),
+            tuple(sorted(categories)) if categories else (),
+            status,
+            state.kind if state and status == "employed" else None,
+            state.surveyed if state else (),
         )
     if state is None:
         # An event about a person reporting never saw registered changes no stock; flows still count it.
@@ -175,27 +194,27 @@ def _evolve_person(state: PersonState | None, event: EventEnvelope, urban: IsUrb
     match event.type:
         case "PersonMoved":
             region = _region(event)
-            return replace(state, region_code=region, urban=urban(region))
+            return state._replace(region_code=region, urban=urban(region))
         case "PersonCategoriesChanged":
-            return replace(state, categories=tuple(sorted(data.get("categories") or ())))
+            return state._replace(categories=tuple(sorted(data.get("categories") or ())))
         case "EmploymentRegistered":
-            return replace(state, status="employed", kind=data.get("kind"))
+            return state.with_status("employed", data.get("kind"))
         case "EmploymentEnded":
-            return replace(state, status=str(data.get("status_after") or "not_in_labour_force"), kind=None)
+            return state.with_status(str(data.get("status_after") or "not_in_labour_force"))
         case "UnemploymentRegistered":
-            return replace(state, status="registered_unemployed", kind=None)
+            return state.with_status("registered_unemployed")
         case "UnemploymentDeregistered":
-            return replace(state, status=str(data.get("status_after") or "not_in_labour_force"), kind=None)
+            return state.with_status(str(data.get("status_after") or "not_in_labour_force"))
         case "PersonRetired":
-            return replace(state, status="retired", kind=None)
+            return state.with_status("retired")
         case "PersonDied":
-            return replace(state, status="deceased", kind=None)
+            return state.with_status("deceased")
         case "StatusSurveyed":
             quarter = str(data["quarter"])
             surveyed = state.surveyed if quarter in state.surveyed else (*state.surveyed, quarter)
             status = str(data.get("status") or state.status) if data.get("changed") else state.status
             kind = state.kind if status == "employed" else None
-            return replace(state, surveyed=surveyed, status=status, kind=kind)
+            return state._replace(surveyed=surveyed, status=status, kind=kind)
         case "PersonCorrected":
             return _corrected(state, data.get("changes") or [], urban)
     return state
@@ -209,17 +228,17 @@ def _corrected(state: PersonState, changes: list[dict[str, Any]], urban: IsUrban
         name, new = change.get("field"), change.get("new")
         if name == "region_code" and new:
             region = normalise_region_code(str(new))
-            state = replace(state, region_code=region, urban=urban(region))
+            state = state._replace(region_code=region, urban=urban(region))
         elif name == "sex":
-            state = replace(state, sex=new)
+            state = state._replace(sex=new)
         elif name == "hukou":
-            state = replace(state, hukou=new)
+            state = state._replace(hukou=new)
         elif name == "categories":
-            state = replace(state, categories=tuple(sorted(new or ())))
+            state = state._replace(categories=tuple(sorted(new or ())))
         elif name == "status" and new:
-            state = replace(state, status=str(new), kind=state.kind if new == "employed" else None)
+            state = state.with_status(str(new), state.kind if new == "employed" else None)
         elif name == "kind" and state.status == "employed":
-            state = replace(state, kind=new)
+            state = state._replace(kind=new)
     return state
 
 
@@ -228,9 +247,9 @@ def _evolve_employer(state: EmployerState | None, event: EventEnvelope, _: IsUrb
         case "EmployerRegistered":
             return EmployerState(_region(event), state.day if state else effective_day(event), True)
         case "EmployerChanged" if state is not None:
-            return replace(state, region_code=_region(event))
+            return state._replace(region_code=_region(event))
         case "EmployerDeregistered" if state is not None:
-            return replace(state, active=False)
+            return state._replace(active=False)
     return state
 
 
@@ -241,9 +260,9 @@ def _evolve_vacancy(state: VacancyState | None, event: EventEnvelope, _: IsUrban
             day = state.day if state else effective_day(event)
             return VacancyState(_region(event), day, True, int(data["positions"]))
         case "VacancyFilled" if state is not None:
-            return replace(state, remaining=int(data["remaining"]))
+            return state._replace(remaining=int(data["remaining"]))
         case "VacancyClosed" if state is not None:
-            return replace(state, open=False, remaining=0)
+            return state._replace(open=False, remaining=0)
     return state
 
 
@@ -272,23 +291,36 @@ class Entity:
     events: frozenset[str]
     evolve: Callable[[Any, EventEnvelope, IsUrban], Any]
 
-    def load(self, raw: Mapping[str, Any]) -> Any:
-        """A state from its stored JSON form."""
-        values = dict(raw)
-        values["day"] = date.fromisoformat(values["day"])
-        for name in ("categories", "surveyed"):
-            if name in values:
-                values[name] = tuple(values[name])
-        if "changes" in values:
-            values["changes"] = tuple((day, delta) for day, delta in values["changes"])
-        return self.state_type(**values)
+    def load(self, raw: Sequence[Any] | Mapping[str, Any]) -> Any:
+        """A state from its stored JSON form: an array of its fields in order (``dump_state``).
+
+        An object keyed by field name, the form written before states were stored as arrays, loads too.
+        """
+        if isinstance(raw, Mapping):
+            raw = [raw[name] for name in self.state_type._fields if name in raw]
+        values = list(raw)
+        values[1] = parse_day(values[1])
+        for index in _TUPLE_FIELDS.get(self.state_type, ()):
+            if index < len(values):
+                values[index] = tuple(values[index])
+        if self.state_type is PlaceState and len(values) > 3:
+            values[3] = tuple((day, delta) for day, delta in values[3])
+        return self.state_type(*values)
 
 
-def dump_state(state: State) -> dict[str, Any]:
-    """A state's stored JSON form (what orjson writes for the dataclass)."""
-    values: dict[str, Any] = orjson.loads(orjson.dumps(state))
+def dump(state: State) -> bytes:
+    """A state's stored JSON form, encoded: the array of its fields in order (dates as ISO strings)."""
+    return orjson.dumps(tuple(state))
+
+
+def dump_state(state: State) -> list[Any]:
+    """A state's stored JSON form (what ``dump`` writes), decoded."""
+    values: list[Any] = orjson.loads(dump(state))
     return values
 
+
+#: Per state type, the positions of its tuple fields (stored as JSON arrays).
+_TUPLE_FIELDS: dict[type[Any], tuple[int, ...]] = {PersonState: (5, 8)}
 
 PERSON = Entity(
     "person",
@@ -357,16 +389,10 @@ def is_place(code: str) -> bool:
     return code[6:9] != "000"
 
 
-#: Per state type, the fields a metric may read: all but where (region_code) and when (day).
-PROFILE_FIELDS: dict[type[Any], tuple[str, ...]] = {
-    cls: tuple(f.name for f in fields(cls) if f.name not in ("region_code", "day"))
-    for cls in (PersonState, EmployerState, VacancyState, ServicePointState, PlaceState)
-}
-
-
 def profile(state: State) -> tuple[Any, ...]:
-    """What a state says apart from where and when: the key its contributions are remembered by."""
-    return (type(state), *(getattr(state, name) for name in PROFILE_FIELDS[type(state)]))
+    """What a state says apart from where and when (its first two fields): the key its contributions are
+    remembered by."""
+    return (type(state), state[2:])
 
 
 def now_in_china() -> datetime:

@@ -1,32 +1,38 @@
 """The per-region projection: folds events into per-entity states and per-region figures with history.
 
 A batch costs one read and four writes however many events it holds: the states of the entities the batch
-touches are read at once, folded in memory (``entities``), the changes of every stock and flow metric are
-summed per (region, metric, day) at the village (or wherever the event happened) and then added to every
-ancestor, so each level always equals the sum of what lies under it. Writes are set-based upserts of
-unnested arrays, in key order so concurrent workers never deadlock:
+touches are read at once, folded in memory (``entities``), and the change of every stock and flow metric
+is summed per (region, day) where the event happened, as one row of deltas indexed by the metric's
+``position`` in ``metric_catalogue``. The rows are then summed up the region tree level by level (a
+township's row is the sum of its villages' rows and its own), so each level always equals the sum of
+what lies under it. Writes are set-based upserts of unnested arrays, in key order so concurrent workers
+never deadlock:
 
 - ``entity_states``: what reporting remembers of each person, employer, vacancy, service point, place;
 - ``region_metric_days``: per (region, day) the change of every metric that day (the history), as one
-  array indexed by the metric's ``position`` in ``metric_catalogue``, so a day costs one row, not one
-  row per metric;
+  array indexed by metric position, so a day costs one row, not one row per metric;
 - ``region_metric_months``: the same summed per month, so a period or a past date reads a few rows;
 - ``region_metrics``: per (region, metric) the sum of every change, i.e. the figure now.
+
+Speed (a rebuild replays millions of events): the fold works on named tuples and on contributions
+remembered per state profile, so an event costs a few dictionary lookups; parameters travel as a few
+long strings the server splits (``string_to_array``), not as Python lists dumped element by element.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Sequence
-from dataclasses import replace
+import gc
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import date
 from functools import lru_cache
+from operator import add
 from typing import Any
 
 import orjson
 
 from contracts.envelope import EventEnvelope
-from contracts.regions import ancestor_codes, normalise_region_code
+from contracts.regions import normalise_region_code, parent_code, region_level
 from services.reporting.entities import (
     ENTITY_BY_EVENT,
     ENTITY_BY_NAME,
@@ -34,10 +40,11 @@ from services.reporting.entities import (
     SERVICE_POINT,
     PlaceState,
     State,
+    dump,
     effective_day,
     place_moves,
 )
-from services.reporting.metrics import FLOWS_BY_EVENT, contributions
+from services.reporting.metrics import FLOWS_BY_EVENT, FlowDelta, contributions
 from services.reporting.queries import metric_positions
 from services.runtime.db import Connection
 
@@ -50,11 +57,94 @@ TABLES = ("region_metrics", "region_metric_days", "region_metric_months", "entit
 HANDLED: frozenset[str] = frozenset(ENTITY_BY_EVENT) | frozenset(FLOWS_BY_EVENT)
 
 Key = tuple[str, str]  # (entity kind, entity id)
+#: Per (region, day), the change of every metric, indexed by metric position.
+Rows = dict[tuple[str, date], list[int]]
+#: What one entity in a state adds: (metric position, value) for each metric it counts in.
+Counted = tuple[tuple[int, int], ...]
+#: A statement and its parameters.
+Statement = tuple[str, tuple[Any, ...]]
+
+
+#: In a rebuild, write every this many events (and at the end).
+REBUILD_FLUSH_EVERY = 500_000
+#: In a rebuild, keep at most this many entity states in memory (about 300 bytes each); beyond, forget them
+#: after a flush and read them back from the table as a live batch does.
+REBUILD_MAX_STATES = 2_000_000
+#: Rows per statement when a rebuild writes its states.
+_CHUNK = 100_000
+
+
+class _Rebuild:
+    """What a rebuild holds in memory between flushes."""
+
+    def __init__(self) -> None:
+        #: Entity states; ``complete`` while it holds every state there is (none were forgotten).
+        self.states: dict[Key, Any] = {}
+        self.complete = True
+        #: Keys whose state changed since the last flush.
+        self.dirty: set[Key] = set()
+        #: Per (region, day) the changes since the last flush, where they happened (not yet rolled up).
+        self.rows: Rows = {}
+        #: Events folded since the last flush.
+        self.pending = 0
+        #: The transaction of the last write, until a later batch has seen it committed.
+        self.written_in: int | None = None
+        #: A write was lost (its transaction rolled back after the memory was cleared): start again.
+        self.failed = False
+
+    def keep(self, states: dict[Key, Any], dirty: set[Key], rows: Rows, events: int) -> None:
+        """Take in what a batch folded, once the whole batch has folded."""
+        held = self.states
+        for key in dirty:
+            held[key] = states[key]
+        self.dirty |= dirty
+        kept = self.rows
+        for where, deltas in rows.items():
+            found = kept.get(where)
+            kept[where] = deltas if found is None else list(map(add, found, deltas))
+        self.pending += events
+
+    def flushed(self, transaction: int) -> None:
+        """Everything held has been written, in ``transaction`` (not yet committed)."""
+        self.dirty = set()
+        self.rows = {}
+        self.pending = 0
+        self.written_in = transaction
+        if len(self.states) > REBUILD_MAX_STATES:
+            self.states = {}
+            self.complete = False
+
+
+async def _execute(conn: Connection, writes: Iterable[Statement | None]) -> None:
+    """Run the statements in one round trip (a pipeline)."""
+    async with conn.pipeline():
+        for write in writes:
+            if write is not None:
+                await conn.execute(*write)
+
+
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """No cyclic garbage collection while folding a batch.
+
+    The fold makes hundreds of thousands of small tuples and lists, none in a reference cycle (reference
+    counting frees them all), yet each allocation burst triggers collections that walk every live object:
+    a quarter of the fold's time. Only synchronous code runs inside, so nothing else is affected.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 @lru_cache(maxsize=100_000)
-def _ancestors(code: str) -> tuple[str, ...]:
-    return tuple(ancestor_codes(code))
+def _where(code: str) -> tuple[str, int, str | None]:
+    """A region code normalised, with its depth (0 province .. 4 village) and its parent's code."""
+    normal = normalise_region_code(code)
+    return normal, region_level(normal).depth, parent_code(normal)
 
 
 class RegionMetricsProjection:
@@ -67,6 +157,14 @@ class RegionMetricsProjection:
         self._urban: frozenset[str] | None = None
         # Metric name -> index in the history arrays, read once from the catalogue.
         self._positions: dict[str, int] | None = None
+        # (entity, state profile) -> what such an entity adds, by metric position.
+        self._counted: dict[tuple[str, tuple[Any, ...]], Counted] = {}
+        # (entity, profile before, profile after) -> what the change adds where the entity is.
+        self._changes: dict[tuple[str, tuple[Any, ...], tuple[Any, ...]], Counted] = {}
+        # Event type -> the flows it moves: (metric position, how much).
+        self._flows: dict[str, tuple[tuple[int, FlowDelta], ...]] = {}
+        # Between ``begin_rebuild`` and ``finish_rebuild``: what the rebuild holds in memory.
+        self._rebuild: _Rebuild | None = None
 
     async def reset(self, conn: Connection) -> None:
         """Empty every table the projection owns (figures, history, entity states) for a rebuild.
@@ -75,61 +173,227 @@ class RegionMetricsProjection:
         inbox already holds must clear the inbox rows of ``NAME`` too.
         """
         await conn.execute(f"TRUNCATE {', '.join(TABLES)}")
+        if self._rebuild is not None:
+            self._rebuild = _Rebuild()
         self._urban = None
         self._positions = None
+        self._counted.clear()
+        self._changes.clear()
+        self._flows.clear()
+
+    def begin_rebuild(self) -> None:
+        """Fold what ``apply`` is given in memory until ``finish_rebuild``, writing every
+        ``REBUILD_FLUSH_EVERY`` events instead of every batch: for a rebuild, right after ``reset``.
+
+        Entity states stay in memory (up to ``REBUILD_MAX_STATES``), so a batch reads nothing, and each
+        (region, day) of history is written once per flush, not once per batch. The caller promises that
+        nothing else writes the projection's tables meanwhile; a batch that fails changes nothing in
+        memory either, so the consumer may retry its events one by one; so does a write that fails. A write
+        whose transaction rolls back after it went through (the commit failed) has left memory for good:
+        the next batch notices (``txid_status``) and ``apply`` refuses from then on: reset and start again.
+        """
+        self._rebuild = _Rebuild()
+
+    async def finish_rebuild(self, conn: Connection) -> None:
+        """Write what the rebuild still holds in memory, and go back to writing every batch."""
+        if self._rebuild is not None:
+            await self._rebuild_checked(conn)
+            await self._flush(conn)
+            self._rebuild = None
 
     async def apply(self, conn: Connection, events: Sequence[EventEnvelope]) -> None:
         """Fold a batch of new events into the states and every affected region, level and day."""
         relevant = [e for e in events if e.type in HANDLED]
         if not relevant:
             return
-        urban = await self._urban_regions(conn)
-        states = await _load_states(conn, {key for e in relevant if (key := _key(e)) is not None})
+        positions = await self._metric_positions(conn)
+        is_urban = (await self._urban_regions(conn)).__contains__
+        if self._rebuild is not None:
+            await self._rebuild_checked(conn)
+        with _gc_paused():
+            keyed = [(e, _key(e)) for e in relevant]
+            keys = {key for _, key in keyed if key is not None}
+        states = await self._states(conn, keys)
         points = [e for e in relevant if e.type in SERVICE_POINT.events]
         if points:
             # The places a point may leave or reach in this batch, so moving between them needs no read.
             places = {s.region_code for k, s in states.items() if k[0] == SERVICE_POINT.name}
             places |= {e.region_code or str(e.data.get("region_code")) for e in points}
-            states.update(await _load_states(conn, {(PLACE.name, normalise_region_code(c)) for c in places}))
-        changes: defaultdict[tuple[str, str, date], int] = defaultdict(int)
+            states.update(await self._states(conn, {(PLACE.name, normalise_region_code(c)) for c in places}))
+        rows: Rows = {}
         dirty: set[Key] = set()
+        with _gc_paused():
+            self._fold(keyed, states, rows, dirty, is_urban, max(positions.values()) + 1)
+            if self._rebuild is not None:
+                self._rebuild.keep(states, dirty, rows, len(relevant))
+            else:
+                saved = _save_states({key: states[key] for key in dirty})
+        if self._rebuild is None:
+            # One round trip; the server upserts the states while the rows are summed up the region tree.
+            async with conn.pipeline():
+                if saved is not None:
+                    await conn.execute(*saved)
+                with _gc_paused():
+                    writes = history_writes(rows, positions)
+                for write in writes:
+                    await conn.execute(*write)
 
-        def move(entity: str, before: State | None, after: State | None, day: date) -> None:
-            for metric, value in contributions(entity, before):
-                changes[(before.region_code, metric, day)] -= value  # type: ignore[union-attr]
-            for metric, value in contributions(entity, after):
-                changes[(after.region_code, metric, day)] += value  # type: ignore[union-attr]
+    async def _rebuild_checked(self, conn: Connection) -> None:
+        """Before a batch in rebuild mode: make sure the last write committed, and write if it is time.
 
-        for event in relevant:
+        Writing before folding the batch, not after, means a write that fails leaves the memory as it
+        was, with none of this batch in it, so the consumer may retry the batch.
+        """
+        rebuild = self._rebuild
+        assert rebuild is not None
+        if rebuild.written_in is not None:
+            # The last write cleared the memory before its transaction committed: check that it did.
+            cursor = await conn.execute(
+                "SELECT txid_status(%s) = 'committed' OR %s = txid_current_if_assigned()",
+                (rebuild.written_in, rebuild.written_in),
+            )
+            row = await cursor.fetchone()
+            rebuild.failed = rebuild.failed or not (row and row[0])
+            rebuild.written_in = None
+        if rebuild.failed:
+            raise RuntimeError("a write of this rebuild was rolled back after it left memory: reset and rebuild")
+        if rebuild.pending >= REBUILD_FLUSH_EVERY:
+            await self._flush(conn)
+
+    async def _states(self, conn: Connection, keys: set[Key]) -> dict[Key, Any]:
+        """The states of these entities: from the rebuild's memory, else (or when evicted) from the table."""
+        rebuild = self._rebuild
+        if rebuild is None:
+            return await _load_states(conn, keys)
+        held = rebuild.states
+        # A copy: the fold changes it, and a batch that fails must leave the rebuild's memory as it was.
+        found = {key: held[key] for key in keys if key in held}
+        if not rebuild.complete:
+            found.update(await _load_states(conn, keys - found.keys()))
+        return found
+
+    async def _flush(self, conn: Connection) -> None:
+        """Write the rebuild's changed states and history so far; forget states if they grow too many."""
+        rebuild = self._rebuild
+        assert rebuild is not None
+        positions = await self._metric_positions(conn)
+        dirty = sorted(rebuild.dirty)
+        async with conn.pipeline():
+            for at in range(0, len(dirty), _CHUNK):
+                with _gc_paused():
+                    saved = _save_states({key: rebuild.states[key] for key in dirty[at : at + _CHUNK]})
+                if saved is not None:
+                    await conn.execute(*saved)
+            with _gc_paused():
+                writes = history_writes(rebuild.rows, positions)
+            for write in writes:
+                await conn.execute(*write)
+        cursor = await conn.execute("SELECT txid_current()")
+        row = await cursor.fetchone()
+        assert row is not None
+        rebuild.flushed(int(row[0]))
+
+    def _fold(
+        self,
+        keyed: Iterable[tuple[EventEnvelope, Key | None]],
+        states: dict[Key, Any],
+        rows: Rows,
+        dirty: set[Key],
+        is_urban: Callable[[str], bool],
+        width: int,
+    ) -> None:
+        """Fold events into ``states`` (noting the keys changed in ``dirty``) and their changes into ``rows``.
+
+        The hot loop of a rebuild, so written for speed: an entity that changes but stays where it is
+        (most changes) costs one lookup of what the change does to its region's figures.
+        """
+        counted = self._counted_in
+        changed = self._changed
+        flows_by_event = self._flows
+        entity_by_event = ENTITY_BY_EVENT
+        rows_get = rows.get
+
+        def row(region: str, day: date) -> list[int]:
+            found = rows_get((region, day))
+            if found is None:
+                found = rows[(region, day)] = [0] * width
+            return found
+
+        for event, key in keyed:
             day = effective_day(event)
-            key = _key(event)
-            before = states.get(key) if key else None
-            after = before
-            if key is not None:
-                entity = ENTITY_BY_EVENT[event.type]
-                after = entity.evolve(before, event, urban.__contains__)
+            if key is None:
+                before = after = None
+            else:
+                before = states.get(key)
+                entity = entity_by_event[event.type]
+                after = entity.evolve(before, event, is_urban)
                 if after != before:
                     # A back-dated change takes effect on the entity's last change at the earliest.
-                    stamp = max(day, before.day) if before is not None else day
-                    after = replace(after, day=stamp)
-                    move(entity.name, before, after, stamp)
+                    stamp = day if before is None or day >= before[1] else before[1]
+                    if after[1] != stamp:
+                        after = after.__class__(after[0], stamp, *after[2:])
+                    if before is not None and before[0] == after[0]:
+                        change = changed(entity.name, before, after)
+                        if change:
+                            target = row(after[0], stamp)
+                            for index, value in change:
+                                target[index] += value
+                    else:
+                        if before is not None:
+                            target = row(before[0], stamp)
+                            for index, value in counted(entity.name, before):
+                                target[index] -= value
+                        target = row(after[0], stamp)
+                        for index, value in counted(entity.name, after):
+                            target[index] += value
                     states[key] = after
                     dirty.add(key)
                     if entity is SERVICE_POINT:
-                        _move_places(states, dirty, before, after, stamp, changes)
-            flows = FLOWS_BY_EVENT.get(event.type, ())
+                        _move_places(states, dirty, before, after, stamp, row, counted)
+            flows = flows_by_event.get(event.type)
             if flows:
-                where = after.region_code if after is not None else event.region_code
-                for metric in flows:
-                    value = metric.events[event.type](event, before)
-                    if value and where:
-                        changes[(where, metric.name, day)] += value
-        await _save_states(conn, {key: states[key] for key in dirty})
-        await add_changes(conn, changes, await self._metric_positions(conn))
+                where = after[0] if after is not None else event.region_code
+                if where:
+                    target = row(where, day)
+                    for index, delta in flows:
+                        target[index] += delta(event, before)
+
+    def _changed(self, entity: str, before: State, after: State) -> Counted:
+        """What an entity changing from ``before`` to ``after`` in the same region does to each stock metric
+        there, by position (remembered per pair of profiles)."""
+        pair = (entity, before[2:], after[2:])
+        found = self._changes.get(pair)
+        if found is None:
+            change = dict(self._counted_in(entity, after))
+            for index, value in self._counted_in(entity, before):
+                change[index] = change.get(index, 0) - value
+            found = tuple((index, value) for index, value in change.items() if value)
+            if len(self._changes) > 100_000:
+                self._changes.clear()
+            self._changes[pair] = found
+        return found
+
+    def _counted_in(self, entity: str, state: State) -> Counted:
+        """What one ``entity`` in ``state`` adds to each stock metric, by position (remembered per profile)."""
+        profile = (entity, state[2:])
+        found = self._counted.get(profile)
+        if found is None:
+            assert self._positions is not None
+            found = tuple((self._positions[name], value) for name, value in contributions(entity, state))
+            if len(self._counted) > 100_000:
+                self._counted.clear()
+            self._counted[profile] = found
+        return found
 
     async def _metric_positions(self, conn: Connection) -> dict[str, int]:
         if self._positions is None:
             self._positions = await metric_positions(conn)
+            self._counted.clear()
+            self._changes.clear()
+            self._flows = {
+                event_type: tuple((self._positions[metric.name], metric.events[event_type]) for metric in metrics)
+                for event_type, metrics in FLOWS_BY_EVENT.items()
+            }
         return self._positions
 
     async def _urban_regions(self, conn: Connection) -> frozenset[str]:
@@ -153,7 +417,8 @@ def _move_places(
     before: Any,
     after: Any,
     day: date,
-    changes: defaultdict[tuple[str, str, date], int],
+    row: Callable[[str, date], list[int]],
+    counted: Callable[[str, Any], Counted],
 ) -> None:
     """A service point arrived at or left a place on ``day``: re-date the place's figures from its history.
 
@@ -166,103 +431,175 @@ def _move_places(
         old: PlaceState = states.get(key) or PlaceState(code, day, 0)
         new = old.with_change(day, delta)
         for sign, place in ((-1, old), (1, new)):
-            previous: dict[str, int] = {}
+            previous: dict[int, int] = {}
             for step in place.on_each_day():
-                values = dict(contributions(PLACE.name, step))
-                for metric in previous.keys() | values.keys():
-                    if values.get(metric, 0) != previous.get(metric, 0):
-                        changes[(code, metric, step.day)] += sign * (values.get(metric, 0) - previous.get(metric, 0))
+                values = dict(counted(PLACE.name, step))
+                target = row(code, step.day)
+                for index in previous.keys() | values.keys():
+                    target[index] += sign * (values.get(index, 0) - previous.get(index, 0))
                 previous = values
         states[key] = new
         dirty.add(key)
 
 
 async def _load_states(conn: Connection, keys: set[Key]) -> dict[Key, Any]:
-    """The stored states of these entities, in one read."""
+    """The stored states of these entities, in one read.
+
+    The server answers with one JSON array, [index, state, index, state, ...] (index: the key's place in
+    the request), which a single ``orjson.loads`` decodes: far cheaper than a row per state.
+    """
     if not keys:
         return {}
     ordered = sorted(keys)
+    kinds_sql, kinds = _texts([k for k, _ in ordered])
+    ids_sql, ids = _texts([i for _, i in ordered])
     cursor = await conn.execute(
-        "SELECT s.kind, s.entity_id, s.state::text FROM entity_states s"
-        " JOIN unnest(%b::text[], %b::text[]) AS k(kind, entity_id) USING (kind, entity_id)",
-        ([k for k, _ in ordered], [i for _, i in ordered]),
+        "SELECT '[' || string_agg(k.n || ',' || s.state::text, ',') || ']' FROM entity_states s"
+        f" JOIN unnest({kinds_sql}, {ids_sql}) WITH ORDINALITY AS k(kind, entity_id, n) USING (kind, entity_id)",
+        (kinds, ids),
     )
-    return {
-        (kind, entity_id): ENTITY_BY_NAME[kind].load(orjson.loads(raw))
-        for kind, entity_id, raw in await cursor.fetchall()
-    }
+    row = await cursor.fetchone()
+    if row is None or row[0] is None:
+        return {}
+    out: dict[Key, Any] = {}
+    with _gc_paused():
+        found = orjson.loads(row[0])
+        for at in range(0, len(found), 2):
+            key = ordered[found[at] - 1]
+            out[key] = ENTITY_BY_NAME[key[0]].load(found[at + 1])
+    return out
 
 
-async def _save_states(conn: Connection, states: dict[Key, Any]) -> None:
+#: Separates the values of a text array sent as one string (``string_to_array(%s, E'\\x1f')``): the ASCII
+#: unit separator, which no region code, metric name, entity kind or JSON text contains (JSON escapes it).
+_SEP = "\x1f"
+
+
+def _texts(values: list[str]) -> tuple[str, Any]:
+    """A text[] parameter: (SQL, value). One joined string when no value holds the separator, which the
+    server splits far faster than psycopg dumps a list element by element; else the list itself."""
+    joined = _SEP.join(values)
+    if joined.count(_SEP) == max(len(values) - 1, 0):
+        return "string_to_array(%s, E'\\x1f')", joined
+    return "%b::text[]", values
+
+
+def _save_states(states: dict[Key, Any]) -> Statement | None:
+    """The upsert of changed states (their stored JSON form, ``entities.dump``)."""
     if not states:
-        return
+        return None
     keys = sorted(states)
-    await conn.execute(
-        """
+    kinds_sql, kinds = _texts([k for k, _ in keys])
+    ids_sql, ids = _texts([i for _, i in keys])
+    return (
+        f"""
         INSERT INTO entity_states (kind, entity_id, region_code, state)
-        SELECT k, i, r, s::jsonb FROM unnest(%b::text[], %b::text[], %b::text[], %b::text[]) AS t(k, i, r, s)
+        SELECT k, i, r, s::jsonb
+        FROM unnest({kinds_sql}, {ids_sql}, string_to_array(%s, ','), string_to_array(%s, E'\\x1f')) AS t(k, i, r, s)
         ON CONFLICT (kind, entity_id) DO UPDATE SET region_code = excluded.region_code, state = excluded.state
         """,
         (
-            [k for k, _ in keys],
-            [i for _, i in keys],
-            [states[k].region_code for k in keys],
-            [orjson.dumps(states[k]).decode() for k in keys],
+            kinds,
+            ids,
+            ",".join([states[k].region_code for k in keys]),
+            b"\x1f".join([dump(states[k]) for k in keys]).decode(),
         ),
     )
+
+
+def roll_up(rows: Rows) -> Rows:
+    """Every region's row plus the sum of the rows below it, for it and each region above, per day.
+
+    Rows are summed a level at a time (villages into their township, townships into their county ...),
+    so each row is added once, not once per ancestor. Rows that sum to nothing are left out.
+    """
+    levels: list[Rows] = [{} for _ in range(5)]
+    for (code, day), deltas in rows.items():
+        normal, depth, _ = _where(code)
+        level = levels[depth]
+        found = level.get((normal, day))
+        level[(normal, day)] = deltas if found is None else list(map(add, found, deltas))
+    for depth in range(4, 0, -1):
+        above = levels[depth - 1]
+        for (code, day), deltas in levels[depth].items():
+            parent = _where(code)[2]
+            assert parent is not None
+            found = above.get((parent, day))
+            above[(parent, day)] = list(deltas) if found is None else list(map(add, found, deltas))
+    return {key: deltas for level in levels for key, deltas in level.items() if any(deltas)}
+
+
+def by_month(rows: Rows) -> Rows:
+    """The rows summed per (region, first day of the month)."""
+    months: Rows = {}
+    for (code, day), deltas in rows.items():
+        key = (code, day.replace(day=1))
+        found = months.get(key)
+        months[key] = list(deltas) if found is None else list(map(add, found, deltas))
+    return months
+
+
+def history_writes(rows: Rows, positions: dict[str, int]) -> list[Statement]:
+    """The upserts adding per (region, day) changes, by metric position, to that region and every region
+    above it: history (days), months, and the figures now."""
+    days = roll_up(rows)
+    if not days:
+        return []
+    writes = [
+        _upsert_dated("region_metric_days", "day", days),
+        _upsert_dated("region_metric_months", "month", by_month(days)),
+    ]
+    totals: dict[str, list[int]] = {}
+    for (code, _), deltas in days.items():
+        found = totals.get(code)
+        totals[code] = list(deltas) if found is None else list(map(add, found, deltas))
+    names = {index: name for name, index in positions.items()}
+    keys = sorted((code, names[i], value) for code, deltas in totals.items() for i, value in enumerate(deltas) if value)
+    if keys:
+        writes.append(
+            (
+                """
+                INSERT INTO region_metrics (region_code, metric, value)
+                SELECT * FROM unnest(
+                    string_to_array(%s, ','), string_to_array(%s, ','), string_to_array(%s, ',')::bigint[]
+                )
+                ON CONFLICT (region_code, metric) DO UPDATE SET value = region_metrics.value + excluded.value
+                """,
+                (",".join([k[0] for k in keys]), ",".join([k[1] for k in keys]), ",".join([str(k[2]) for k in keys])),
+            )
+        )
+    return writes
 
 
 async def add_changes(conn: Connection, changes: dict[tuple[str, str, date], int], positions: dict[str, int]) -> None:
     """Add per (region, metric, day) changes to that region and every region above it: history, months, now."""
     width = max(positions.values()) + 1
-    days: dict[tuple[str, date], list[int]] = {}
-    totals: defaultdict[tuple[str, str], int] = defaultdict(int)
+    rows: Rows = {}
     for (code, metric, day), value in changes.items():
-        if not value:
-            continue
-        index = positions[metric]
-        for region in _ancestors(code):
-            row = days.get((region, day))
-            if row is None:
-                row = days[(region, day)] = [0] * width
-            row[index] += value
-            totals[(region, metric)] += value
-    days = {k: row for k, row in days.items() if any(row)}
-    if not days:
-        return
-    months: dict[tuple[str, date], list[int]] = {}
-    for (region, day), row in days.items():
-        month = months.get((region, day.replace(day=1)))
-        if month is None:
-            months[(region, day.replace(day=1))] = list(row)
-        else:
-            for i, value in enumerate(row):
-                month[i] += value
-    await _upsert_dated(conn, "region_metric_days", "day", days)
-    await _upsert_dated(conn, "region_metric_months", "month", months)
-    keys = sorted(k for k, v in totals.items() if v)
-    if keys:
-        await conn.execute(
-            """
-            INSERT INTO region_metrics (region_code, metric, value)
-            SELECT * FROM unnest(%b::text[], %b::text[], %b::bigint[])
-            ON CONFLICT (region_code, metric) DO UPDATE SET value = region_metrics.value + excluded.value
-            """,
-            ([k[0] for k in keys], [k[1] for k in keys], [totals[k] for k in keys]),
-        )
+        found = rows.get((code, day))
+        if found is None:
+            found = rows[(code, day)] = [0] * width
+        found[positions[metric]] += value
+    await _execute(conn, history_writes(rows, positions))
 
 
-async def _upsert_dated(conn: Connection, table: str, column: str, rows: dict[tuple[str, date], list[int]]) -> None:
+def _literals(rows: Iterable[list[int]]) -> str:
+    """Arrays as Postgres literals (``{1,0,-2}``) separated by ``;``, for ``string_to_array(..., ';')``."""
+    return ";".join(["{" + ",".join(map(str, deltas)) + "}" for deltas in rows])
+
+
+def _upsert_dated(table: str, column: str, rows: Rows) -> Statement:
     keys = sorted(rows)
-    await conn.execute(
+    return (
         f"""
         INSERT INTO {table} (region_code, {column}, deltas)
-        SELECT r, d, x::int[] FROM unnest(%b::text[], %b::date[], %b::text[]) AS t(r, d, x)
+        SELECT r, d, x::int[]
+        FROM unnest(string_to_array(%s, ','), string_to_array(%s, ',')::date[], string_to_array(%s, ';')) AS t(r, d, x)
         ON CONFLICT (region_code, {column}) DO UPDATE SET deltas = add_deltas({table}.deltas, excluded.deltas)
         """,
         (
-            [k[0] for k in keys],
-            [k[1] for k in keys],
-            ["{" + ",".join(map(str, rows[k])) + "}" for k in keys],
+            ",".join([k[0] for k in keys]),
+            ",".join([k[1].isoformat() for k in keys]),
+            _literals(rows[k] for k in keys),
         ),
     )

@@ -237,3 +237,13 @@ async def test_an_event_without_a_date_belongs_to_the_day_it_occurred_in_china(c
     await project(conn, registered("p1", VILLAGE_A, late_evening_utc))
     march, april = (await figures(conn, [COUNTY], [at(date(2026, 3, 31)), at(date(2026, 4, 1))]))[COUNTY]
     assert (march["labour_force"], april["labour_force"]) == (0, 1)
+
+
+async def test_any_entity_id_survives_the_round_trip_even_one_holding_separators(conn):
+    odd = 'p,"2"\x1f\n{3}'  # commas, quotes, the unit separator the batch parameters are joined with, braces
+    await project(conn, registered(odd, VILLAGE_A, date(2026, 1, 5)), registered("p2", VILLAGE_A, date(2026, 1, 5)))
+    await project(conn, event("PersonMoved", odd, VILLAGE_B, region_code=VILLAGE_B, moved_on=date(2026, 2, 1)))
+    now = await metrics_of(conn, [VILLAGE_A, VILLAGE_B], at(TODAY))
+    assert (now[VILLAGE_A]["labour_force"], now[VILLAGE_B]["labour_force"]) == (1, 1)
+    cursor = await conn.execute("SELECT entity_id, state->>0 FROM entity_states WHERE kind = 'person' ORDER BY 1")
+    assert await cursor.fetchall() == [(odd, VILLAGE_B), ("p2", VILLAGE_A)]

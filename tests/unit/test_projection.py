@@ -89,3 +89,11 @@ def test_a_point_moving_leaves_one_place_and_reaches_another():
     new = ServicePointState("430527100202", date(2026, 1, 1), "village", True, True)
     assert place_moves(old, new) == [("430527100201", -1), ("430527100202", 1)]
     assert SERVICE_POINT.name == "service_point"
+
+
+def test_states_are_stored_as_arrays_and_the_older_object_form_still_loads():
+    person = registered()
+    stored = dump_state(person)
+    assert stored[:2] == ["430527100201", person.day.isoformat()] and stored[5] == ["migrant_worker"]
+    older = dict(zip(PersonState._fields, stored, strict=True))  # as states were stored before arrays
+    assert PERSON.load(older) == person

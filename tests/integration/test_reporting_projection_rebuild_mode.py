@@ -1,0 +1,117 @@
+"""The projection's rebuild mode (``begin_rebuild`` .. ``finish_rebuild``) writes exactly what batch-by-batch
+application writes: every figure at every region and date, and every entity state; a failed batch in it
+changes nothing."""
+
+from __future__ import annotations
+
+import random
+from datetime import date
+
+import pytest
+
+from services.reporting import projection as projection_module
+from services.reporting.periods import parse_period, window
+from services.reporting.projection import RegionMetricsProjection
+from services.reporting.queries import figures
+from tests.integration.reporting_fixtures import event, prepare_reporting
+from tests.integration.test_reporting_invariants import CHECK_DAYS, CHECK_PERIODS, REGIONS, TODAY, random_history
+
+pytestmark = pytest.mark.integration
+
+WINDOWS = [window(None, d, TODAY) for d in CHECK_DAYS] + [window(parse_period(p), None, TODAY) for p in CHECK_PERIODS]
+CODES = [r.code for r in REGIONS]
+
+
+async def everything(conn):
+    """Every figure of every region in every window, and every stored state."""
+    got = await figures(conn, CODES, WINDOWS)
+    cursor = await conn.execute("SELECT kind, entity_id, region_code, state FROM entity_states ORDER BY 1, 2")
+    return got, await cursor.fetchall()
+
+
+async def replay(conn, projection, history, rng, *, rebuild):
+    if rebuild:
+        projection.begin_rebuild()
+    at = 0
+    while at < len(history):
+        size = rng.choice([1, 7, 50, 300, 1000])
+        async with conn.transaction():
+            await projection.apply(conn, history[at : at + size])
+        at += size
+    if rebuild:
+        async with conn.transaction():
+            await projection.finish_rebuild(conn)
+
+
+@pytest.mark.parametrize("flush_every, max_states", [(10**9, 10**9), (700, 300)])
+async def test_a_rebuild_writes_what_batch_by_batch_application_writes(
+    pool, schema, monkeypatch, flush_every, max_states
+):
+    # Small limits make the rebuild write several times and forget its states between writes.
+    monkeypatch.setattr(projection_module, "REBUILD_FLUSH_EVERY", flush_every)
+    monkeypatch.setattr(projection_module, "REBUILD_MAX_STATES", max_states)
+    history, _ = random_history(random.Random(3), 3000)
+    projection = RegionMetricsProjection()
+    async with pool.connection() as conn:
+        await prepare_reporting(conn, schema)
+        await replay(conn, projection, history, random.Random(4), rebuild=False)
+        batch_by_batch = await everything(conn)
+        await projection.reset(conn)
+        await replay(conn, projection, history, random.Random(5), rebuild=True)
+        rebuilt = await everything(conn)
+    assert rebuilt[1] == batch_by_batch[1]
+    assert rebuilt[0] == batch_by_batch[0]
+    county = batch_by_batch[0]["430527000000"][CHECK_DAYS.index(TODAY)]
+    assert county["labour_force"] > 100 and county["service_points"] > 10
+
+
+async def test_a_batch_that_fails_in_a_rebuild_leaves_nothing_behind(pool, schema):
+    village, other = "430527101201", "430527102201"
+    good = [
+        event("PersonRegistered", "p1", village, occurred=date(2026, 1, 5), region_code=village, sex="male"),
+        event("PersonMoved", "p1", other, region_code=other, moved_on=date(2026, 2, 1)),
+    ]
+    bad = event("PersonRegistered", "p2", "x", region_code="not a region")
+    projection = RegionMetricsProjection()
+    async with pool.connection() as conn:
+        await prepare_reporting(conn, schema)
+        async with conn.transaction():
+            await projection.apply(conn, good)
+        expected = await everything(conn)
+        await projection.reset(conn)
+        projection.begin_rebuild()
+        with pytest.raises(ValueError, match="region code"):
+            async with conn.transaction():
+                await projection.apply(conn, [good[0], bad, good[1]])
+        for one in good:  # as the consumer retries a failed batch: one by one, the bad event dead-lettered
+            async with conn.transaction():
+                await projection.apply(conn, [one])
+        async with conn.transaction():
+            await projection.finish_rebuild(conn)
+        assert await everything(conn) == expected
+    assert expected[0]["430527000000"][CHECK_DAYS.index(TODAY)]["labour_force"] == 1
+
+
+async def test_a_rebuild_refuses_to_go_on_when_a_write_was_rolled_back(pool, schema, monkeypatch):
+    monkeypatch.setattr(projection_module, "REBUILD_FLUSH_EVERY", 2)
+    village = "430527101201"
+    people = [event("PersonRegistered", f"p{n}", village, region_code=village, sex="male") for n in range(4)]
+    projection = RegionMetricsProjection()
+    async with pool.connection() as conn:
+        await prepare_reporting(conn, schema)
+        projection.begin_rebuild()
+        async with conn.transaction():
+            await projection.apply(conn, people[:2])
+        with pytest.raises(RuntimeError, match="lost"):
+            async with conn.transaction():
+                await projection.apply(conn, people[2:3])  # writes the first two people ...
+                raise RuntimeError("lost")  # ... and the commit never happens
+        with pytest.raises(RuntimeError, match="reset and rebuild"):
+            async with conn.transaction():
+                await projection.apply(conn, people[3:])
+        await projection.reset(conn)  # starting again works
+        async with conn.transaction():
+            await projection.apply(conn, people)
+            await projection.finish_rebuild(conn)
+        got = await figures(conn, ["430527000000"], [window(None, TODAY, TODAY)])
+    assert got["430527000000"][0]["labour_force"] == 4
