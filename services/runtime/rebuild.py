@@ -26,7 +26,7 @@ import logging
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 import httpx
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
@@ -64,6 +64,23 @@ class ResettableHandler(Handler, Protocol):
 
     async def reset(self, conn: Connection) -> None:
         """Empty every table the handler owns (inside the caller's transaction)."""
+        ...
+
+
+@runtime_checkable
+class BuffersDuringRebuild(Protocol):
+    """A handler that can fold a rebuild in memory and write it in a few large steps instead of per batch.
+
+    ``begin_rebuild`` comes right after ``reset``; ``finish_rebuild`` writes what is still held, before the
+    workers may go on. A rebuild that fails in between has written only part: it must be run again.
+    """
+
+    def begin_rebuild(self) -> None:
+        """From now on, fold in memory and write in large steps."""
+        ...
+
+    async def finish_rebuild(self, conn: Connection) -> None:
+        """Write what is held and go back to writing every batch."""
         ...
 
 
@@ -206,6 +223,9 @@ class Rebuild:
         try:
             async with httpx.AsyncClient(timeout=10.0) as http, consumer_paused(self.pool, self.handler.name):
                 await self._reset()
+                buffering = self.handler if isinstance(self.handler, BuffersDuringRebuild) else None
+                if buffering is not None:
+                    buffering.begin_rebuild()
                 # Each relay first publishes what its store holds now (after a broker restart it may be
                 # republishing), so that the topics' ends, taken next, cover all of it.
                 published = {t: await self._published(http, url) for t, url in self.relays.items()}
@@ -213,6 +233,11 @@ class Rebuild:
                 incomplete = [t for t, status in published.items() if not self._check(t, status)]
                 if incomplete:
                     await self._replay(http, reader, incomplete)
+                if buffering is not None:
+                    if self._inflight is not None:
+                        await self._inflight
+                    async with self.pool.connection() as conn, conn.transaction():
+                        await buffering.finish_rebuild(conn)
         finally:
             if self._inflight is not None:
                 with contextlib.suppress(Exception):
