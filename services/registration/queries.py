@@ -29,7 +29,6 @@ DDL = [
         registered_at timestamptz NOT NULL DEFAULT now()
     )
     """,
-    "CREATE INDEX IF NOT EXISTS persons_region ON persons (region_code)",
     """
     CREATE TABLE IF NOT EXISTS employers (
         employer_id   uuid PRIMARY KEY,
@@ -261,6 +260,9 @@ DDL += [
     "ALTER TABLE persons ADD COLUMN IF NOT EXISTS categories text[] NOT NULL DEFAULT '{}'",
     "ALTER TABLE persons ADD COLUMN IF NOT EXISTS version integer NOT NULL DEFAULT 1",
     "CREATE INDEX IF NOT EXISTS persons_region_person ON persons (region_code, person_id)",
+    # (region_code, person_id) serves every lookup by region; a second index on region_code alone only
+    # cost every registration one more index insert.
+    "DROP INDEX IF EXISTS persons_region",
     "CREATE INDEX IF NOT EXISTS persons_name_hash ON persons (name_hash, region_code)",
     "CREATE INDEX IF NOT EXISTS persons_status_region ON persons (status, region_code, person_id)",
     "CREATE INDEX IF NOT EXISTS persons_categories ON persons USING gin (categories)",
