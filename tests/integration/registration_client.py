@@ -24,8 +24,11 @@ def token(role: str = "county", region: str = "430527", subject: str = "clerk-1"
 
 
 @asynccontextmanager
-async def registration_client(infra: Any, **settings: Any) -> AsyncIterator[httpx.AsyncClient]:
-    """A client of a fresh registration API; ``client.database_url`` names its database."""
+async def registration_client(
+    infra: Any, *, headers: dict[str, str] | None = None, **settings: Any
+) -> AsyncIterator[httpx.AsyncClient]:
+    """A client of a fresh registration API (sending ``headers`` on every call); ``client.database_url``
+    names its database."""
     database = f"reg_{uuid.uuid4().hex[:8]}"
     with psycopg.connect(infra.database_url, autocommit=True) as conn:
         conn.execute(f"CREATE DATABASE {database}")
@@ -41,7 +44,7 @@ async def registration_client(infra: Any, **settings: Any) -> AsyncIterator[http
     )
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://test", timeout=120) as http:
+        async with httpx.AsyncClient(transport=transport, base_url="http://test", headers=headers, timeout=120) as http:
             http.database_url = url  # type: ignore[attr-defined]
             yield http
 

@@ -12,41 +12,21 @@ import pytest
 from pydantic import SecretStr
 
 from contracts.identifiers import citizen_id_check_character
-from services.registration.app import RegistrationSettings
-from services.registration.app import create_app as registration_app
 from services.reporting.app import ReportingSettings
 from services.reporting.app import create_app as reporting_app
 from services.runtime.auth import issue_token
+from tests.integration.registration_client import SECRET, registration_client, token
 
 pytestmark = pytest.mark.integration
 
-SECRET = "test-secret-0123456789abcdef0123456789"
 VILLAGE = "430527100201"
-
-
-def token(role: str = "county", region: str = "430527", subject: str = "clerk-1") -> dict[str, str]:
-    return {"Authorization": f"Bearer {issue_token(SECRET, subject=subject, role=role, region=region)}"}
 
 
 @pytest.fixture
 async def client(infra) -> AsyncIterator[httpx.AsyncClient]:
     """The registration API on a fresh database (its own schema lives in it)."""
-    database = f"reg_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(infra.database_url, autocommit=True) as conn:
-        conn.execute(f"CREATE DATABASE {database}")
-    url = infra.database_url.rsplit("/", 1)[0] + "/" + database
-    settings = RegistrationSettings(
-        database_url=url,
-        kafka_bootstrap_servers=infra.bootstrap_servers,
-        jwt_secret=SecretStr(SECRET),
-        pii_secret=SecretStr("pii-" + SECRET),
-    )
-    app = registration_app(settings)
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
-            http.database_url = url  # type: ignore[attr-defined]
-            yield http
+    async with registration_client(infra) as http:
+        yield http
 
 
 def person(id_number: str = "11010519491231002X", **overrides: str) -> dict[str, str]:

@@ -11,23 +11,16 @@ from datetime import date, timedelta
 import httpx
 import psycopg
 import pytest
-from pydantic import SecretStr
 
 from contracts.identifiers import citizen_id_check_character
-from services.registration.app import RegistrationSettings
-from services.registration.app import create_app as registration_app
-from services.runtime.auth import issue_token
+from tests.integration.registration_client import registration_client as fresh_registration
+from tests.integration.registration_client import token
 
 pytestmark = pytest.mark.integration
 
-SECRET = "test-secret-0123456789abcdef0123456789"
 VILLAGE = "430527100201"
 OTHER_VILLAGE = "430527101201"
 TODAY = date.today()
-
-
-def token(role: str = "county", region: str = "430527", subject: str = "clerk-1") -> dict[str, str]:
-    return {"Authorization": f"Bearer {issue_token(SECRET, subject=subject, role=role, region=region)}"}
 
 
 def id_number(birth: date = date(1990, 3, 7), sequence: int = 1) -> str:
@@ -38,22 +31,8 @@ def id_number(birth: date = date(1990, 3, 7), sequence: int = 1) -> str:
 @pytest.fixture
 async def registration_client(infra) -> AsyncIterator[httpx.AsyncClient]:
     """The registration API on a fresh database, with a county clerk's token."""
-    database = f"reg_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(infra.database_url, autocommit=True) as conn:
-        conn.execute(f"CREATE DATABASE {database}")
-    url = infra.database_url.rsplit("/", 1)[0] + "/" + database
-    settings = RegistrationSettings(
-        database_url=url,
-        kafka_bootstrap_servers=infra.bootstrap_servers,
-        jwt_secret=SecretStr(SECRET),
-        pii_secret=SecretStr("pii-" + SECRET),
-    )
-    app = registration_app(settings)
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://test", headers=token()) as http:
-            http.database_url = url  # type: ignore[attr-defined]
-            yield http
+    async with fresh_registration(infra, headers=token()) as http:
+        yield http
 
 
 client = registration_client

@@ -19,8 +19,8 @@ from services.runtime.consumer import EventConsumer, dead_letter_count
 from services.runtime.db import open_pool
 from services.runtime.eventstore import EventStore
 from tests.integration.helpers import envelope, eventually
+from tests.integration.registration_client import SECRET
 from tests.integration.test_registration_persons import (
-    SECRET,
     TODAY,
     VILLAGE,
     events_of,
