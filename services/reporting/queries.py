@@ -152,10 +152,21 @@ DDL = [
 ]
 
 
+#: Positions per database and schema. A position is assigned once (at migration) and never changes, so
+#: reading the catalogue once per process spares every stats and children request a round trip.
+_POSITIONS: dict[tuple[str, int, str, str], dict[str, int]] = {}
+
+
 async def metric_positions(conn: Connection) -> dict[str, int]:
     """Metric name -> its 0-based index in the history arrays (``metric_catalogue.position`` - 1)."""
-    cursor = await conn.execute("SELECT name, position FROM metric_catalogue")
-    return {name: int(position) - 1 for name, position in await cursor.fetchall()}
+    info = conn.info
+    key = (info.host, info.port, info.dbname, info.options)
+    positions = _POSITIONS.get(key)
+    if positions is None or len(positions) < len(METRICS):
+        cursor = await conn.execute("SELECT name, position FROM metric_catalogue")
+        positions = {name: int(position) - 1 for name, position in await cursor.fetchall()}
+        _POSITIONS[key] = positions
+    return positions
 
 
 def _unpack(day: date, deltas: list[int], wanted_at: list[tuple[int, str]]) -> list[tuple[date, str, int]]:
