@@ -571,18 +571,6 @@ def history_writes(rows: Rows, positions: dict[str, int]) -> list[Statement]:
     return writes
 
 
-async def add_changes(conn: Connection, changes: dict[tuple[str, str, date], int], positions: dict[str, int]) -> None:
-    """Add per (region, metric, day) changes to that region and every region above it: history, months, now."""
-    width = max(positions.values()) + 1
-    rows: Rows = {}
-    for (code, metric, day), value in changes.items():
-        found = rows.get((code, day))
-        if found is None:
-            found = rows[(code, day)] = [0] * width
-        found[positions[metric]] += value
-    await _execute(conn, history_writes(rows, positions))
-
-
 def _literals(rows: Iterable[list[int]]) -> str:
     """Arrays as Postgres literals (``{1,0,-2}``) separated by ``;``, for ``string_to_array(..., ';')``."""
     return ";".join(["{" + ",".join(map(str, deltas)) + "}" for deltas in rows])
