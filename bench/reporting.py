@@ -32,7 +32,7 @@ from services.runtime.auth import Role, issue_token
 from services.runtime.consumer import EventConsumer
 from services.runtime.db import migrate, open_pool
 from services.runtime.devstack import free_port, wait_for_port
-from services.runtime.rebuild import Rebuild
+from services.runtime.rebuild import Rebuild, default_shards
 from services.runtime.relay import POSITION_HEADER
 
 
@@ -114,7 +114,9 @@ async def rebuild(ctx: Context) -> RunResult:
     ctx.note(f"topic filled with {REBUILD_EVENTS:,} envelopes in {time.perf_counter() - filled:.1f} s (untimed)")
     async with infra.schema(reporting_app.DDL, max_size=6) as pool:
         await _load_regions(pool)
-        report = await Rebuild(pool, RegionMetricsProjection(), [topic], infra.bootstrap_servers).run()
+        report = await Rebuild(
+            pool, RegionMetricsProjection(), [topic], infra.bootstrap_servers, shards=default_shards()
+        ).run()
         county = await _county_figure(pool, "labour_force")
     ctx.note(
         f"{report.read:,} messages read, {report.applied:,} applied in {report.seconds:.2f} s"

@@ -103,6 +103,10 @@ def reporting_rebuild(
         Path | None, typer.Option(help="Read settings from this file too, e.g. .data/stack.env after make up")
     ] = None,
     batch: Annotated[int, typer.Option(min=100, help="Events per transaction")] = 20_000,
+    shards: Annotated[
+        int | None,
+        typer.Option(min=1, help="Processes reading the topics in parallel (default: one per CPU)"),
+    ] = None,
 ) -> None:
     """Drop every read model and rebuild it from the topics (and the producers' stores when a topic lost history).
 
@@ -140,7 +144,7 @@ def reporting_rebuild(
             bar.update(task, description=progress.phase, completed=progress.read, total=progress.total, rate=rate)
 
         try:
-            report = asyncio.run(rebuild_read_models(settings, batch_size=batch, on_progress=show))
+            report = asyncio.run(rebuild_read_models(settings, batch_size=batch, shards=shards, on_progress=show))
         except RebuildFailed as exc:
             typer.echo(f"renshe: rebuild incomplete: {exc}", err=True)
             raise typer.Exit(1) from exc

@@ -152,9 +152,10 @@ class PlaceState(NamedTuple):
 
     def with_change(self, day: date, delta: int) -> PlaceState:
         """The place after a point arrived (+1) or left (-1) on ``day``."""
-        return PlaceState(
-            self.region_code, max(self.day, day), self.points + delta, (*self.changes, (day.isoformat(), delta))
-        )
+        # Kept sorted, so a place's state is the same whatever order its points' events were folded in
+        # (a rebuild split across processes folds them in another order than the live worker).
+        changes = tuple(sorted((*self.changes, (day.isoformat(), delta))))
+        return PlaceState(self.region_code, max(self.day, day), self.points + delta, changes)
 
     def on_each_day(self) -> list[PlaceState]:
         """The place as it stood at the end of each day its count of points changed, in day order."""

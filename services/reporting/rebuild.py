@@ -11,7 +11,7 @@ from contracts.topics import REGISTRATION_EVENTS
 from services.reporting.app import DDL, SOURCE_TOPICS, ReportingSettings
 from services.reporting.projection import RegionMetricsProjection
 from services.runtime.process import prepare_database
-from services.runtime.rebuild import ProgressCallback, Rebuild, RebuildReport
+from services.runtime.rebuild import ProgressCallback, Rebuild, RebuildReport, default_shards
 
 
 def relay_urls(settings: ReportingSettings) -> dict[str, str]:
@@ -21,9 +21,16 @@ def relay_urls(settings: ReportingSettings) -> dict[str, str]:
 
 
 async def rebuild_read_models(
-    settings: ReportingSettings, *, batch_size: int = 20_000, on_progress: ProgressCallback | None = None
+    settings: ReportingSettings,
+    *,
+    batch_size: int = 20_000,
+    shards: int | None = None,
+    on_progress: ProgressCallback | None = None,
 ) -> RebuildReport:
-    """Rebuild every reporting read model from the topics; returns what was read and applied."""
+    """Rebuild every reporting read model from the topics; returns what was read and applied.
+
+    ``shards``: processes that read in parallel, a share of the partitions each (default: one per CPU).
+    """
     pool = await prepare_database(settings, DDL)
     try:
         rebuild = Rebuild(
@@ -33,6 +40,7 @@ async def rebuild_read_models(
             settings.kafka_bootstrap_servers,
             relays=relay_urls(settings),
             batch_size=batch_size,
+            shards=shards or default_shards(),
             on_progress=on_progress,
         )
         return await rebuild.run()

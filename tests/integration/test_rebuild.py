@@ -32,7 +32,7 @@ from services.runtime.db import migrate, open_pool
 from services.runtime.devstack import free_port
 from services.runtime.eventstore import EventStore
 from services.runtime.http import install_error_handlers
-from services.runtime.rebuild import Rebuild
+from services.runtime.rebuild import Rebuild, RebuildFailed
 from services.runtime.relay import OutboxRelay, replay_router
 from tests.integration.helpers import eventually
 
@@ -211,7 +211,8 @@ async def caught_up(pool: AsyncConnectionPool, producer: Producer) -> None:
     await eventually(done, timeout=60, message=f"worker applied {total} events")
 
 
-async def test_rebuild_with_the_whole_history_equals_the_live_read_models(infra, producer):
+@pytest.mark.parametrize("shards", [1, 3])
+async def test_rebuild_with_the_whole_history_equals_the_live_read_models(infra, producer, shards):
     async with reporting_schema(infra) as (pool, schema), live_worker(pool, producer):
         await caught_up(pool, producer)
         live = await read_models(pool, schema)
@@ -226,6 +227,7 @@ async def test_rebuild_with_the_whole_history_equals_the_live_read_models(infra,
             relays={producer.topic.name: producer.url},
             batch_size=400,
             on_progress=lambda p: progress.append(p.read),
+            shards=shards,
         ).run()
         rebuilt = await read_models(pool, schema)
         rebuilt_metrics = await region_metrics(pool)
@@ -278,7 +280,8 @@ async def test_rebuild_after_a_broker_restart_equals_the_live_read_models(infra,
     assert_same_read_models(live, rebuilt)
 
 
-async def test_rebuild_asks_the_relay_to_republish_history_the_topic_lost(infra, producer):
+@pytest.mark.parametrize("shards", [1, 2])
+async def test_rebuild_asks_the_relay_to_republish_history_the_topic_lost(infra, producer, shards):
     """The broker lost the topic and the relay no longer knows where its events were (as after Kafka's
     retention deleted old segments): the topic holds only what came later, and only the store has the rest."""
     async with reporting_schema(infra) as (pool, schema), live_worker(pool, producer):
@@ -298,6 +301,7 @@ async def test_rebuild_asks_the_relay_to_republish_history_the_topic_lost(infra,
             infra.bootstrap_servers,
             relays={producer.topic.name: producer.url},
             batch_size=500,
+            shards=shards,
         ).run()
         rebuilt = await read_models(pool, schema)
     [found] = report.topics
@@ -320,3 +324,17 @@ async def test_rebuild_without_a_relay_reads_only_what_the_topic_holds(infra, pr
     [found] = report.topics
     assert found.complete is None
     assert 0 < report.applied < await producer.count()
+
+
+class ProjectionWhoseShardsFail(RegionMetricsProjection):
+    """A projection whose shard processes fail as they start (it is made in each, by its class)."""
+
+    def begin_shard(self) -> None:
+        raise RuntimeError("this shard cannot fold")
+
+
+async def test_a_shard_that_fails_fails_the_rebuild_and_says_why(infra, producer):
+    async with reporting_schema(infra) as (pool, _):
+        rebuild = Rebuild(pool, ProjectionWhoseShardsFail(), [producer.topic.name], infra.bootstrap_servers, shards=2)
+        with pytest.raises(RebuildFailed, match="this shard cannot fold"):
+            await rebuild.run()

@@ -5,6 +5,7 @@ changes nothing."""
 from __future__ import annotations
 
 import random
+import zlib
 from datetime import date
 
 import pytest
@@ -63,6 +64,42 @@ async def test_a_rebuild_writes_what_batch_by_batch_application_writes(
     assert rebuilt[0] == batch_by_batch[0]
     county = batch_by_batch[0]["430527000000"][CHECK_DAYS.index(TODAY)]
     assert county["labour_force"] > 100 and county["service_points"] > 10
+
+
+async def test_shards_folding_a_share_of_the_streams_each_write_what_one_fold_writes(pool, schema):
+    """As a rebuild split by partition: each shard folds the events of some streams (all of a stream's
+    events in one shard, in order), writes, and the service points' moves between places it set aside are
+    merged at the end. Points of one village land in different shards, so the merge must count each place
+    once, not once per shard."""
+    history, _ = random_history(random.Random(6), 3000)
+    shards = 3
+    projection = RegionMetricsProjection()
+    async with pool.connection() as conn:
+        await prepare_reporting(conn, schema)
+        await replay(conn, projection, history, random.Random(7), rebuild=False)
+        one_fold = await everything(conn)
+        await projection.reset(conn)
+        leftovers = []
+        for shard in range(shards):
+            part = [e for e in history if zlib.crc32(e.stream_id.encode()) % shards == shard]
+            folder = RegionMetricsProjection()
+            folder.begin_shard()
+            rng, at = random.Random(shard), 0
+            while at < len(part):
+                size = rng.choice([50, 400])
+                async with conn.transaction():
+                    await folder.apply(conn, part[at : at + size])
+                at += size
+            async with conn.transaction():
+                leftovers.append(await folder.finish_shard(conn))
+        async with conn.transaction():
+            await RegionMetricsProjection().merge_shards(conn, leftovers)
+        sharded = await everything(conn)
+    points_by_shard = {zlib.crc32(e.stream_id.encode()) % shards for e in history if e.type.startswith("ServicePoint")}
+    assert len(points_by_shard) == shards, "service points in every shard"
+    assert all(leftovers), "every shard set moves of service points aside"
+    assert sharded[1] == one_fold[1]
+    assert sharded[0] == one_fold[0]
 
 
 async def test_a_batch_that_fails_in_a_rebuild_leaves_nothing_behind(pool, schema):
