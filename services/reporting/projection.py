@@ -75,7 +75,7 @@ REBUILD_FLUSH_EVERY = 2_000_000
 #: after a flush and read them back from the table as a live batch does.
 REBUILD_MAX_STATES = 2_000_000
 #: Rows per statement when a rebuild writes its states.
-_CHUNK = 100_000
+_CHUNK = 25_000
 
 
 class _Rebuild:
