@@ -17,3 +17,17 @@ def test_position_set_counts_distinct_positions_and_finds_the_first_hole():
     seen.add(2)
     assert seen.first_missing() == 4
     assert 1000 in seen and 999 not in seen
+
+
+def test_position_sets_of_several_readers_merge_into_what_one_reader_would_have_seen():
+    one, first, second = PositionSet(), PositionSet(), PositionSet()
+    for position in [1, 2, 9, 17, 40]:
+        one.add(position)
+        first.add(position)
+    for position in [3, 17, 1200]:
+        one.add(position)
+        second.add(position)
+    first.merge(second.bits)
+    assert first.bits == one.bits
+    assert first.count_through(2000) == 7 and 1200 in first and 1199 not in first
+    assert first.first_missing() == 4
