@@ -23,7 +23,7 @@ from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from services.runtime import kafka
+from services.runtime import gctuning, kafka
 from services.runtime.auth import Principal, Role, TokenVerifier
 from services.runtime.db import Connection
 from services.runtime.errors import (
@@ -350,6 +350,7 @@ def create_app(
         await pool.open(wait=True, timeout=30)
         if startup is not None:
             await startup()
+        gctuning.tune_for_service()
         try:
             yield
         finally:

@@ -13,7 +13,7 @@ import uvicorn
 from fastapi import APIRouter, FastAPI
 from psycopg_pool import AsyncConnectionPool
 
-from services.runtime import regions
+from services.runtime import gctuning, regions
 from services.runtime.auth import TokenVerifier
 from services.runtime.db import Connection, migrate, open_pool, wait_for_database
 from services.runtime.http import AppState, create_app, install_error_handlers, ops_router
@@ -151,6 +151,7 @@ def run_loops(
             loop.add_signal_handler(sig, stop.set)
         pool = await prepare_database(settings, ddl)
         built = build(pool)
+        gctuning.tune_for_service()
         loops, is_ready = built[0], built[1]
         extra_routes: Sequence[APIRouter] = built[2] if len(built) == 3 else ()
         tasks: list[asyncio.Task[None]] = [asyncio.create_task(run(stop)) for run in loops]
