@@ -69,8 +69,9 @@ from services.registration.models import (
 from services.registration.pii import PiiVault, mask_id_number
 from services.runtime.auth import Principal, Role
 from services.runtime.errors import Forbidden, NotFound, PreconditionRequired, RuleViolated
+from services.runtime.eventstore import Metadata
 from services.runtime.groupcommit import GroupCommit
-from services.runtime.http import Commands, CurrentPrincipal, DbConnection, json_response
+from services.runtime.http import Commands, CommandShortcut, CurrentPrincipal, DbConnection, json_response
 
 router = APIRouter(tags=["registration"])
 
@@ -101,8 +102,18 @@ async def register_person(body: PersonCreate, request: Request, command: Command
     handlers = _commands(request)
     if command.metadata.idempotency_key:  # the response must be stored with the command, in its transaction
         return await command.run(lambda conn, meta: handlers.register_person(conn, command.principal, body, meta))
-    batches: GroupCommit[PersonRequest, PersonPublic] = request.app.state.person_batches
-    return json_response(await batches.submit(PersonRequest(command.principal, body, command.metadata)), 201)
+    return json_response(await _submit_person(request.app, command.principal, body, command.metadata), 201)
+
+
+async def _submit_person(app: Any, principal: Principal, body: PersonCreate, metadata: Metadata) -> PersonPublic:
+    """Register with whatever other registrations are waiting (group commit)."""
+    batches: GroupCommit[PersonRequest, PersonPublic] = app.state.person_batches
+    return await batches.submit(PersonRequest(principal, body, metadata))
+
+
+#: Plain ``POST /persons`` (no Idempotency-Key, valid token and body) skip FastAPI: the bulk of a ledger
+#: drive (CommandShortcut). Everything else, every error included, is the route's above.
+REGISTER_PERSON = CommandShortcut("POST", "/persons", PersonCreate, _submit_person)
 
 
 @router.get("/persons/{person_id}", response_model=PersonPublic, summary="One ledger entry")

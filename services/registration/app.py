@@ -56,6 +56,7 @@ def create_app(settings: RegistrationSettings | None = None) -> FastAPI:
         title="renshe registration",
         description="Real-name labour-force ledger (实名制台账): persons, employers, employment status.",
         routers=[api.router, dead_letters_router()],
+        shortcuts=[api.REGISTER_PERSON],
     )
     commands = PersonCommands(EventStore(), _vault(settings))
     app.state.commands = commands

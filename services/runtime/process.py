@@ -13,10 +13,10 @@ import uvicorn
 from fastapi import APIRouter, FastAPI
 from psycopg_pool import AsyncConnectionPool
 
-from services.runtime import regions
+from services.runtime import gctuning, regions
 from services.runtime.auth import TokenVerifier
 from services.runtime.db import Connection, migrate, open_pool, wait_for_database
-from services.runtime.http import AppState, create_app, install_error_handlers, ops_router
+from services.runtime.http import AppState, CommandShortcut, create_app, install_error_handlers, ops_router
 from services.runtime.settings import ServiceSettings
 
 log = logging.getLogger(__name__)
@@ -88,8 +88,10 @@ def create_service_app(
     title: str,
     description: str,
     routers: Sequence[APIRouter],
+    shortcuts: Sequence[CommandShortcut] = (),
 ) -> FastAPI:
-    """A service's API: its pool, its schema prepared at start-up, and the runtime's HTTP app around routers."""
+    """A service's API: its pool, its schema prepared at start-up, and the runtime's HTTP app around routers
+    (and ``shortcuts`` for hot command routes)."""
     configure_logging(settings.log_level)
     pool = service_pool(settings)
 
@@ -105,6 +107,7 @@ def create_service_app(
         bootstrap_servers=settings.kafka_bootstrap_servers,
         routers=routers,
         startup=startup,
+        shortcuts=shortcuts,
     )
 
 
@@ -151,6 +154,7 @@ def run_loops(
             loop.add_signal_handler(sig, stop.set)
         pool = await prepare_database(settings, ddl)
         built = build(pool)
+        gctuning.tune_for_service()
         loops, is_ready = built[0], built[1]
         extra_routes: Sequence[APIRouter] = built[2] if len(built) == 3 else ()
         tasks: list[asyncio.Task[None]] = [asyncio.create_task(run(stop)) for run in loops]

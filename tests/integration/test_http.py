@@ -7,8 +7,10 @@ import uuid
 from collections.abc import AsyncIterator
 
 import httpx
+import orjson
 import psycopg
 import pytest
+from prometheus_client import REGISTRY
 from pydantic import SecretStr
 
 from contracts.identifiers import citizen_id_check_character
@@ -204,3 +206,52 @@ async def test_concurrent_registrations_share_commits_and_keep_each_answer(clien
         assert conn.execute("SELECT count(*) FROM registration.events").fetchone()[0] == 31
         assert conn.execute("SELECT count(*) FROM registration.persons").fetchone()[0] == 31
         assert conn.execute("SELECT count(DISTINCT stream_id) FROM registration.events").fetchone()[0] == 31
+
+
+# --- the POST /persons shortcut (CommandShortcut) answers exactly as the route does ---------------------
+
+#: Not the shortcut's exact ``application/json``: such requests are served by the FastAPI route.
+ROUTE_SERVED = "application/json; charset=utf-8"
+
+
+def _served_by_route(body: dict[str, str], headers: dict[str, str]) -> dict[str, object]:
+    return {"content": orjson.dumps(body), "headers": {**headers, "Content-Type": ROUTE_SERVED}}
+
+
+def _shape(response: httpx.Response) -> tuple[int, list[str], str]:
+    names = sorted(name for name in response.headers if name != "x-correlation-id")
+    return response.status_code, names, response.headers["content-type"]
+
+
+async def test_a_plain_registration_and_one_served_by_the_route_answer_alike(client):
+    counted = {"method": "POST", "route": "/persons", "status": "201"}
+    before = REGISTRY.get_sample_value("renshe_http_requests_total", counted) or 0.0
+    plain = await client.post("/persons", json=person("11010519491231002X"), headers=token())
+    routed = await client.post("/persons", **_served_by_route(person("34052419800101001X"), token()))
+    assert _shape(plain) == _shape(routed) and plain.status_code == 201
+    assert plain.headers["x-correlation-id"] and routed.headers["x-correlation-id"]
+    mine, theirs = plain.json(), routed.json()
+    assert mine.keys() == theirs.keys()
+    assert {k: v for k, v in mine.items() if k not in ("person_id", "id_number", "birth_date", "sex")} == {
+        k: v for k, v in theirs.items() if k not in ("person_id", "id_number", "birth_date", "sex")
+    }
+    assert REGISTRY.get_sample_value("renshe_http_requests_total", counted) == before + 2
+
+
+async def test_a_duplicate_is_the_same_409_either_way(client):
+    first = await client.post("/persons", json=person(), headers=token())
+    plain = await client.post("/persons", json=person(name="另一个"), headers=token())
+    routed = await client.post("/persons", **_served_by_route(person(name="另一个"), token()))
+    assert plain.status_code == routed.status_code == 409
+    assert _shape(plain) == _shape(routed)
+    assert plain.json() == routed.json() and plain.json()["person_id"] == first.json()["person_id"]
+
+
+async def test_without_a_token_a_bad_body_is_still_401_and_with_one_422(client):
+    bad = {"id_number": "123", "name": "王芳", "region_code": VILLAGE}
+    assert (await client.post("/persons", json=bad)).status_code == 401
+    invalid = await client.post("/persons", json=bad, headers=token())
+    assert invalid.status_code == 422 and invalid.json()["field"] == "id_number"
+    extra = await client.post("/persons", json={**person(), "nickname": "x"}, headers=token())
+    assert extra.status_code == 422 and extra.json()["field"] == "nickname"
+    assert (await client.post("/persons", content=b"{not json", headers=token())).status_code == 422
