@@ -325,16 +325,16 @@ class RegionMetricsProjection:
         rebuild = self._rebuild
         assert rebuild is not None
         positions = await self._metric_positions(conn)
-        # Not in key order: in a rebuild nobody else writes these states (shards hold disjoint keys), so
-        # there is no lock order to keep, and sorting a quarter of a million keys cost a second.
-        dirty = list(rebuild.dirty)
+        # Sorted once here (each chunk is then in order): Postgres inserts keys in index order a third
+        # faster than in hash order (1.0 s against 1.6 to 2.0 s for 245,000 states).
+        dirty = sorted(rebuild.dirty)
         held = rebuild.states
         async with conn.pipeline():
             for at in range(0, len(dirty), _CHUNK):
                 with _gc_paused():
                     saved = _save_states(
                         {key: held[key] for key in dirty[at : at + _CHUNK]},
-                        in_key_order=False,
+                        already_sorted=True,
                         new=not rebuild.wrote_states,
                     )
                 if saved is not None:
@@ -558,19 +558,19 @@ _STATE_CONFLICT = (
 )
 
 
-def _save_states(states: dict[Key, Any], *, in_key_order: bool = True, new: bool = False) -> Statement | None:
+def _save_states(states: dict[Key, Any], *, already_sorted: bool = False, new: bool = False) -> Statement | None:
     """The upsert of changed states in their stored JSON form (``entities.dump``).
 
     The states travel as one JSON array that the server splits (``jsonb_array_elements``): one
     ``orjson.dumps`` for them all costs 0.3 us a state, where one call per state measured 1 to 12 us in a
-    rebuild (each call allocates and frees its own kilobyte buffer). In key order, so that concurrent
-    workers lock rows in the same order and never deadlock, unless nobody else writes (a rebuild).
+    rebuild (each call allocates and frees its own kilobyte buffer). In key order (sorted here unless
+    ``already_sorted``), so that concurrent workers lock rows in the same order and never deadlock.
     ``new``: none of the states is in the table (a rebuild's first write), so a plain insert does, which
     measured 40 % faster than the upsert over 245,000 states.
     """
     if not states:
         return None
-    keys = sorted(states) if in_key_order else list(states)
+    keys = list(states) if already_sorted else sorted(states)
     kinds_sql, kinds = _texts([k for k, _ in keys])
     ids_sql, ids = _texts([i for _, i in keys])
     return (
