@@ -1,20 +1,27 @@
 """Reporting's read models, the SQL views analysts read, and the queries behind the API and the exports.
 
 A figure for a window (``periods.Window``) is read, for any number of regions at once, with at most four
-indexed reads: the figures now (``region_metrics``), the monthly changes since the window began
-(``region_metric_months``), the daily changes of the window's last month when the window ends inside a
-month (``region_metric_days``), and, for metrics counted over the division table, that table. Then
+indexed reads sent together in one round trip: the figures now (``region_metrics``), the monthly changes
+since the window began (``region_metric_months``), when the window ends inside a month the daily changes
+of that month on the shorter side of its last day (``region_metric_days``; the month's row less them gives
+the other side), and, for metrics counted over the division table, that table. Then
 
 - stock at the end of day D = now - changes after D;
 - flow over [F, D] = changes from F to D;
 - ratio = scale x numerator / denominator of the same region and window.
+
+The change arrays are summed a whole array at a time (running sums per region), never per metric in
+Python: the county's drill-down spent 14 ms doing that per (row, metric) at 10,000,000 events.
 """
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import date, timedelta
+from operator import add, sub
+from typing import Any
 
 from contracts.regions import region_level
 from services.reporting.metrics import METRICS, METRICS_BY_NAME, Metric, ratio_of
@@ -169,10 +176,6 @@ async def metric_positions(conn: Connection) -> dict[str, int]:
     return positions
 
 
-def _unpack(day: date, deltas: list[int], wanted_at: list[tuple[int, str]]) -> list[tuple[date, str, int]]:
-    return [(day, name, deltas[i]) for i, name in wanted_at if i < len(deltas) and deltas[i]]
-
-
 def _month(day: date) -> date:
     return day.replace(day=1)
 
@@ -191,6 +194,55 @@ def _needed(metrics: Iterable[Metric]) -> list[Metric]:
     return list(out.values())
 
 
+def _counts_days_after(w: Window) -> bool:
+    """Whether a window ending inside a month reads the days after ``as_of`` (rather than those up to it).
+
+    The month's row is the sum of its days (the projection writes both from the same changes), so either
+    side gives the other as month - side: reading the shorter one reads at most 15 days per region, not
+    the month's 30. The days up to ``as_of`` are needed anyway when flows start inside that month.
+    """
+    return w.flows_from <= _month(w.as_of) and (_month_end(w.as_of) - w.as_of).days < w.as_of.day
+
+
+def _days_read(w: Window) -> tuple[date, date]:
+    """The days of ``region_metric_days`` a window ending inside a month needs (first, last)."""
+    if _counts_days_after(w):
+        return w.as_of + timedelta(days=1), _month_end(w.as_of)
+    return _month(w.as_of), w.as_of
+
+
+class _Running:
+    """Dated change arrays of one region in date order, with running sums: the sum over any range of
+    dates costs two bisections and one subtraction of arrays, however many rows and windows there are."""
+
+    __slots__ = ("dates", "size", "sums")
+
+    def __init__(self, rows: list[tuple[date, list[int]]], size: int) -> None:
+        rows.sort(key=lambda row: row[0])
+        self.size = size
+        self.dates = [at for at, _ in rows]
+        total = [0] * size
+        self.sums = [total]
+        for _, deltas in rows:
+            total = total.copy()
+            n = min(len(deltas), size)
+            # One C-level pass per row instead of a Python step per (row, metric).
+            total[:n] = map(add, total, deltas)
+            self.sums.append(total)
+
+    def between(self, first: date, last: date) -> list[int]:
+        """The summed changes dated from ``first`` to ``last`` inclusive (zeros when none)."""
+        lo = bisect_left(self.dates, first)
+        hi = bisect_right(self.dates, last)
+        if hi <= lo:
+            return [0] * self.size
+        return list(map(sub, self.sums[hi], self.sums[lo]))
+
+    def after(self, day: date) -> list[int]:
+        """The summed changes dated after ``day``."""
+        return list(map(sub, self.sums[-1], self.sums[bisect_right(self.dates, day)]))
+
+
 async def figures(
     conn: Connection,
     codes: Sequence[str],
@@ -201,38 +253,45 @@ async def figures(
     wanted = _needed(metrics)
     stored = [m.name for m in wanted if m.kind != "ratio" and m.entity != "region"]
     codes = list(dict.fromkeys(codes))
-    current: dict[tuple[str, str], int] = defaultdict(int)
-    months: dict[str, list[tuple[date, str, int]]] = defaultdict(list)
-    days: dict[str, list[tuple[date, str, int]]] = defaultdict(list)
-    if stored and codes and windows:
-        cursor = await conn.execute(
+    region_metrics = [m for m in wanted if m.entity == "region"]
+    positions = await metric_positions(conn) if stored and codes and windows else {}
+    reads: dict[str, tuple[str, tuple[object, ...]]] = {}
+    if positions:
+        reads["current"] = (
             "SELECT region_code, metric, value FROM region_metrics WHERE region_code = ANY(%s) AND metric = ANY(%s)",
             (codes, stored),
         )
-        for code, metric, value in await cursor.fetchall():
-            current[(code, metric)] = int(value)
-        positions = await metric_positions(conn)
-        wanted_at = [(positions[name], name) for name in stored]
-        cursor = await conn.execute(
+        reads["months"] = (
             "SELECT region_code, month, deltas FROM region_metric_months WHERE region_code = ANY(%s) AND month >= %s",
             (codes, min(_month(w.flows_from) for w in windows)),
         )
-        for code, month, deltas in await cursor.fetchall():
-            months[code].extend(_unpack(month, deltas, wanted_at))
-        partial = [w.as_of for w in windows if w.as_of != _month_end(w.as_of)]
+        partial = [_days_read(w) for w in windows if w.as_of != _month_end(w.as_of)]
         if partial:
-            cursor = await conn.execute(
+            reads["days"] = (
                 "SELECT region_code, day, deltas FROM region_metric_days"
                 " WHERE region_code = ANY(%s) AND day >= %s AND day <= %s",
-                (codes, _month(min(partial)), _month_end(max(partial))),
+                (codes, min(first for first, _ in partial), max(last for _, last in partial)),
             )
-            for code, day, deltas in await cursor.fetchall():
-                days[code].extend(_unpack(day, deltas, wanted_at))
-    by_region = await _region_counts(conn, codes, [m for m in wanted if m.entity == "region"])
+    if region_metrics and codes:
+        reads["regions"] = _region_counts_query(codes)
+    rows = dict(zip(reads, await _fetch_all(conn, list(reads.values())), strict=True))
+    current: dict[str, dict[str, int]] = defaultdict(dict)
+    for code, metric, value in rows.get("current", ()):
+        current[code][metric] = int(value)
+    months: dict[str, list[tuple[date, list[int]]]] = defaultdict(list)
+    for code, month, deltas in rows.get("months", ()):
+        months[code].append((month, deltas))
+    days: dict[str, list[tuple[date, list[int]]]] = defaultdict(list)
+    for code, day, deltas in rows.get("days", ()):
+        days[code].append((day, deltas))
+    by_region = _region_counts(rows.get("regions", ()), region_metrics)
+    size = max(positions.values(), default=-1) + 1
+    stored_at = [(name, positions[name]) for name in stored] if positions else []
     out: dict[str, list[Figures]] = {}
     for code in codes:
+        history = _Running(months[code], size), _Running(days[code], size)
         out[code] = [
-            _evaluate(code, window, wanted, metrics, current, months[code], days[code], by_region) for window in windows
+            _evaluate(code, window, wanted, metrics, stored_at, current[code], history, by_region) for window in windows
         ]
     return out
 
@@ -242,57 +301,71 @@ def _evaluate(
     window: Window,
     wanted: Sequence[Metric],
     asked: Sequence[Metric],
-    current: dict[tuple[str, str], int],
-    months: Sequence[tuple[date, str, int]],
-    days: Sequence[tuple[date, str, int]],
+    stored_at: Sequence[tuple[str, int]],
+    current: dict[str, int],
+    history: tuple[_Running, _Running],
     by_region: dict[tuple[str, str], int],
 ) -> Figures:
-    end_month = _month(window.as_of)
-    whole_month = window.as_of == _month_end(window.as_of)
-    later: dict[str, int] = defaultdict(int)  # changes after as_of
-    within: dict[str, int] = defaultdict(int)  # changes from flows_from to as_of
-    for month, name, delta in months:
-        if month > end_month:
-            later[name] += delta
-        elif month >= window.flows_from and (month < end_month or whole_month):
-            within[name] += delta
-    if not whole_month:
-        for day, name, delta in days:
-            if _month(day) != end_month:
-                continue
-            if day > window.as_of:
-                later[name] += delta
-            elif day >= window.flows_from:
-                within[name] += delta
+    """One region's figures in one window from its running sums of months and days."""
+    months, days = history
+    as_of, flows_from = window.as_of, window.flows_from
+    end_month = _month(as_of)
+    later = months.after(end_month)  # changes after as_of
+    if as_of == _month_end(as_of):
+        within = months.between(flows_from, end_month)  # changes from flows_from to as_of
+    else:
+        # The last month splits at as_of: head (to as_of) is within, tail (after it) is later; only the
+        # shorter side was read from the days, the other is the month's row less it.
+        within = months.between(flows_from, end_month - timedelta(days=1))
+        month = months.between(end_month, end_month)
+        if _counts_days_after(window):
+            tail = days.between(as_of + timedelta(days=1), _month_end(as_of))
+            head = list(map(sub, month, tail))
+        else:
+            head = days.between(max(flows_from, end_month), as_of)
+            tail = list(map(sub, month, days.between(end_month, as_of)))
+        later = list(map(add, later, tail))
+        within = list(map(add, within, head))
     values: Figures = {}
     for metric in wanted:
         if metric.kind == "stock" and metric.entity == "region":
             values[metric.name] = by_region.get((code, metric.name), 0)
-        elif metric.kind == "stock":
-            values[metric.name] = current[(code, metric.name)] - later[metric.name]
-        elif metric.kind == "flow":
-            values[metric.name] = within[metric.name]
+    for name, i in stored_at:
+        if METRICS_BY_NAME[name].kind == "stock":
+            values[name] = current.get(name, 0) - later[i]
+        else:
+            values[name] = within[i]
     for metric in wanted:
         if metric.kind == "ratio":
             values[metric.name] = ratio_of(metric, values)
     return {m.name: values[m.name] for m in asked}
 
 
-async def _region_counts(
-    conn: Connection, codes: Sequence[str], metrics: Sequence[Metric]
-) -> dict[tuple[str, str], int]:
-    """Metrics counted over the division table itself (e.g. townships and villages under a region)."""
-    if not metrics or not codes:
-        return {}
+async def _fetch_all(conn: Connection, statements: Sequence[tuple[str, tuple[object, ...]]]) -> list[list[Any]]:
+    """The rows of each statement, all sent in one pipeline: one round trip to the server instead of one
+    per statement (each costs a send, a wake-up of the server and of this process, ~0.3 ms here)."""
+    if len(statements) <= 1:
+        return [await (await conn.execute(query, params)).fetchall() for query, params in statements]
+    async with conn.pipeline():
+        cursors = [await conn.execute(query, params) for query, params in statements]
+    return [await cursor.fetchall() for cursor in cursors]
+
+
+def _region_counts_query(codes: Sequence[str]) -> tuple[str, tuple[object, ...]]:
+    """Per region asked for and level, how many divisions lie in its subtree (itself included)."""
     ends = {0: 2, 1: 4, 2: 6, 3: 9, 4: 12}
     prefixes = [code[: ends[region_level(code).depth]] for code in codes]
-    cursor = await conn.execute(
+    return (
         "SELECT c.code, r.level, count(*) FROM unnest(%s::text[], %s::char(12)[], %s::char(12)[]) AS c(code, lo, hi)"
         " JOIN regions r ON r.code BETWEEN c.lo AND c.hi GROUP BY c.code, r.level",
         (list(codes), [p.ljust(12, "0") for p in prefixes], [p.ljust(12, "9") for p in prefixes]),
     )
+
+
+def _region_counts(rows: Iterable[tuple[str, str, int]], metrics: Sequence[Metric]) -> dict[tuple[str, str], int]:
+    """Metrics counted over the division table itself (e.g. townships and villages under a region)."""
     out: dict[tuple[str, str], int] = defaultdict(int)
-    for code, level, count in await cursor.fetchall():
+    for code, level, count in rows:
         for metric in metrics:
             assert metric.counts is not None
             out[(code, metric.name)] += metric.counts(level) * int(count)
