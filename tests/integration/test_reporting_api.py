@@ -11,7 +11,9 @@ import psycopg
 import pytest
 from pydantic import SecretStr
 
+from services.reporting.api import ChildStats, RegionChildren
 from services.reporting.app import ReportingSettings, create_app
+from services.reporting.metrics import METRICS
 from services.reporting.projection import RegionMetricsProjection
 from services.runtime.auth import issue_token
 from tests.integration.reporting_fixtures import event
@@ -95,6 +97,22 @@ async def test_children_drill_down_with_a_period(http):
     assert children[VILLAGE]["metrics"]["labour_force"] == 1
     assert children[OTHER_VILLAGE]["metrics"]["employed"] == 1
     assert children[OTHER_VILLAGE]["name"] and children[OTHER_VILLAGE]["level"] == "village"
+
+
+@pytest.mark.parametrize("params", [{"period": "2026Q1"}, {"as_of": "2026-05-20"}, {}])
+async def test_children_answer_exactly_the_documented_model(http, params):
+    """The route builds its body as plain data for speed: it must stay what RegionChildren describes,
+    field for field and in the same order, ratios (floats or null) included."""
+    response = await http.get("/regions/430527/children", params=params, headers=bearer())
+    body = response.json()
+    assert response.status_code == 200 and len(body["children"]) == 17
+    assert body == RegionChildren.model_validate(body).model_dump(mode="json")
+    assert list(body) == list(RegionChildren.model_fields)
+    assert list(body["children"][0]) == list(ChildStats.model_fields)
+    assert body["region"] == {"code": "430527000000", "name": "绥宁县", "level": "county"}
+    wuyang = next(c for c in body["children"] if c["code"] == TOWNSHIP)
+    assert list(wuyang["metrics"]) == [m.name for m in METRICS]
+    assert wuyang["metrics"]["labour_force"] == 2 and wuyang["metrics"]["places"] == 21
 
 
 async def test_series_by_month_and_by_quarter(http):

@@ -16,9 +16,9 @@ from contracts.reference import demo_county
 from contracts.regions import RegionLevel, UrbanRuralClass
 from contracts.registration import EMPLOYMENT_KINDS, PERSON_CATEGORIES
 from services.reporting.metrics import METRICS, METRICS_BY_NAME
-from services.reporting.periods import parse_period, window
+from services.reporting.periods import Window, parse_period, window
 from services.reporting.projection import RegionMetricsProjection
-from services.reporting.queries import figures
+from services.reporting.queries import figures, metrics_of
 from tests.integration.reporting_fixtures import event, prepare_reporting
 
 pytestmark = pytest.mark.integration
@@ -430,8 +430,13 @@ async def test_every_level_equals_its_children_and_a_naive_fold_now_and_in_the_p
         windows = [window(None, d, TODAY) for d in CHECK_DAYS] + [
             window(parse_period(p), None, TODAY) for p in CHECK_PERIODS
         ]
+        # Flows from inside the last month: the days up to as_of are read, not the shorter side.
+        windows.append(Window(None, date(2026, 10, 27), date(2026, 10, 12)))
         codes = [r.code for r in REGIONS]
         got = await figures(conn, codes, windows)
+        # One window at a time reads only that window's days (after as_of late in a month, up to it early).
+        alone = [await metrics_of(conn, codes, w) for w in windows]
+    assert all(alone[i][code] == got[code][i] for i in range(len(windows)) for code in codes)
 
     children: dict[str, list[str]] = defaultdict(list)
     for r in REGIONS:
