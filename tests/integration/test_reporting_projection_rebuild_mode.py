@@ -44,6 +44,14 @@ async def replay(conn, projection, history, rng, *, rebuild):
             await projection.finish_rebuild(conn)
 
 
+async def folded_batch_by_batch(conn, schema, history, seed):
+    """A prepared schema with ``history`` applied batch by batch: the projection, and everything it wrote."""
+    await prepare_reporting(conn, schema)
+    projection = RegionMetricsProjection()
+    await replay(conn, projection, history, random.Random(seed), rebuild=False)
+    return projection, await everything(conn)
+
+
 @pytest.mark.parametrize("flush_every, max_states", [(10**9, 10**9), (700, 300)])
 async def test_a_rebuild_writes_what_batch_by_batch_application_writes(
     pool, schema, monkeypatch, flush_every, max_states
@@ -52,11 +60,8 @@ async def test_a_rebuild_writes_what_batch_by_batch_application_writes(
     monkeypatch.setattr(projection_module, "REBUILD_FLUSH_EVERY", flush_every)
     monkeypatch.setattr(projection_module, "REBUILD_MAX_STATES", max_states)
     history, _ = random_history(random.Random(3), 3000)
-    projection = RegionMetricsProjection()
     async with pool.connection() as conn:
-        await prepare_reporting(conn, schema)
-        await replay(conn, projection, history, random.Random(4), rebuild=False)
-        batch_by_batch = await everything(conn)
+        projection, batch_by_batch = await folded_batch_by_batch(conn, schema, history, 4)
         await projection.reset(conn)
         await replay(conn, projection, history, random.Random(5), rebuild=True)
         rebuilt = await everything(conn)
@@ -73,11 +78,8 @@ async def test_shards_folding_a_share_of_the_streams_each_write_what_one_fold_wr
     once, not once per shard."""
     history, _ = random_history(random.Random(6), 3000)
     shards = 3
-    projection = RegionMetricsProjection()
     async with pool.connection() as conn:
-        await prepare_reporting(conn, schema)
-        await replay(conn, projection, history, random.Random(7), rebuild=False)
-        one_fold = await everything(conn)
+        projection, one_fold = await folded_batch_by_batch(conn, schema, history, 7)
         await projection.reset(conn)
         leftovers = []
         for shard in range(shards):
