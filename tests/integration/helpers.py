@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import time
+import uuid
 from collections.abc import Awaitable, Callable
+from typing import Any
 
+import psycopg
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from tests.factories import envelope as envelope
@@ -42,3 +45,11 @@ async def read_topic(bootstrap: str, topic: str, *, idle_ms: int = 1500) -> list
                 out.extend((tp.partition, m.offset, m.key, m.value) for m in messages)
     finally:
         await consumer.stop()
+
+
+def fresh_database(infra: Any, prefix: str) -> str:
+    """A new, empty database on the test Postgres (named ``prefix_<random>``); its URL."""
+    database = f"{prefix}_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(infra.database_url, autocommit=True) as conn:
+        conn.execute(f"CREATE DATABASE {database}")
+    return str(infra.database_url).rsplit("/", 1)[0] + "/" + database

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -14,6 +13,7 @@ from pydantic import SecretStr
 from services.registration.app import RegistrationSettings
 from services.registration.app import create_app as registration_app
 from services.runtime.auth import issue_token
+from tests.integration.helpers import fresh_database
 
 SECRET = "test-secret-0123456789abcdef0123456789"
 
@@ -29,10 +29,7 @@ async def registration_client(
 ) -> AsyncIterator[httpx.AsyncClient]:
     """A client of a fresh registration API (sending ``headers`` on every call); ``client.database_url``
     names its database."""
-    database = f"reg_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(infra.database_url, autocommit=True) as conn:
-        conn.execute(f"CREATE DATABASE {database}")
-    url = infra.database_url.rsplit("/", 1)[0] + "/" + database
+    url = fresh_database(infra, "reg")
     app = registration_app(
         RegistrationSettings(
             database_url=url,

@@ -3,14 +3,23 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from datetime import UTC, date, datetime, time
 from typing import Any
+
+import httpx
+import psycopg
+from pydantic import SecretStr
 
 from contracts.envelope import EventEnvelope
 from contracts.reference import demo_county
 from services.reporting import queries
+from services.reporting.app import ReportingSettings, create_app
+from services.reporting.projection import RegionMetricsProjection
 from services.runtime.db import Connection, migrate
 from services.runtime.regions import load_regions
+from tests.integration.helpers import fresh_database
 
 
 async def prepare_reporting(conn: Connection, schema: str) -> None:
@@ -48,3 +57,25 @@ def event(
         recorded_at=at,
         data={k: v.isoformat() if isinstance(v, date) else v for k, v in values.items()},
     )
+
+
+@asynccontextmanager
+async def reporting_client(
+    infra: Any, events: Sequence[EventEnvelope], *, secret: str, prefix: str = "rep"
+) -> AsyncIterator[httpx.AsyncClient]:
+    """A client of the reporting API on a fresh database, with ``events`` projected (tokens signed with
+    ``secret``)."""
+    url = fresh_database(infra, prefix)
+    settings = ReportingSettings(
+        database_url=url, kafka_bootstrap_servers=infra.bootstrap_servers, jwt_secret=SecretStr(secret)
+    )
+    app = create_app(settings)
+    async with app.router.lifespan_context(app):
+        async with (
+            await psycopg.AsyncConnection.connect(url, options="-c search_path=reporting") as conn,
+            conn.transaction(),
+        ):
+            await RegionMetricsProjection().apply(conn, events)
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+            yield client

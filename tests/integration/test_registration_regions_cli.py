@@ -5,13 +5,13 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import uuid
 from pathlib import Path
 
 import psycopg
 import pytest
 
 from contracts.reference import demo_county, regions_to_csv
+from tests.integration.helpers import fresh_database
 
 pytestmark = pytest.mark.integration
 
@@ -20,10 +20,7 @@ RENSHE = str(Path(sys.executable).parent / "renshe")
 
 @pytest.fixture
 def database_url(infra) -> str:
-    database = f"regions_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(infra.database_url, autocommit=True) as conn:
-        conn.execute(f"CREATE DATABASE {database}")
-    return infra.database_url.rsplit("/", 1)[0] + "/" + database
+    return fresh_database(infra, "regions")
 
 
 def run(database_url: str, path: Path) -> subprocess.CompletedProcess[str]:

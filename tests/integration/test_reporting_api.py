@@ -2,21 +2,16 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import AsyncIterator
 from datetime import date
 
 import httpx
-import psycopg
 import pytest
-from pydantic import SecretStr
 
 from services.reporting.api import ChildStats, RegionChildren
-from services.reporting.app import ReportingSettings, create_app
 from services.reporting.metrics import METRICS
-from services.reporting.projection import RegionMetricsProjection
 from services.runtime.auth import issue_token
-from tests.integration.reporting_fixtures import event
+from tests.integration.reporting_fixtures import event, reporting_client
 
 pytestmark = pytest.mark.integration
 
@@ -51,23 +46,8 @@ def events():
 @pytest.fixture(scope="module")
 async def http(infra) -> AsyncIterator[httpx.AsyncClient]:
     """The reporting API on a database of its own, with the events above projected."""
-    database = f"rep_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(infra.database_url, autocommit=True) as conn:
-        conn.execute(f"CREATE DATABASE {database}")
-    url = infra.database_url.rsplit("/", 1)[0] + "/" + database
-    settings = ReportingSettings(
-        database_url=url, kafka_bootstrap_servers=infra.bootstrap_servers, jwt_secret=SecretStr(SECRET)
-    )
-    app = create_app(settings)
-    async with app.router.lifespan_context(app):
-        async with (
-            await psycopg.AsyncConnection.connect(url, options="-c search_path=reporting") as conn,
-            conn.transaction(),
-        ):
-            await RegionMetricsProjection().apply(conn, events())
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
-            yield client
+    async with reporting_client(infra, events(), secret=SECRET, prefix="rep") as client:
+        yield client
 
 
 async def test_stats_for_a_quarter_take_stocks_at_its_end_and_flows_within_it(http):

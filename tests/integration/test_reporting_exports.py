@@ -6,23 +6,18 @@ import csv
 import io
 import random
 import time
-import uuid
 from collections.abc import AsyncIterator
 from datetime import date, timedelta
 from urllib.parse import unquote
 
 import httpx
 import openpyxl
-import psycopg
 import pytest
-from pydantic import SecretStr
 
 from contracts.reference import demo_county
 from contracts.regions import RegionLevel
-from services.reporting.app import ReportingSettings, create_app
 from services.reporting.metrics import METRICS, METRICS_BY_NAME
-from services.reporting.projection import RegionMetricsProjection
-from tests.integration.reporting_fixtures import event
+from tests.integration.reporting_fixtures import event, reporting_client
 
 pytestmark = pytest.mark.integration
 
@@ -66,23 +61,8 @@ def population(rng: random.Random, people: int) -> list:
 
 @pytest.fixture(scope="module")
 async def http(infra) -> AsyncIterator[httpx.AsyncClient]:
-    database = f"exp_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(infra.database_url, autocommit=True) as conn:
-        conn.execute(f"CREATE DATABASE {database}")
-    url = infra.database_url.rsplit("/", 1)[0] + "/" + database
-    settings = ReportingSettings(
-        database_url=url, kafka_bootstrap_servers=infra.bootstrap_servers, jwt_secret=SecretStr(SECRET)
-    )
-    app = create_app(settings)
-    async with app.router.lifespan_context(app):
-        async with (
-            await psycopg.AsyncConnection.connect(url, options="-c search_path=reporting") as conn,
-            conn.transaction(),
-        ):
-            await RegionMetricsProjection().apply(conn, population(random.Random(3), 3000))
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
-            yield client
+    async with reporting_client(infra, population(random.Random(3), 3000), secret=SECRET, prefix="exp") as client:
+        yield client
 
 
 def column(name: str) -> int:

@@ -9,11 +9,9 @@ from __future__ import annotations
 import asyncio
 import random
 import time
-import uuid
 from collections.abc import AsyncIterator
 
 import httpx
-import psycopg
 import pytest
 from prometheus_client import REGISTRY
 from pydantic import SecretStr
@@ -27,7 +25,7 @@ from services.runtime.auth import issue_token
 from services.runtime.consumer import EventConsumer
 from services.runtime.db import open_pool
 from services.runtime.process import create_service_app
-from tests.integration.helpers import eventually
+from tests.integration.helpers import eventually, fresh_database
 
 pytestmark = pytest.mark.integration
 
@@ -45,10 +43,7 @@ def auth(role: str = "county") -> dict[str, str]:
 @pytest.fixture
 async def reporting(infra, topic_name) -> AsyncIterator[tuple[httpx.AsyncClient, str]]:
     """The reporting API's status route over ``topic_name``, on a fresh database; and that database's URL."""
-    database = f"rep_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(infra.database_url, autocommit=True) as conn:
-        conn.execute(f"CREATE DATABASE {database}")
-    url = infra.database_url.rsplit("/", 1)[0] + "/" + database
+    url = fresh_database(infra, "rep")
     settings = reporting_app.ReportingSettings(
         database_url=url, kafka_bootstrap_servers=infra.bootstrap_servers, jwt_secret=SecretStr(SECRET)
     )
