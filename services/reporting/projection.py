@@ -21,9 +21,7 @@ long strings the server splits (``string_to_array``), not as Python lists dumped
 
 from __future__ import annotations
 
-import gc
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Sequence
 from datetime import date
 from functools import lru_cache
 from operator import add
@@ -46,6 +44,7 @@ from services.reporting.entities import (
 from services.reporting.metrics import FLOWS_BY_EVENT, FlowDelta, contributions
 from services.reporting.queries import metric_positions
 from services.runtime.db import Connection
+from services.runtime.gctuning import gc_paused
 
 NAME = "reporting.projection"
 
@@ -134,23 +133,6 @@ async def _execute(conn: Connection, writes: Iterable[Statement | None]) -> None
         for write in writes:
             if write is not None:
                 await conn.execute(*write)
-
-
-@contextmanager
-def _gc_paused() -> Iterator[None]:
-    """No cyclic garbage collection while folding a batch.
-
-    The fold makes hundreds of thousands of small tuples and lists, none in a reference cycle (reference
-    counting frees them all), yet each allocation burst triggers collections that walk every live object:
-    a quarter of the fold's time. Only synchronous code runs inside, so nothing else is affected.
-    """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 @lru_cache(maxsize=100_000)
@@ -257,7 +239,7 @@ class RegionMetricsProjection:
         is_urban = (await self._urban_regions(conn)).__contains__
         if self._rebuild is not None:
             await self._rebuild_checked(conn)
-        with _gc_paused():
+        with gc_paused():
             keyed = [(e, _key(e)) for e in relevant]
             keys = {key for _, key in keyed if key is not None}
         states = await self._states(conn, keys)
@@ -270,7 +252,7 @@ class RegionMetricsProjection:
         rows: Rows = {}
         dirty: set[Key] = set()
         aside: list[PlaceMove] | None = [] if self._rebuild is not None and self._rebuild.sharded else None
-        with _gc_paused():
+        with gc_paused():
             self._fold(keyed, states, rows, dirty, is_urban, max(positions.values()) + 1, aside)
             if self._rebuild is not None:
                 self._rebuild.keep(states, dirty, rows, len(relevant), aside or ())
@@ -281,7 +263,7 @@ class RegionMetricsProjection:
             async with conn.pipeline():
                 if saved is not None:
                     await conn.execute(*saved)
-                with _gc_paused():
+                with gc_paused():
                     writes = history_writes(rows, positions)
                 for write in writes:
                     await conn.execute(*write)
@@ -331,7 +313,7 @@ class RegionMetricsProjection:
         held = rebuild.states
         async with conn.pipeline():
             for at in range(0, len(dirty), _CHUNK):
-                with _gc_paused():
+                with gc_paused():
                     saved = _save_states(
                         {key: held[key] for key in dirty[at : at + _CHUNK]},
                         already_sorted=True,
@@ -339,7 +321,7 @@ class RegionMetricsProjection:
                     )
                 if saved is not None:
                     await conn.execute(*saved)
-            with _gc_paused():
+            with gc_paused():
                 writes = history_writes(rebuild.rows, positions)
             for write in writes:
                 await conn.execute(*write)
@@ -531,7 +513,7 @@ async def _load_states(conn: Connection, keys: set[Key]) -> dict[Key, Any]:
     if row is None or row[0] is None:
         return {}
     out: dict[Key, Any] = {}
-    with _gc_paused():
+    with gc_paused():
         found = orjson.loads(row[0])
         for at in range(0, len(found), 2):
             key = ordered[found[at] - 1]

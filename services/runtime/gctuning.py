@@ -11,6 +11,8 @@ CPU per request went to the collector (a sixth of the process), nearly all of it
 from __future__ import annotations
 
 import gc
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 #: First-generation threshold. Objects freed by reference counting (almost all of a request's) never
 #: reach a collection, so this bounds only the cyclic garbage that waits: a few MB at most.
@@ -34,3 +36,21 @@ def tune_for_service() -> None:
     gc.freeze()
     _, middle, old = gc.get_threshold()
     gc.set_threshold(YOUNG_THRESHOLD, middle, old)
+
+
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """No cyclic garbage collection inside the block (as it was before, after it).
+
+    For work that allocates millions of small objects, none in reference cycles (reference counting frees
+    them), while large structures stay alive: each collection walks those again. Measured: a quarter of a
+    projection batch's fold, and 30 % of a rebuild's CPU even with thresholds of 200,000/50/1,000. Cycles
+    made inside (a broker client's futures) wait for the collector's next run.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()

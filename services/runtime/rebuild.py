@@ -21,13 +21,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import gc
 import logging
 import multiprocessing
 import os
 import queue
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
@@ -39,30 +38,10 @@ from contracts.envelope import EventEnvelope
 from services.runtime import kafka
 from services.runtime.consumer import EventConsumer, Handler, Progress, consumer_paused, progress_of
 from services.runtime.db import Connection
+from services.runtime.gctuning import gc_paused
 from services.runtime.relay import POSITION_HEADER, OutboxStatus
 
 log = logging.getLogger(__name__)
-
-
-@contextlib.contextmanager
-def _no_garbage_collections() -> Iterator[None]:
-    """No cyclic garbage collection while the rebuild runs.
-
-    Decoding and folding allocate millions of small objects, none of them in reference cycles (reference
-    counting frees them), while the batches in flight and the states held are large and alive: every
-    collection walks them again. Measured over 300,000 events, even rare collections (thresholds
-    200,000/50/1,000) cost 30 % of the rebuild's CPU. The few cycles made meanwhile (the broker client's
-    futures) are collected once the collector runs again.
-    """
-    enabled = gc.isenabled()
-    gc.freeze()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-        gc.unfreeze()
 
 
 class ResettableHandler(Handler, Protocol):
@@ -257,7 +236,7 @@ class Rebuild:
 
     async def run(self) -> RebuildReport:
         """Pause the workers, reset, read everything, check against the producers, republish if needed."""
-        with _no_garbage_collections():
+        with gc_paused():
             return await self._run()
 
     async def _run(self) -> RebuildReport:
@@ -589,7 +568,7 @@ def _shard_main(task: ShardTask, messages: Any) -> None:
     """A shard process: fold its partitions, write them, and send back what it saw."""
     logging.basicConfig(level=logging.WARNING)
     try:
-        with _no_garbage_collections():
+        with gc_paused():
             result = asyncio.run(_run_shard(task, messages))
     except BaseException as exc:  # the parent must hear of any failure, or it waits for nothing
         messages.put(("failed", task.index, f"{type(exc).__name__}: {exc}"))
