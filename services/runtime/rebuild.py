@@ -393,7 +393,7 @@ class Rebuild:
                 self._next[TopicPartition(topic, partition)] = offset
             self._applied_in_shards += result.applied
             leftovers.append(result.leftovers)
-        self._read = sum(result.read for result in results)
+        self._read += sum(result.read for result in results)
         async with self.pool.connection() as conn, conn.transaction():
             await self.handler.merge_shards(conn, leftovers)
         self._phase = "reading"
@@ -602,10 +602,9 @@ async def _run_shard(task: ShardTask, messages: Any) -> ShardResult:
         messages.put(("failed", task.index, f"{type(exc).__name__}: {exc}"))
         raise
     finally:
-        with contextlib.suppress(Exception):
-            await reader.stop()
-            await rebuild.applier.close()
-            await pool.close()
+        for stop in (reader.stop, rebuild.applier.close, pool.close):
+            with contextlib.suppress(Exception):
+                await stop()
     found = rebuild.found.values()
     return ShardResult(
         rebuild._read,
