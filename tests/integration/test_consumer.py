@@ -6,6 +6,7 @@ import asyncio
 import json
 
 import pytest
+from aiokafka import ConsumerRecord
 
 from services.runtime import consumer as consumer_module
 from services.runtime import kafka
@@ -164,3 +165,22 @@ async def test_dead_letters_are_listable_over_http(infra, pool, topic_name):
         finally:
             async with pool.connection() as conn:
                 await conn.execute("DELETE FROM reporting.dead_letters WHERE topic = %s", (topic_name,))
+
+
+def _records(topic: str, envelopes) -> list[ConsumerRecord]:
+    return [
+        ConsumerRecord(topic, 0, offset, 0, 0, e.stream_id.encode(), e.model_dump_json().encode(), None, 0, 0, [])
+        for offset, e in enumerate(envelopes)
+    ]
+
+
+async def test_a_batch_mixing_applied_and_new_events_applies_exactly_the_new_ones(pool, infra, applied_table):
+    """The inbox names the places of the events it already holds; the handler gets the others, in order."""
+    envelopes = [envelope(stream_id=f"s{i}", n=i) for i in range(10)]
+    consumer = EventConsumer(pool, Recorder(), ["t.mixed"], infra.bootstrap_servers, pausable=False)
+    await consumer.process(_records("t.mixed", envelopes[2:7:2]))  # n = 2, 4, 6
+    await consumer.process(_records("t.mixed", [*envelopes, envelopes[3]]))  # all ten, one twice
+    async with pool.connection() as conn:
+        rows = await (await conn.execute("SELECT n FROM applied ORDER BY ctid")).fetchall()
+    assert [r[0] for r in rows] == [2, 4, 6, 0, 1, 3, 5, 7, 8, 9]
+    assert consumer.applied_total == 10
