@@ -12,7 +12,7 @@ from contracts.envelope import EventEnvelope
 from contracts.identifiers import citizen_id_check_character
 from contracts.reference import SUINING_COUNTY, demo_county
 from contracts.regions import RegionLevel
-from services.runtime.eventstore import Append, PendingEvent
+from services.runtime.eventstore import Append, PendingEvent, new_event_id
 
 #: The demo county's villages and communities: where people live.
 VILLAGES: tuple[str, ...] = tuple(r.code for r in demo_county() if r.level is RegionLevel.VILLAGE)
@@ -68,7 +68,7 @@ def person_envelopes(rng: random.Random, count: int) -> Iterator[tuple[bytes, by
         person_id = str(uuid.uuid4())
         region = rng.choice(VILLAGES)
         envelope = EventEnvelope(
-            event_id=uuid.uuid4(),
+            event_id=new_event_id(),
             type="PersonRegistered",
             schema_version=1,
             stream_type="person",
@@ -224,7 +224,7 @@ def _envelope(
     kind: str, stream_type: str, stream_id: str, region: str | None, occurred: datetime, data: dict[str, Any]
 ) -> EventEnvelope:
     return EventEnvelope(
-        event_id=uuid.uuid4(),
+        event_id=new_event_id(),
         type=kind,
         schema_version=1,
         stream_type=stream_type,

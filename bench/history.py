@@ -26,7 +26,7 @@ from contracts.registration import (
     PersonRegistered,
     UnemploymentRegistered,
 )
-from services.runtime.eventstore import Append, PendingEvent
+from services.runtime.eventstore import Append, PendingEvent, new_event_id
 
 VILLAGES: tuple[str, ...] = tuple(r.code for r in demo_county() if r.level is RegionLevel.VILLAGE)
 TOWNSHIPS: tuple[str, ...] = tuple(r.code for r in demo_county() if r.level is RegionLevel.TOWNSHIP)
@@ -52,7 +52,7 @@ class StreamEvent:
         """The event as a relay would publish it."""
         at = _at(self.occurred_on)
         return EventEnvelope(
-            event_id=uuid.uuid4(),
+            event_id=new_event_id(),
             type=self.event.event_type,
             schema_version=self.event.schema_version,
             stream_type=self.stream_type,
