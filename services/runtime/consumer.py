@@ -23,7 +23,6 @@ from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Protocol
-from uuid import UUID
 
 import psycopg
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
@@ -324,9 +323,14 @@ class EventConsumer:
             BATCH_SECONDS.labels(name).observe(time.perf_counter() - started)
 
     async def _apply(self, envelopes: Sequence[EventEnvelope], progress: Sequence[Progress] = ()) -> None:
-        unique: dict[UUID, EventEnvelope] = {}
-        for envelope in envelopes:
-            unique.setdefault(envelope.event_id, envelope)
+        # Keyed by the ids' hex digits, which the inbox insert needs anyway: a str hashes in C, a UUID in Python.
+        ids = [envelope.event_id.hex for envelope in envelopes]
+        if len(set(ids)) == len(ids):
+            unique = dict(zip(ids, envelopes, strict=True))
+        else:  # the same event twice in one batch (a redelivery): keep the first
+            unique = {}
+            for event_id, envelope in zip(ids, envelopes, strict=True):
+                unique.setdefault(event_id, envelope)
         fresh: list[EventEnvelope] = []
         async with self.pool.connection() as conn, conn.transaction():
             if self.pausable:
@@ -336,9 +340,7 @@ class EventConsumer:
             if not unique:
                 return
             batch = list(unique.values())
-            cursor = await conn.execute(
-                _RECORD_IN_INBOX, (",".join([e.event_id.hex for e in batch]), self.handler.name)
-            )
+            cursor = await conn.execute(_RECORD_IN_INBOX, (",".join(unique), self.handler.name))
             row = await cursor.fetchone()
             seen = {int(n) - 1 for n in row[0].split(",")} if row and row[0] else set()
             fresh = [e for n, e in enumerate(batch) if n not in seen] if seen else batch
