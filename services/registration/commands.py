@@ -199,7 +199,9 @@ class RegistrationCommands:
         """Insert ledger rows; returns the hashes that were new (an existing ID number inserts nothing).
 
         Binary parameters (%b): in text format psycopg hex-escapes every bytea and quotes every array
-        element in Python, which made this statement's parameters cost more than the rest of the batch."""
+        element in Python, which made this statement's parameters cost more than the rest of the batch.
+        Rows go in ID-hash order: two batches in flight at once (GroupCommit) that share ID numbers then
+        wait for each other in one order and never deadlock."""
         if not people:
             return set()
         encrypt = self.vault.encrypt
@@ -210,7 +212,7 @@ class RegistrationCommands:
             " string_to_array(categories, ',') FROM unnest(%b::uuid[], %b::bytea[], %b::bytea[], %b::bytea[],"
             " %b::bytea[], %b::text[], %b::date[], %b::text[], %b::text[], %b::text[], %b::bytea[], %b::text[])"
             " AS u(person_id, id_hash, id_cipher, name_cipher, phone_cipher, sex, birth_date, hukou, education,"
-            " region_code, name_hash, categories)"
+            " region_code, name_hash, categories) ORDER BY id_hash"
             " ON CONFLICT (id_hash) DO NOTHING RETURNING id_hash",
             (
                 [p.person_id for p in people],

@@ -4,6 +4,13 @@ Appends serialise on the events table (docs/adr/0001-store-ordering.md), so a pr
 command alone pays the lock, the round trips and the WAL flush once per command. A ``GroupCommit``
 queues commands while the previous batch is in flight and runs the next batch in one transaction: under
 load batches grow by themselves, and an idle system still answers the first command at once.
+
+Two batches may be in flight at once (``IN_FLIGHT``): while one waits for Postgres (its statements, its
+commit's WAL flush), the next one's Python work (checks, encryption, parameters) runs on the event loop
+instead of after it. Each transaction runs in pipeline mode, so its ``BEGIN`` travels with its first
+statement rather than costing a round trip of its own. A batch runner must therefore read each result
+before it depends on it (``fetchall`` is a sync point) and must tolerate a concurrent batch of the same
+kind: appends still serialise on the events table's lock, so positions keep their commit order.
 """
 
 from __future__ import annotations
@@ -27,6 +34,11 @@ Result = TypeVar("Result")
 #: Runs a batch in the caller's transaction; returns, per item, its result or the DomainError refusing it.
 BatchRunner = Callable[[Connection, Sequence[Item]], Awaitable[list[Result | DomainError]]]
 
+#: Batches that may be in flight at once. Measured on the 2-core stack (medians of 4 runs of 10,000
+#: POST /persons, 64 in flight): 1 with a separate BEGIN 2,197/s; 1 pipelined 2,252 and 2,145/s; 2
+#: pipelined 2,497 and 2,327/s, at ~21 commands per batch instead of ~32.
+IN_FLIGHT = 2
+
 BATCH_SIZE = Histogram(
     "renshe_group_commit_batch_size", "Commands per group commit", ["name"], buckets=(1, 2, 4, 8, 16, 32, 64, 128, 256)
 )
@@ -36,7 +48,13 @@ class GroupCommit(Generic[Item, Result]):
     """Batches ``submit`` calls of one command kind into shared transactions."""
 
     def __init__(
-        self, pool: AsyncConnectionPool, run_batch: BatchRunner[Item, Result], *, name: str, max_batch: int = 256
+        self,
+        pool: AsyncConnectionPool,
+        run_batch: BatchRunner[Item, Result],
+        *,
+        name: str,
+        max_batch: int = 256,
+        in_flight: int = IN_FLIGHT,
     ) -> None:
         self.pool = pool
         self.run_batch = run_batch
@@ -45,6 +63,8 @@ class GroupCommit(Generic[Item, Result]):
         self._queue: list[tuple[Item, asyncio.Future[Result]]] = []
         self._wake = asyncio.Event()
         self._worker: asyncio.Task[None] | None = None
+        self._slots = asyncio.Semaphore(in_flight)
+        self._running: set[asyncio.Task[None]] = set()
 
     async def submit(self, item: Item) -> Result:
         """Run one command with whatever else is waiting; raises the DomainError that refused it."""
@@ -56,19 +76,29 @@ class GroupCommit(Generic[Item, Result]):
         return await future
 
     async def close(self) -> None:
-        """Stop the worker (pending commands are failed by cancellation)."""
-        if self._worker is not None:
-            self._worker.cancel()
-            await asyncio.gather(self._worker, return_exceptions=True)
+        """Stop the worker and the batches in flight (their commands are failed by cancellation)."""
+        tasks = [*self._running, *([self._worker] if self._worker is not None else [])]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
 
     async def _run(self) -> None:
         while True:
             await self._wake.wait()
             self._wake.clear()
             while self._queue:
+                await self._slots.acquire()
                 batch, self._queue = self._queue[: self.max_batch], self._queue[self.max_batch :]
                 BATCH_SIZE.labels(self.name).observe(len(batch))
-                await self._commit(batch)
+                task = asyncio.create_task(self._commit_in_slot(batch), name=f"group-commit-{self.name}-batch")
+                self._running.add(task)
+                task.add_done_callback(self._running.discard)
+
+    async def _commit_in_slot(self, batch: list[tuple[Item, asyncio.Future[Result]]]) -> None:
+        try:
+            await self._commit(batch)
+        finally:
+            self._slots.release()
 
     async def _commit(self, batch: list[tuple[Item, asyncio.Future[Result]]]) -> None:
         try:
@@ -86,7 +116,7 @@ class GroupCommit(Generic[Item, Result]):
             _settle(future, result)
 
     async def _transaction(self, items: list[Item]) -> list[Result | DomainError]:
-        async with self.pool.connection() as conn, conn.transaction():
+        async with self.pool.connection() as conn, conn.pipeline(), conn.transaction():
             return await self.run_batch(conn, items)
 
 

@@ -76,6 +76,16 @@ REPLAYS = Counter("renshe_relay_replays_total", "Republications asked for over P
 #: The Kafka header carrying an event's global position in its service's store (decimal ASCII).
 POSITION_HEADER = "store_position"
 
+#: After a batch that was not full, the next one starts no sooner than this many seconds after it began
+#: (Kafka's ``linger.ms``, one level up). A relay that keeps up would otherwise publish a handful of events
+#: per batch and pay the batch's fixed costs (the SELECT, a produce request and its acks, the position
+#: UPSERT and its commit) for each handful. Measured on the 2-core stack at ~2,300 POST /persons/s:
+#: batches grew from ~45 to ~140 events, CPU per command fell in the relay from 71 to 47 us, in the
+#: broker from 86 to 43 us and in Postgres from 210 to 155 us, and the reporting worker's batches doubled
+#: (its CPU per command 106 -> 79 us). An event waits at most this long more before it is published;
+#: a full batch (a backlog) never waits.
+RELAY_LINGER = 0.05
+
 #: Marks kept per partition; a loss older than the oldest kept mark republishes from the beginning.
 MARKS_KEPT = 500
 
@@ -95,7 +105,9 @@ class OutboxRelay:
         check_interval: float = 1.0,
         replication_factor: int = 1,
         mark_interval: float = 0.5,
+        linger: float = RELAY_LINGER,
     ) -> None:
+        """``linger``: seconds a batch that was not full holds back the next one (``RELAY_LINGER``)."""
         self.pool = pool
         self.topic = topic
         self.bootstrap_servers = bootstrap_servers
@@ -105,6 +117,7 @@ class OutboxRelay:
         self.check_interval = check_interval
         self.replication_factor = replication_factor
         self.mark_interval = mark_interval
+        self.linger = linger
         self._marked_at = 0.0
         self._marks_written = 0
         self.position = 0
@@ -144,9 +157,13 @@ class OutboxRelay:
                 await self._ensure_producer()
                 if time.monotonic() - self._last_check >= self.check_interval:
                     await self.check_broker()
+                started = time.monotonic()
                 published = await self.publish_once()
                 if published == 0:
                     await _sleep_unless(stop, self.idle_sleep)
+                elif published < self.batch_size:
+                    # Not a full batch: the relay keeps up, so let the next batch gather (RELAY_LINGER).
+                    await _sleep_unless(stop, started + self.linger - time.monotonic())
             except (TimeoutError, KafkaError, OSError) as exc:
                 log.warning("broker unavailable (%s); retrying", exc)
                 await self._drop_producer()
@@ -407,5 +424,7 @@ def replay_router(relay: OutboxRelay) -> APIRouter:
 
 
 async def _sleep_unless(stop: asyncio.Event, seconds: float) -> None:
+    if seconds <= 0:
+        return
     with contextlib.suppress(TimeoutError):
         await asyncio.wait_for(stop.wait(), timeout=seconds)

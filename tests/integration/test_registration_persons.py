@@ -147,6 +147,27 @@ async def test_concurrent_edits_of_one_person_one_wins_the_other_is_409(client):
     assert row_version == len(versions)
 
 
+async def test_the_same_id_numbers_sent_at_once_in_opposite_orders_register_each_person_once(client):
+    """Registrations run two batches at once (group commit); batches sharing ID numbers must neither
+    deadlock nor register anyone twice, and every refusal names who holds the number."""
+    numbers = [id_number(sequence=n) for n in range(1, 41)]
+    bodies = [{"id_number": n, "name": "杨秀成", "region_code": VILLAGE} for n in numbers + numbers[::-1]]
+    responses = await asyncio.gather(*[client.post("/persons", json=body) for body in bodies])
+    created: dict[str, str] = {}
+    refused: dict[str, list[str]] = {}
+    for body, response in zip(bodies, responses, strict=True):
+        if response.status_code == 201:
+            assert body["id_number"] not in created, "registered twice"
+            created[body["id_number"]] = response.json()["person_id"]
+        else:
+            assert response.status_code == 409, response.text
+            refused.setdefault(body["id_number"], []).append(response.json()["person_id"])
+    assert set(created) == set(refused) == set(numbers)
+    assert all(holders == [created[number]] for number, holders in refused.items())
+    assert sql(client, "SELECT count(*) FROM registration.persons") == [(40,)]
+    assert sql(client, "SELECT count(*) FROM registration.events") == [(40,)]
+
+
 # --- moves, categories, death ----------------------------------------------------------------------------
 
 

@@ -109,3 +109,22 @@ async def test_relay_resumes_from_its_recorded_position_after_a_restart(pool, in
             await append_events(pool, streams=5, per_stream=10, start=10)
     ids = await published_ids(infra, topic_name)
     assert len(ids) == len(set(ids)) == 100, "a clean restart republishes nothing"
+
+
+async def test_relay_lingers_only_after_a_batch_that_was_not_full(pool, infra, topic_name):
+    """Full batches go out back to back; a short one holds the next batch back, and stop still ends the wait."""
+    await append_events(pool, streams=7, per_stream=5)  # 35 events: batches of 10, 10, 10 and 5
+    topic = Topic(topic_name, "test", "test", partitions=2)
+    # An hour's linger: reaching 35 proves the three full batches did not wait for it.
+    relay = OutboxRelay(pool, topic, infra.bootstrap_servers, batch_size=10, linger=3600.0)
+    stop = asyncio.Event()
+    task = asyncio.create_task(relay.run(stop))
+    try:
+        await eventually(lambda: _position_is(relay, 35))
+        await append_events(pool, streams=1, per_stream=3, start=5)
+        await asyncio.sleep(1.0)
+        assert relay.position == 35, "the batch of 5 was not full, so the next one waits for the linger"
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, timeout=10)
+    assert len(await published_ids(infra, topic_name)) == 35

@@ -15,6 +15,10 @@ class FakeConnection:
     async def transaction(self):
         yield
 
+    @asynccontextmanager
+    async def pipeline(self):
+        yield
+
 
 class FakePool:
     @asynccontextmanager
@@ -60,4 +64,31 @@ async def test_an_idle_group_answers_the_first_command_at_once():
     started = asyncio.get_running_loop().time()
     assert await group.submit(7) == 7
     assert asyncio.get_running_loop().time() - started < 0.1, "a lone command waits for no batch to fill"
+    await group.close()
+
+
+async def test_two_batches_run_at_once_and_a_third_waits_for_a_free_slot():
+    running = 0
+    most = 0
+    release = asyncio.Event()
+
+    async def run(conn, items):
+        nonlocal running, most
+        running += 1
+        most = max(most, running)
+        await release.wait()
+        running -= 1
+        return list(items)
+
+    group = GroupCommit(FakePool(), run, name="t", in_flight=2)
+    first = asyncio.ensure_future(group.submit(1))
+    await asyncio.sleep(0.01)  # batch [1] is in flight
+    second = asyncio.ensure_future(group.submit(2))
+    await asyncio.sleep(0.01)  # batch [2] is in flight beside it
+    rest = [asyncio.ensure_future(group.submit(i)) for i in range(3, 10)]
+    await asyncio.sleep(0.01)
+    assert running == 2, "the third batch waits for one of the two in flight"
+    release.set()
+    assert await asyncio.gather(first, second, *rest) == list(range(1, 10))
+    assert most == 2
     await group.close()
