@@ -11,7 +11,7 @@ from contracts.topics import REGISTRATION_EVENTS
 from services.reporting.app import DDL, SOURCE_TOPICS, ReportingSettings
 from services.reporting.projection import RegionMetricsProjection
 from services.runtime.process import prepare_database
-from services.runtime.rebuild import ProgressCallback, Rebuild, RebuildReport, default_shards
+from services.runtime.rebuild import REBUILD_BATCH, ProgressCallback, Rebuild, RebuildReport, default_shards
 
 
 def relay_urls(settings: ReportingSettings) -> dict[str, str]:
@@ -23,7 +23,7 @@ def relay_urls(settings: ReportingSettings) -> dict[str, str]:
 async def rebuild_read_models(
     settings: ReportingSettings,
     *,
-    batch_size: int = 20_000,
+    batch_size: int = REBUILD_BATCH,
     shards: int | None = None,
     on_progress: ProgressCallback | None = None,
 ) -> RebuildReport:

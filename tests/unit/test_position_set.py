@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import random
+
 from services.runtime.rebuild import PositionSet
 
 
@@ -31,3 +33,15 @@ def test_position_sets_of_several_readers_merge_into_what_one_reader_would_have_
     assert first.bits == one.bits
     assert first.count_through(2000) == 7 and 1200 in first and 1199 not in first
     assert first.first_missing() == 4
+
+
+def test_adding_a_batch_at_once_notes_the_same_positions_as_adding_them_one_by_one():
+    rng = random.Random(7)
+    one_by_one, at_once = PositionSet(), PositionSet()
+    for _ in range(20):
+        batch = [rng.randrange(1, 5000) for _ in range(rng.randrange(0, 300))]
+        for position in batch:
+            one_by_one.add(position)
+        at_once.add_all(batch)
+        assert at_once.bits.rstrip(b"\0") == one_by_one.bits.rstrip(b"\0")
+    assert at_once.count_through(5000) == one_by_one.count_through(5000) > 0
