@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from typing import Any, NamedTuple
 
 import orjson
@@ -24,8 +24,9 @@ import orjson
 from contracts.envelope import EventEnvelope
 from contracts.regions import normalise_region_code
 
+_CHINA_OFFSET = timedelta(hours=8)
 #: China Standard Time: the calendar day an event without a date of its own belongs to.
-CHINA = timezone(timedelta(hours=8), "CST")
+CHINA = timezone(_CHINA_OFFSET, "CST")
 
 #: The field of the event's data that says when it took effect.
 EFFECTIVE_DAY_FIELDS: Mapping[str, str] = {
@@ -68,8 +69,10 @@ def effective_day(event: EventEnvelope) -> date:
             return parse_day(value)
         if isinstance(value, date):
             return value
-    occurred = event.occurred_at if event.occurred_at.tzinfo else event.occurred_at.replace(tzinfo=UTC)
-    return occurred.astimezone(CHINA).date()
+    occurred = event.occurred_at
+    offset = occurred.utcoffset()
+    # CHINA is a fixed offset (no summer time): adding it costs less than ``astimezone``. A naive time is UTC.
+    return (occurred + (_CHINA_OFFSET if offset is None else _CHINA_OFFSET - offset)).date()
 
 
 def _region(event: EventEnvelope, value: Any = None) -> str:
@@ -172,7 +175,7 @@ class PlaceState(NamedTuple):
 State = PersonState | EmployerState | VacancyState | ServicePointState | PlaceState
 
 
-def _evolve_person(state: PersonState | None, event: EventEnvelope, urban: IsUrban) -> PersonState | None:
+def _evolve_person(state: PersonState | None, event: EventEnvelope, urban: IsUrban, day: date) -> PersonState | None:
     data = event.data
     if event.type == "PersonRegistered":
         region = _region(event)
@@ -180,7 +183,7 @@ def _evolve_person(state: PersonState | None, event: EventEnvelope, urban: IsUrb
         categories = data.get("categories")
         return PersonState(
             region,
-            state.day if state else effective_day(event),
+            state.day if state else day,
             urban(region),
             data.get("sex"),
             data.get("hukou"),
@@ -243,10 +246,10 @@ def _corrected(state: PersonState, changes: list[dict[str, Any]], urban: IsUrban
     return state
 
 
-def _evolve_employer(state: EmployerState | None, event: EventEnvelope, _: IsUrban) -> EmployerState | None:
+def _evolve_employer(state: EmployerState | None, event: EventEnvelope, _: IsUrban, day: date) -> EmployerState | None:
     match event.type:
         case "EmployerRegistered":
-            return EmployerState(_region(event), state.day if state else effective_day(event), True)
+            return EmployerState(_region(event), state.day if state else day, True)
         case "EmployerChanged" if state is not None:
             return state._replace(region_code=_region(event))
         case "EmployerDeregistered" if state is not None:
@@ -254,12 +257,11 @@ def _evolve_employer(state: EmployerState | None, event: EventEnvelope, _: IsUrb
     return state
 
 
-def _evolve_vacancy(state: VacancyState | None, event: EventEnvelope, _: IsUrban) -> VacancyState | None:
+def _evolve_vacancy(state: VacancyState | None, event: EventEnvelope, _: IsUrban, day: date) -> VacancyState | None:
     data = event.data
     match event.type:
         case "VacancyOpened":
-            day = state.day if state else effective_day(event)
-            return VacancyState(_region(event), day, True, int(data["positions"]))
+            return VacancyState(_region(event), state.day if state else day, True, int(data["positions"]))
         case "VacancyFilled" if state is not None:
             return state._replace(remaining=int(data["remaining"]))
         case "VacancyClosed" if state is not None:
@@ -268,13 +270,13 @@ def _evolve_vacancy(state: VacancyState | None, event: EventEnvelope, _: IsUrban
 
 
 def _evolve_service_point(
-    state: ServicePointState | None, event: EventEnvelope, _: IsUrban
+    state: ServicePointState | None, event: EventEnvelope, _: IsUrban, day: date
 ) -> ServicePointState | None:
     data = event.data
     compliance = data.get("compliance") or {}
     return ServicePointState(
         region_code=_region(event),
-        day=state.day if state else effective_day(event),
+        day=state.day if state else day,
         level=str(data.get("level") or ""),
         staffed=bool(compliance.get("staffing_ok")),
         compliant=bool(compliance.get("compliant")),
@@ -290,7 +292,8 @@ class Entity:
     #: The field of the event's data that names the entity.
     id_field: str
     events: frozenset[str]
-    evolve: Callable[[Any, EventEnvelope, IsUrban], Any]
+    #: (state or None, event, is_urban, the event's ``effective_day``) -> the state after the event.
+    evolve: Callable[[Any, EventEnvelope, IsUrban, date], Any]
 
     def load(self, raw: Sequence[Any] | Mapping[str, Any]) -> Any:
         """A state from its stored JSON form: an array of its fields in order (``dump_state``).
@@ -368,7 +371,7 @@ SERVICE_POINT = Entity(
     _evolve_service_point,
 )
 #: Places change through their service points' arrivals and departures, not through events of their own.
-PLACE = Entity("place", PlaceState, "region_code", frozenset(), lambda state, _event, _urban: state)
+PLACE = Entity("place", PlaceState, "region_code", frozenset(), lambda state, _event, _urban, _day: state)
 
 ENTITIES: tuple[Entity, ...] = (PERSON, EMPLOYER, VACANCY, SERVICE_POINT, PLACE)
 ENTITY_BY_NAME: dict[str, Entity] = {e.name: e for e in ENTITIES}

@@ -361,7 +361,7 @@ class RegionMetricsProjection:
             else:
                 before = states.get(key)
                 entity = entity_by_event[event.type]
-                after = entity.evolve(before, event, is_urban)
+                after = entity.evolve(before, event, is_urban, day)
                 if after != before:
                     # A back-dated change takes effect on the entity's last change at the earliest.
                     stamp = day if before is None or day >= before[1] else before[1]

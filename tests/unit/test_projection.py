@@ -20,7 +20,8 @@ URBAN = {"430527100001"}
 
 
 def evolve(state, type_, **data):
-    return PERSON.evolve(state, envelope(type_, **data), URBAN.__contains__)
+    event = envelope(type_, **data)
+    return PERSON.evolve(state, event, URBAN.__contains__, effective_day(event))
 
 
 def registered(**data):
