@@ -32,8 +32,8 @@ from services.runtime.auth import Role, issue_token
 from services.runtime.consumer import EventConsumer
 from services.runtime.db import migrate, open_pool
 from services.runtime.devstack import free_port, wait_for_port
+from services.runtime.outbox import POSITION_HEADER
 from services.runtime.rebuild import Rebuild, default_shards
-from services.runtime.relay import POSITION_HEADER
 
 
 def _size(name: str, default: int) -> int:

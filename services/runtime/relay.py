@@ -44,6 +44,7 @@ from services.runtime.db import Connection
 from services.runtime.errors import Conflict
 from services.runtime.eventstore import EventStore
 from services.runtime.http import json_response
+from services.runtime.outbox import POSITION_HEADER, OutboxStatus
 
 log = logging.getLogger(__name__)
 
@@ -72,9 +73,6 @@ REWINDS = Counter("renshe_relay_rewinds_total", "Times the broker lost data and 
 POSITION = Gauge("renshe_relay_position", "Last store position acknowledged by the broker", ["topic"])
 BEHIND = Gauge("renshe_relay_behind_events", "Committed events not yet published", ["topic"])
 REPLAYS = Counter("renshe_relay_replays_total", "Republications asked for over POST /replay", ["topic"])
-
-#: The Kafka header carrying an event's global position in its service's store (decimal ASCII).
-POSITION_HEADER = "store_position"
 
 #: After a batch that was not full, the next one starts no sooner than this many seconds after it began
 #: (Kafka's ``linger.ms``, one level up). A relay that keeps up would otherwise publish a handful of events
@@ -359,17 +357,6 @@ class OutboxRelay:
         REPLAYS.labels(self.topic.name).inc()
         self.position = after
         POSITION.labels(self.topic.name).set(after)
-
-
-class OutboxStatus(BaseModel):
-    """Where a relay stands: what it has published of its store."""
-
-    topic: str
-    leading: bool = Field(description="This process holds the relay lock and publishes")
-    position: int = Field(description="Every event up to this store position was acknowledged by the broker")
-    last_position: int = Field(description="The newest position in the store")
-    events_through_position: int = Field(description="How many events the store holds up to ``position``")
-    replay_pending: bool = Field(description="A replay was asked for and has not started yet")
 
 
 class ReplayStarted(BaseModel):
