@@ -96,7 +96,7 @@ class RebuildsInShards(ResettableHandler, BuffersDuringRebuild, Protocol):
 #: Messages a rebuild applies per batch (and transaction). Larger batches fold a little cheaper (each
 #: pays again for the states and (region, day) rows it touches) but are held twice (one decoded while the
 #: last is applied): over 1,000,000 events 50,000 saved the shards about 1 of 26 core-seconds against
-#: 20,000, for a peak of 660-720 MB per reading process against 500 MB.
+#: 20,000, for a peak of 660-730 MB per reading process against 500-510 MB.
 REBUILD_BATCH = 20_000
 
 
@@ -117,10 +117,7 @@ class PositionSet:
 
     def add(self, position: int) -> None:
         """Note that the event at ``position`` was seen."""
-        index, bit = divmod(position, 8)
-        if index >= len(self._bits):
-            self._bits.extend(bytes(max(index + 1 - len(self._bits), len(self._bits))))
-        self._bits[index] |= 1 << bit
+        self.add_all((position,))
 
     def add_all(self, positions: Sequence[int]) -> None:
         """Note that the events at ``positions`` were seen (a batch's worth: one call, not one each)."""
@@ -621,7 +618,8 @@ async def _run_shard(task: ShardTask, messages: Any) -> ShardResult:
         async with pool.connection() as conn, conn.transaction():
             leftovers = await handler.finish_shard(conn)
     except Exception as exc:
-        # Said now: stopping the clients below may fail too, and hide why the shard failed.
+        # Said now: stopping the clients below can end in a CancelledError (which suppress does not catch)
+        # that replaces this exception before _shard_main sees it; the parent heeds the first report.
         messages.put(("failed", task.index, f"{type(exc).__name__}: {exc}"))
         raise
     finally:
