@@ -323,14 +323,9 @@ class EventConsumer:
             BATCH_SECONDS.labels(name).observe(time.perf_counter() - started)
 
     async def _apply(self, envelopes: Sequence[EventEnvelope], progress: Sequence[Progress] = ()) -> None:
-        # Keyed by the ids' hex digits, which the inbox insert needs anyway: a str hashes in C, a UUID in Python.
-        ids = [envelope.event_id.hex for envelope in envelopes]
-        if len(set(ids)) == len(ids):
-            unique = dict(zip(ids, envelopes, strict=True))
-        else:  # the same event twice in one batch (a redelivery): keep the first
-            unique = {}
-            for event_id, envelope in zip(ids, envelopes, strict=True):
-                unique.setdefault(event_id, envelope)
+        # Keyed by the ids' hex digits, which the inbox insert needs anyway: a str hashes in C, a UUID in
+        # Python. An event delivered twice in one batch is kept once (both copies are the same event).
+        unique = {envelope.event_id.hex: envelope for envelope in envelopes}
         fresh: list[EventEnvelope] = []
         async with self.pool.connection() as conn, conn.transaction():
             if self.pausable:
