@@ -225,12 +225,9 @@ class RegionMetricsProjection:
         row = _row_in(rows, max(positions.values()) + 1)
         for code, day, delta in moves:
             _move_places(states, dirty, [(code, delta)], day, row, self._counted_in)
-        async with conn.pipeline():
-            ordered = _in_key_order(dirty)
-            saved = _save_states(ordered, [states[key] for key in ordered])
-            for write in [saved, *history_writes(rows, positions)]:
-                if write is not None:
-                    await conn.execute(*write)
+        ordered = _in_key_order(dirty)
+        saved = _save_states(ordered, [states[key] for key in ordered])
+        await _execute(conn, [saved, *history_writes(rows, positions)])
 
     async def apply(self, conn: Connection, events: Sequence[EventEnvelope]) -> None:
         """Fold a batch of new events into the states and every affected region, level and day."""
