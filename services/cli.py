@@ -102,7 +102,7 @@ def reporting_rebuild(
     env_file: Annotated[
         Path | None, typer.Option(help="Read settings from this file too, e.g. .data/stack.env after make up")
     ] = None,
-    batch: Annotated[int, typer.Option(min=100, help="Events per transaction")] = 20_000,
+    batch: Annotated[int | None, typer.Option(min=100, help="Events per transaction (default 20,000)")] = None,
     shards: Annotated[
         int | None,
         typer.Option(min=1, help="Processes reading the topics in parallel (default: one per CPU)"),

@@ -23,13 +23,14 @@ def relay_urls(settings: ReportingSettings) -> dict[str, str]:
 async def rebuild_read_models(
     settings: ReportingSettings,
     *,
-    batch_size: int = REBUILD_BATCH,
+    batch_size: int | None = None,
     shards: int | None = None,
     on_progress: ProgressCallback | None = None,
 ) -> RebuildReport:
     """Rebuild every reporting read model from the topics; returns what was read and applied.
 
-    ``shards``: processes that read in parallel, a share of the partitions each (default: one per CPU).
+    ``batch_size``: events per transaction (default ``REBUILD_BATCH``); ``shards``: processes that read in
+    parallel, a share of the partitions each (default: one per CPU).
     """
     pool = await prepare_database(settings, DDL)
     try:
@@ -39,7 +40,7 @@ async def rebuild_read_models(
             SOURCE_TOPICS,
             settings.kafka_bootstrap_servers,
             relays=relay_urls(settings),
-            batch_size=batch_size,
+            batch_size=batch_size or REBUILD_BATCH,
             shards=shards or default_shards(),
             on_progress=on_progress,
         )
