@@ -62,8 +62,8 @@ def new_event_id() -> UUID:
     """A fresh event id: a time-ordered UUID (RFC 9562 version 7), ascending within a process.
 
     Every index on event ids (the store's own, each consumer's inbox) then takes new ids at its right
-    edge instead of at random pages: a million ids into an inbox cost Postgres 2.1 to 2.7 s of CPU in
-    that order against 8.3 to 9.2 s at random (version 4).
+    edge instead of at random pages: the consumer's inbox statement over a million ids, in batches of
+    20,000, cost Postgres 3.9 to 4.9 s of CPU with these against 9.2 to 11.6 s with random (version 4) ids.
     """
     return uuid7()
 
