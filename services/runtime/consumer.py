@@ -97,9 +97,12 @@ _RECORD_PROGRESS = """
 """
 
 
+#: Ids per ``COPY`` write when ``write_held_inbox`` writes the ids a rebuild held.
+_COPY_CHUNK = 50_000
+
 #: Note a batch's event ids in the inbox; answers the (1-based) places in the list of those already there,
-#: NULL when every one is new. Ids travel as one string of hex digits (``UUID.hex``, which Postgres reads
-#: as a uuid): psycopg dumping a list of UUIDs, and loading ids back as UUIDs, cost more than the insert.
+#: NULL when every one is new. Ids travel as one string of 32-hex-digit ids (which Postgres reads as
+#: uuids): psycopg dumping a list of UUIDs, and loading ids back as UUIDs, cost more than the insert.
 _RECORD_IN_INBOX = """
     WITH ids AS (SELECT id, n FROM unnest(string_to_array(%s, ',')::uuid[]) WITH ORDINALITY AS t(id, n)),
     added AS (
@@ -228,6 +231,8 @@ class EventConsumer:
         self.ends: dict[TopicPartition, int | None] = {}
         #: Events applied (first deliveries) by this instance.
         self.applied_total = 0
+        #: Between ``hold_inbox`` and ``write_held_inbox``: the ids (as ints) of the events applied, in order.
+        self._held: dict[int, None] | None = None
 
     async def run(self, stop: asyncio.Event) -> None:
         """Consume until ``stop`` is set; reconnects after broker outages."""
@@ -322,10 +327,38 @@ class EventConsumer:
         if decoded:
             BATCH_SECONDS.labels(name).observe(time.perf_counter() - started)
 
+    def hold_inbox(self) -> None:
+        """From now on, remember the ids of applied events in memory, not in the inbox table, until
+        ``write_held_inbox``: for a rebuild, which starts from an empty inbox with the workers paused.
+
+        Redelivered events are still skipped (memory says which were applied), and one COPY at the end
+        writes every id: over 500,000 ids, 0.6-0.7 s of Postgres CPU against 1.8-1.9 s for the per-batch
+        upserts. Until then the inbox lacks these ids, so a rebuild that dies in between must be run again,
+        as its read models must.
+        """
+        self._held = {}
+
+    async def write_held_inbox(self, conn: Connection) -> None:
+        """Write the ids held since ``hold_inbox`` into the inbox (inside the caller's transaction), and go
+        back to recording each batch's."""
+        held, self._held = self._held, None
+        if not held:
+            return
+        # COPY's text format: the consumer's name escaped once, the ids as 32 hex digits (read as uuid).
+        name = self.handler.name
+        for raw, escaped in (("\\", "\\\\"), ("\t", "\\t"), ("\n", "\\n"), ("\r", "\\r")):
+            name = name.replace(raw, escaped)
+        tail = f"\t{name}\n"
+        ids = list(held)
+        async with conn.cursor().copy("COPY inbox (event_id, consumer) FROM STDIN") as copy:
+            for at in range(0, len(ids), _COPY_CHUNK):
+                await copy.write("".join([f"{i:032x}{tail}" for i in ids[at : at + _COPY_CHUNK]]))
+
     async def _apply(self, envelopes: Sequence[EventEnvelope], progress: Sequence[Progress] = ()) -> None:
-        # Keyed by the ids' hex digits, which the inbox insert needs anyway: a str hashes in C, a UUID in
-        # Python. An event delivered twice in one batch is kept once (both copies are the same event).
-        unique = {envelope.event_id.hex: envelope for envelope in envelopes}
+        # Keyed by the ids' 128-bit ints: an attribute of the UUID, hashed in C (its hex is a Python
+        # property). An event delivered twice in one batch is kept once (both copies are the same event).
+        unique = {envelope.event_id.int: envelope for envelope in envelopes}
+        held = self._held
         fresh: list[EventEnvelope] = []
         async with self.pool.connection() as conn, conn.transaction():
             if self.pausable:
@@ -334,13 +367,19 @@ class EventConsumer:
             await record_progress(conn, self.handler.name, progress)
             if not unique:
                 return
-            batch = list(unique.values())
-            cursor = await conn.execute(_RECORD_IN_INBOX, (",".join(unique), self.handler.name))
-            row = await cursor.fetchone()
-            seen = {int(n) - 1 for n in row[0].split(",")} if row and row[0] else set()
-            fresh = [e for n, e in enumerate(batch) if n not in seen] if seen else batch
+            if held is not None:
+                fresh = [envelope for key, envelope in unique.items() if key not in held]
+            else:
+                batch = list(unique.values())
+                ids = ",".join([f"{key:032x}" for key in unique])
+                cursor = await conn.execute(_RECORD_IN_INBOX, (ids, self.handler.name))
+                row = await cursor.fetchone()
+                seen = {int(n) - 1 for n in row[0].split(",")} if row and row[0] else set()
+                fresh = [e for n, e in enumerate(batch) if n not in seen] if seen else batch
             if fresh:
                 await self.handler.apply(conn, fresh)
+        if held is not None:
+            held.update(dict.fromkeys(unique))  # once committed: a batch that failed applied nothing
         self.applied_total += len(fresh)
         APPLIED.labels(self.handler.name).inc(len(fresh))
         DUPLICATES.labels(self.handler.name).inc(len(envelopes) - len(fresh))
@@ -394,7 +433,9 @@ class EventConsumer:
                     record.value.decode(errors="replace"),
                 ),
             )
-            if envelope is not None:
+            if envelope is not None and self._held is not None:
+                self._held[envelope.event_id.int] = None
+            elif envelope is not None:
                 await conn.execute(
                     "INSERT INTO inbox (consumer, event_id) VALUES (%s, %s) ON CONFLICT DO NOTHING",
                     (self.handler.name, envelope.event_id),

@@ -5,6 +5,8 @@ process), empties the handler's tables, its inbox rows, dead letters and progres
 then reads each topic from the start with a plain assigned consumer (no group, so the workers' group and
 offsets stay as they are) in large batches. Batches go through the runtime's own path (inbox, handler,
 dead letters), one transaction each, and decoding the next batch overlaps with applying the previous one.
+A handler that folds in memory (``BuffersDuringRebuild``) has the consumer hold the inbox in memory too
+(``EventConsumer.hold_inbox``): both are written in one transaction at the end.
 
 A topic may no longer hold its producer's whole history: Kafka's retention deletes old segments, and an
 embedded broker comes back empty. Every message the relay publishes carries its store position
@@ -273,6 +275,7 @@ class Rebuild:
                 else:
                     if buffering is not None:
                         buffering.begin_rebuild()
+                        self.applier.hold_inbox()
                     await self._read_to_end(reader)
                 incomplete = [t for t, status in published.items() if not self._check(t, status)]
                 if incomplete:
@@ -281,6 +284,7 @@ class Rebuild:
                     if self._inflight is not None:
                         await self._inflight
                     async with self.pool.connection() as conn, conn.transaction():
+                        await self.applier.write_held_inbox(conn)
                         await buffering.finish_rebuild(conn)
         finally:
             if self._inflight is not None:
@@ -613,9 +617,11 @@ async def _run_shard(task: ShardTask, messages: Any) -> ShardResult:
     try:
         await reader.start()
         handler.begin_shard()
+        rebuild.applier.hold_inbox()
         await reader._client.force_metadata_update()
         await rebuild._read_until(reader, {TopicPartition(t, p): end for t, p, end in task.partitions})
         async with pool.connection() as conn, conn.transaction():
+            await rebuild.applier.write_held_inbox(conn)
             leftovers = await handler.finish_shard(conn)
     except Exception as exc:
         # Said now: stopping the clients below can end in a CancelledError (which suppress does not catch)

@@ -184,3 +184,30 @@ async def test_a_batch_mixing_applied_and_new_events_applies_exactly_the_new_one
         rows = await (await conn.execute("SELECT n FROM applied ORDER BY ctid")).fetchall()
     assert [r[0] for r in rows] == [2, 4, 6, 0, 1, 3, 5, 7, 8, 9]
     assert consumer.applied_total == 10
+
+
+async def test_a_held_inbox_skips_redeliveries_in_memory_and_writes_every_id_once(pool, infra, applied_table):
+    """A rebuild holds the inbox in memory: redeliveries are skipped as before, nothing reaches the table
+    until ``write_held_inbox``, and then every applied or dead-lettered id is there exactly once."""
+    envelopes = [envelope(stream_id=f"s{i}", n=i) for i in range(10)]
+    poison = envelope(stream_id="bad", n=99, poison=True)
+    consumer = EventConsumer(pool, Recorder(), ["t.held"], infra.bootstrap_servers, pausable=False, retry_backoff=0.01)
+    consumer.hold_inbox()
+    await consumer.process(_records("t.held", envelopes[:4]))
+    await consumer.process(_records("t.held", [*envelopes, envelopes[5], poison]))
+    await consumer.process(_records("t.held", [envelopes[9], poison]))
+    assert await count(pool, "SELECT count(*) FROM inbox") == 0
+    async with pool.connection() as conn, conn.transaction():
+        await consumer.write_held_inbox(conn)
+    async with pool.connection() as conn:
+        rows = await (await conn.execute("SELECT n FROM applied ORDER BY ctid")).fetchall()
+        inbox = await (await conn.execute("SELECT consumer, event_id FROM inbox")).fetchall()
+        dead = await dead_letter_count(conn, "test.recorder")
+    assert [r[0] for r in rows] == list(range(10))
+    assert sorted(str(event_id) for _, event_id in inbox) == sorted(str(e.event_id) for e in [*envelopes, poison])
+    assert {name for name, _ in inbox} == {"test.recorder"}
+    assert dead == 1
+    # Back to the table: the ids written are skipped from it.
+    await consumer.process(_records("t.held", envelopes[:3]))
+    assert await count(pool, "SELECT count(*) FROM applied") == 10
+    assert consumer.applied_total == 10
