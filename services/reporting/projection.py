@@ -36,6 +36,7 @@ from services.reporting.entities import (
     ENTITY_BY_NAME,
     PLACE,
     SERVICE_POINT,
+    IsUrban,
     PlaceState,
     State,
     dump_states,
@@ -102,20 +103,23 @@ class _Rebuild:
         #: The moves set aside: (place, day, +1 or -1).
         self.aside: list[PlaceMove] = []
 
-    def keep(
-        self, states: dict[Key, Any], dirty: set[Key], rows: Rows, events: int, aside: Sequence[PlaceMove] = ()
-    ) -> None:
-        """Take in what a batch folded, once the whole batch has folded."""
-        self.aside.extend(aside)
-        held = self.states
-        for key in dirty:
-            held[key] = states[key]
-        self.dirty |= dirty
-        kept = self.rows
-        for where, deltas in rows.items():
-            found = kept.get(where)
-            kept[where] = deltas if found is None else list(map(add, found, deltas))
-        self.pending += events
+    def undo(self, journal: _Journal) -> None:
+        """Put back what a batch that failed had folded into memory (its ``journal``)."""
+        states, dirty = self.states, self.dirty
+        for key, (before, was_dirty) in journal.states.items():
+            if before is None:
+                states.pop(key, None)
+            else:
+                states[key] = before
+            if not was_dirty:
+                dirty.discard(key)
+        rows = self.rows
+        for where, deltas in journal.rows.items():
+            if deltas is None:
+                del rows[where]
+            else:
+                rows[where] = deltas
+        del self.aside[journal.aside :]
 
     def flushed(self, transaction: int) -> None:
         """Everything held has been written, in ``transaction`` (not yet committed)."""
@@ -126,6 +130,36 @@ class _Rebuild:
         if len(self.states) > REBUILD_MAX_STATES:
             self.states = {}
             self.complete = False
+
+
+class _Journal:
+    """What a batch folded straight into a rebuild's memory changed, so that a batch that fails can be
+    taken back out (``_Rebuild.undo``): the consumer then retries its events one by one."""
+
+    def __init__(self, aside: int) -> None:
+        #: Per entity changed: its state before the batch (None: it had none) and whether it was dirty.
+        self.states: dict[Key, tuple[Any, bool]] = {}
+        #: Per (region, day) row changed: a copy of it before the batch (None: the batch added it).
+        self.rows: dict[tuple[str, date], list[int] | None] = {}
+        #: How many moves were set aside before the batch.
+        self.aside = aside
+
+    def row_in(self, rows: Rows, width: int) -> Callable[[str, date], list[int]]:
+        """Like ``_row_in``, noting each row's content the first time the batch touches it."""
+        rows_get = rows.get
+        noted = self.rows
+
+        def row(region: str, day: date) -> list[int]:
+            where = (region, day)
+            found = rows_get(where)
+            if found is None:
+                found = rows[where] = [0] * width
+                noted[where] = None
+            elif where not in noted:
+                noted[where] = found.copy()
+            return found
+
+        return row
 
 
 async def _execute(conn: Connection, writes: Iterable[Statement | None]) -> None:
@@ -183,8 +217,10 @@ class RegionMetricsProjection:
 
         Entity states stay in memory (up to ``REBUILD_MAX_STATES``), so a batch reads nothing, and each
         (region, day) of history is written once per flush, not once per batch. The caller promises that
-        nothing else writes the projection's tables meanwhile; a batch that fails changes nothing in
-        memory either, so the consumer may retry its events one by one; so does a write that fails. A write
+        nothing else writes the projection's tables meanwhile. A batch folds straight into that memory (no
+        copy per batch to merge afterwards), noting what it changes first; one that fails puts it back, so
+        memory holds none of it and the consumer may retry its events one by one. A write that fails
+        changes nothing in memory either. A write
         whose transaction rolls back after it went through (the commit failed) has left memory for good:
         the next batch notices (``txid_status``) and ``apply`` refuses from then on: reset and start again.
         """
@@ -236,37 +272,64 @@ class RegionMetricsProjection:
             return
         positions = await self._metric_positions(conn)
         is_urban = (await self._urban_regions(conn)).__contains__
-        if self._rebuild is not None:
-            await self._rebuild_checked(conn)
+        width = max(positions.values()) + 1
         with gc_paused():
             keyed = [(e, _key(e)) for e in relevant]
-            keys = {key for _, key in keyed if key is not None}
-        states = await self._states(conn, keys)
-        points = [e for e in relevant if e.type in SERVICE_POINT.events]
-        if points:
-            # The places a point may leave or reach in this batch, so moving between them needs no read.
-            places = {s.region_code for k, s in states.items() if k[0] == SERVICE_POINT.name}
-            places |= {e.region_code or str(e.data.get("region_code")) for e in points}
-            states.update(await self._states(conn, {(PLACE.name, normalise_region_code(c)) for c in places}))
+        if self._rebuild is not None:
+            await self._fold_in_memory(conn, keyed, is_urban, width)
+            return
+        states: dict[Key, Any] = {}
+        await self._read_states(conn, keyed, states)
         rows: Rows = {}
         dirty: set[Key] = set()
-        aside: list[PlaceMove] | None = [] if self._rebuild is not None and self._rebuild.sharded else None
         with gc_paused():
-            self._fold(keyed, states, rows, dirty, is_urban, max(positions.values()) + 1, aside)
-            if self._rebuild is not None:
-                self._rebuild.keep(states, dirty, rows, len(relevant), aside or ())
-            else:
-                ordered = _in_key_order(dirty)
-                saved = _save_states(ordered, [states[key] for key in ordered])
-        if self._rebuild is None:
-            # One round trip; the server upserts the states while the rows are summed up the region tree.
-            async with conn.pipeline():
-                if saved is not None:
-                    await conn.execute(*saved)
-                with gc_paused():
-                    writes = history_writes(rows, positions)
-                for write in writes:
-                    await conn.execute(*write)
+            self._fold(keyed, states, rows, dirty, is_urban, width)
+            ordered = _in_key_order(dirty)
+            saved = _save_states(ordered, [states[key] for key in ordered])
+        # One round trip; the server upserts the states while the rows are summed up the region tree.
+        async with conn.pipeline():
+            if saved is not None:
+                await conn.execute(*saved)
+            with gc_paused():
+                writes = history_writes(rows, positions)
+            for write in writes:
+                await conn.execute(*write)
+
+    async def _fold_in_memory(
+        self, conn: Connection, keyed: Sequence[tuple[EventEnvelope, Key | None]], is_urban: IsUrban, width: int
+    ) -> None:
+        """In a rebuild: fold the batch straight into the rebuild's memory, noting what it changes, and take
+        it all back out if an event fails (the consumer then retries the events one by one)."""
+        rebuild = self._rebuild
+        assert rebuild is not None
+        await self._rebuild_checked(conn)
+        if not rebuild.complete:
+            # States forgotten after a write come back from the table, as a live batch reads them.
+            await self._read_states(conn, keyed, rebuild.states)
+        journal = _Journal(len(rebuild.aside))
+        try:
+            with gc_paused():
+                aside = rebuild.aside if rebuild.sharded else None
+                self._fold(keyed, rebuild.states, rebuild.rows, rebuild.dirty, is_urban, width, aside, journal)
+        except BaseException:
+            rebuild.undo(journal)
+            raise
+        rebuild.pending += len(keyed)
+
+    @staticmethod
+    async def _read_states(
+        conn: Connection, keyed: Sequence[tuple[EventEnvelope, Key | None]], states: dict[Key, Any]
+    ) -> None:
+        """Add to ``states`` the stored states a batch needs that it lacks: its entities', and the places
+        its service points may leave or reach (so moving between them needs no read)."""
+        keys = {key for _, key in keyed if key is not None}
+        states.update(await _load_states(conn, keys - states.keys()))
+        points = [e for e, _ in keyed if e.type in SERVICE_POINT.events]
+        if points:
+            places = {states[k].region_code for k in keys if k[0] == SERVICE_POINT.name and k in states}
+            places |= {e.region_code or str(e.data.get("region_code")) for e in points}
+            wanted = {(PLACE.name, normalise_region_code(code)) for code in places}
+            states.update(await _load_states(conn, wanted - states.keys()))
 
     async def _rebuild_checked(self, conn: Connection) -> None:
         """Before a batch in rebuild mode: make sure the last write committed, and write if it is time.
@@ -289,18 +352,6 @@ class RegionMetricsProjection:
             raise RuntimeError("a write of this rebuild was rolled back after it left memory: reset and rebuild")
         if rebuild.pending >= REBUILD_FLUSH_EVERY:
             await self._flush(conn)
-
-    async def _states(self, conn: Connection, keys: set[Key]) -> dict[Key, Any]:
-        """The states of these entities: from the rebuild's memory, else (or when evicted) from the table."""
-        rebuild = self._rebuild
-        if rebuild is None:
-            return await _load_states(conn, keys)
-        held = rebuild.states
-        # A copy: the fold changes it, and a batch that fails must leave the rebuild's memory as it was.
-        found = {key: held[key] for key in keys if key in held}
-        if not rebuild.complete:
-            found.update(await _load_states(conn, keys - found.keys()))
-        return found
 
     async def _flush(self, conn: Connection) -> None:
         """Write the rebuild's changed states and history so far; forget states if they grow too many."""
@@ -337,10 +388,12 @@ class RegionMetricsProjection:
         is_urban: Callable[[str], bool],
         width: int,
         aside: list[PlaceMove] | None = None,
+        journal: _Journal | None = None,
     ) -> None:
         """Fold events into ``states`` (noting the keys changed in ``dirty``) and their changes into ``rows``.
 
-        With ``aside``, moves of service points between places are noted there instead of folded.
+        With ``aside``, moves of service points between places are noted there instead of folded. With
+        ``journal``, what each state and row was before the batch first changed it is noted there.
 
         The hot loop of a rebuild, so written for speed: an entity that changes but stays where it is
         (most changes) costs one lookup of what the change does to its region's figures.
@@ -349,7 +402,8 @@ class RegionMetricsProjection:
         changed = self._changed
         flows_by_event = self._flows
         entity_by_event = ENTITY_BY_EVENT
-        row = _row_in(rows, width)
+        row = _row_in(rows, width) if journal is None else journal.row_in(rows, width)
+        noted = None if journal is None else journal.states
 
         for event, key in keyed:
             day = effective_day(event)
@@ -378,12 +432,14 @@ class RegionMetricsProjection:
                         target = row(after[0], stamp)
                         for index, value in counted(entity.name, after):
                             target[index] += value
+                    if noted is not None and key not in noted:
+                        noted[key] = (before, key in dirty)
                     states[key] = after
                     dirty.add(key)
                     if entity is SERVICE_POINT:
                         moves = place_moves(before, after)
                         if aside is None:
-                            _move_places(states, dirty, moves, stamp, row, counted)
+                            _move_places(states, dirty, moves, stamp, row, counted, noted)
                         else:
                             aside.extend((code, stamp, delta) for code, delta in moves)
             flows = flows_by_event.get(event.type)
@@ -467,6 +523,7 @@ def _move_places(
     day: date,
     row: Callable[[str, date], list[int]],
     counted: Callable[[str, Any], Counted],
+    noted: dict[Key, tuple[Any, bool]] | None = None,
 ) -> None:
     """A service point arrived at or left a place on ``day``: re-date the place's figures from its history.
 
@@ -476,6 +533,8 @@ def _move_places(
     """
     for code, delta in moves:
         key = (PLACE.name, code)
+        if noted is not None and key not in noted:  # a journal's (``_Journal.states``)
+            noted[key] = (states.get(key), key in dirty)
         old: PlaceState = states.get(key) or PlaceState(code, day, 0)
         new = old.with_change(day, delta)
         for sign, place in ((-1, old), (1, new)):

@@ -131,6 +131,58 @@ async def test_a_batch_that_fails_in_a_rebuild_leaves_nothing_behind(pool, schem
     assert expected[0]["430527000000"][CHECK_DAYS.index(TODAY)]["labour_force"] == 1
 
 
+def _point(type_: str, point: str, region: str, on: date, *, staffed: bool):
+    compliance = {"staff_required": 1, "staffing_ok": staffed, "premises_ok": True, "compliant": staffed}
+    return event(type_, point, region, occurred=on, stream_type="service_point", level="village", compliance=compliance)
+
+
+@pytest.mark.parametrize("sharded", [False, True])
+async def test_a_failed_batch_takes_back_everything_it_folded_into_memory(pool, schema, sharded):
+    """The rebuild folds a batch straight into its memory: when an event fails, every state, (region, day)
+    row, place and set-aside move the batch had already changed is put back as it was before the batch,
+    including those an earlier batch had put there."""
+    village, other = "430527101201", "430527102201"
+    earlier = [
+        event("PersonRegistered", "p1", village, occurred=date(2026, 1, 5), region_code=village, sex="male"),
+        _point("ServicePointEstablished", "sp1", village, date(2026, 1, 6), staffed=True),
+    ]
+    later = [
+        event("PersonMoved", "p1", other, region_code=other, moved_on=date(2026, 2, 1)),
+        _point("ServicePointUpdated", "sp1", other, date(2026, 2, 2), staffed=False),
+        event("PersonRegistered", "p2", village, occurred=date(2026, 1, 5), region_code=village, sex="female"),
+    ]
+    bad = event("PersonRegistered", "p3", "x", region_code="not a region")
+    projection = RegionMetricsProjection()
+    async with pool.connection() as conn:
+        await prepare_reporting(conn, schema)
+        for batch in (earlier, later):
+            async with conn.transaction():
+                await projection.apply(conn, batch)
+        expected = await everything(conn)
+        await projection.reset(conn)
+        projection.begin_shard() if sharded else projection.begin_rebuild()
+        async with conn.transaction():
+            await projection.apply(conn, earlier)
+        held = projection._rebuild
+        assert held is not None
+        memory = (dict(held.states), set(held.dirty), {k: list(v) for k, v in held.rows.items()}, list(held.aside))
+        with pytest.raises(ValueError, match="region code"):
+            async with conn.transaction():
+                await projection.apply(conn, [*later[:2], bad, later[2]])
+        assert (held.states, held.dirty, held.rows, held.aside) == memory
+        for one in later:
+            async with conn.transaction():
+                await projection.apply(conn, [one])
+        async with conn.transaction():
+            if sharded:
+                await projection.merge_shards(conn, [await projection.finish_shard(conn)])
+            else:
+                await projection.finish_rebuild(conn)
+        assert await everything(conn) == expected
+    county = expected[0]["430527000000"][CHECK_DAYS.index(TODAY)]
+    assert county["labour_force"] == 2 and county["service_points"] == 1
+
+
 async def test_a_rebuild_refuses_to_go_on_when_a_write_was_rolled_back(pool, schema, monkeypatch):
     monkeypatch.setattr(projection_module, "REBUILD_FLUSH_EVERY", 2)
     village = "430527101201"
