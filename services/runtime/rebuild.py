@@ -347,6 +347,8 @@ class Rebuild:
         for tp in set(tps) - pending:
             reader.pause(tp)
         batch: list[ConsumerRecord] = []
+        #: The batch's last record of each partition: all its progress needs.
+        last: dict[TopicPartition, ConsumerRecord] = {}
         last_data = time.monotonic()
         while pending:
             fetched = await reader.getmany(timeout_ms=500, max_records=self.batch_size)
@@ -359,13 +361,15 @@ class Rebuild:
             last_data = time.monotonic()
             for tp, records in fetched.items():
                 batch.extend(records)
+                self._note_positions(tp.topic, records)
+                last[tp] = records[-1]
                 self._next[tp] = records[-1].offset + 1
                 if self._next[tp] >= ends[tp]:
                     pending.discard(tp)
                     reader.pause(tp)
             if len(batch) >= self.batch_size or not pending:
-                await self._submit(batch, ends)
-                batch = []
+                await self._submit(batch, progress_of(list(last.values()), dict(ends)))
+                batch, last = [], {}
         if self._inflight is not None:
             inflight, self._inflight = self._inflight, None
             await inflight
@@ -422,10 +426,8 @@ class Rebuild:
         if self.on_progress is not None:
             self.on_progress(RebuildProgress(self._phase, read, applied, self._total))
 
-    async def _submit(self, records: list[ConsumerRecord], ends: Mapping[TopicPartition, int]) -> None:
+    async def _submit(self, records: list[ConsumerRecord], progress: list[Progress]) -> None:
         """Decode a batch while the previous one is applied, then start applying it."""
-        self._note_positions(records)
-        progress: list[Progress] = progress_of(records, dict(ends))
         decoded: list[tuple[ConsumerRecord, EventEnvelope]] = await self.applier.decode(records)
         if self._inflight is not None:
             await self._inflight
@@ -433,15 +435,13 @@ class Rebuild:
         self._report()
         self._inflight = asyncio.create_task(self.applier.apply_decoded(decoded, progress))
 
-    def _note_positions(self, records: Sequence[ConsumerRecord]) -> None:
-        """Count the records per topic and note the store positions their headers carry."""
-        for topic in {record.topic for record in records}:
-            mine = records if len(self.found) == 1 else [record for record in records if record.topic == topic]
-            found = self.found[topic]
-            found.messages += len(mine)
-            found.positions.add_all(
-                [int(value) for record in mine for key, value in record.headers or () if key == POSITION_HEADER]
-            )
+    def _note_positions(self, topic: str, records: Sequence[ConsumerRecord]) -> None:
+        """Count a topic's records and note the store positions their headers carry."""
+        found = self.found[topic]
+        found.messages += len(records)
+        found.positions.add_all(
+            [int(value) for record in records for key, value in record.headers or () if key == POSITION_HEADER]
+        )
 
     def _report(self) -> None:
         if self.on_progress is not None:
