@@ -97,9 +97,6 @@ _RECORD_PROGRESS = """
 """
 
 
-#: Ids per ``COPY`` write when ``write_held_inbox`` writes the ids a rebuild held.
-_COPY_CHUNK = 50_000
-
 #: Note a batch's event ids in the inbox; answers the (1-based) places in the list of those already there,
 #: NULL when every one is new. Ids travel as one string of 32-hex-digit ids (which Postgres reads as
 #: uuids): psycopg dumping a list of UUIDs, and loading ids back as UUIDs, cost more than the insert.
@@ -110,6 +107,13 @@ _RECORD_IN_INBOX = """
     )
     SELECT string_agg(n::text, ',') FROM ids WHERE id NOT IN (SELECT event_id FROM added)
 """
+
+
+def _copy_escaped(text: str) -> str:
+    """``text`` as a field of COPY's text format."""
+    for raw, escaped in (("\\", "\\\\"), ("\t", "\\t"), ("\n", "\\n"), ("\r", "\\r")):
+        text = text.replace(raw, escaped)
+    return text
 
 
 @dataclass(frozen=True)
@@ -233,8 +237,10 @@ class EventConsumer:
         self.ends: dict[TopicPartition, int | None] = {}
         #: Events applied (first deliveries) by this instance.
         self.applied_total = 0
-        #: Between ``hold_inbox`` and ``write_held_inbox``: the ids (as ints) of the events applied, in order.
-        self._held: dict[int, None] | None = None
+        #: After ``dedupe_in_memory``: the ids (as ints) of the events applied or dead-lettered since.
+        self._applied: dict[int, None] | None = None
+        #: The end of an inbox row in COPY's text format: a tab, the consumer's name escaped, a newline.
+        self._copy_tail = "\t" + _copy_escaped(handler.name) + "\n"
 
     async def run(self, stop: asyncio.Event) -> None:
         """Consume until ``stop`` is set; reconnects after broker outages."""
@@ -332,38 +338,21 @@ class EventConsumer:
         if decoded:
             BATCH_SECONDS.labels(name).observe(time.perf_counter() - started)
 
-    def hold_inbox(self) -> None:
-        """From now on, remember the ids of applied events in memory, not in the inbox table, until
-        ``write_held_inbox``: for a rebuild, which starts from an empty inbox with the workers paused.
+    def dedupe_in_memory(self) -> None:
+        """From now on, tell redelivered events from memory and add each batch's ids to the inbox with
+        COPY: for a rebuild, which starts from an empty inbox with the workers paused, so nothing but this
+        consumer adds to it meanwhile.
 
-        Redelivered events are still skipped (memory says which were applied), and one COPY at the end
-        writes every id: over 500,000 ids, 0.6-0.7 s of Postgres CPU against 1.8-1.9 s for the per-batch
-        upserts. Until then the inbox lacks these ids, so a rebuild that dies in between must be run again,
-        as its read models must.
+        Over 500,000 ids, COPY cost Postgres 0.6-0.7 s of CPU against 1.8-1.9 s for the per-batch upsert
+        that asks the table which ids it holds. The ids stay in memory (about 100 bytes each).
         """
-        self._held = {}
-
-    async def write_held_inbox(self, conn: Connection) -> None:
-        """Write the ids held since ``hold_inbox`` into the inbox (inside the caller's transaction), and go
-        back to recording each batch's."""
-        held, self._held = self._held, None
-        if not held:
-            return
-        # COPY's text format: the consumer's name escaped once, the ids as 32 hex digits (read as uuid).
-        name = self.handler.name
-        for raw, escaped in (("\\", "\\\\"), ("\t", "\\t"), ("\n", "\\n"), ("\r", "\\r")):
-            name = name.replace(raw, escaped)
-        tail = f"\t{name}\n"
-        ids = list(held)
-        async with conn.cursor().copy("COPY inbox (event_id, consumer) FROM STDIN") as copy:
-            for at in range(0, len(ids), _COPY_CHUNK):
-                await copy.write("".join([f"{i:032x}{tail}" for i in ids[at : at + _COPY_CHUNK]]))
+        self._applied = {}
 
     async def _apply(self, envelopes: Sequence[EventEnvelope], progress: Sequence[Progress] = ()) -> None:
         # Keyed by the ids' 128-bit ints: an attribute of the UUID, hashed in C (its hex is a Python
         # property). An event delivered twice in one batch is kept once (both copies are the same event).
         unique = {envelope.event_id.int: envelope for envelope in envelopes}
-        held = self._held
+        applied = self._applied
         fresh: list[EventEnvelope] = []
         async with self.pool.connection() as conn, conn.transaction():
             if self.pausable:
@@ -372,8 +361,12 @@ class EventConsumer:
             await record_progress(conn, self.handler.name, progress)
             if not unique:
                 return
-            if held is not None:
-                fresh = [envelope for key, envelope in unique.items() if key not in held]
+            if applied is not None:
+                keys = [key for key in unique if key not in applied]
+                fresh = [unique[key] for key in keys]
+                if keys:
+                    async with conn.cursor().copy("COPY inbox (event_id, consumer) FROM STDIN") as copy:
+                        await copy.write("".join([f"{key:032x}{self._copy_tail}" for key in keys]))
             else:
                 batch = list(unique.values())
                 ids = ",".join([f"{key:032x}" for key in unique])
@@ -383,8 +376,8 @@ class EventConsumer:
                 fresh = [e for n, e in enumerate(batch) if n not in seen] if seen else batch
             if fresh:
                 await self.handler.apply(conn, fresh)
-        if held is not None:
-            held.update(dict.fromkeys(unique))  # once committed: a batch that failed applied nothing
+        if applied is not None:
+            applied.update(dict.fromkeys(unique))  # once committed: a batch that failed applied nothing
         self.applied_total += len(fresh)
         APPLIED.labels(self.handler.name).inc(len(fresh))
         DUPLICATES.labels(self.handler.name).inc(len(envelopes) - len(fresh))
@@ -438,13 +431,13 @@ class EventConsumer:
                     record.value.decode(errors="replace"),
                 ),
             )
-            if envelope is not None and self._held is not None:
-                self._held[envelope.event_id.int] = None
-            elif envelope is not None:
+            if envelope is not None:
                 await conn.execute(
                     "INSERT INTO inbox (consumer, event_id) VALUES (%s, %s) ON CONFLICT DO NOTHING",
                     (self.handler.name, envelope.event_id),
                 )
+        if envelope is not None and self._applied is not None:
+            self._applied[envelope.event_id.int] = None
         DEAD.labels(self.handler.name).inc()
         log.error("%s: dead-lettered %s: %s", self.handler.name, record.topic, error)
 

@@ -5,8 +5,8 @@ process), empties the handler's tables, its inbox rows, dead letters and progres
 then reads each topic from the start with a plain assigned consumer (no group, so the workers' group and
 offsets stay as they are) in large batches. Batches go through the runtime's own path (inbox, handler,
 dead letters), one transaction each, and decoding the next batch overlaps with applying the previous one.
-A handler that folds in memory (``BuffersDuringRebuild``) has the consumer hold the inbox in memory too
-(``EventConsumer.hold_inbox``): both are written in one transaction at the end.
+With a handler that folds in memory (``BuffersDuringRebuild``), the consumer also tells redeliveries
+from memory and adds each batch's ids to the inbox with COPY (``EventConsumer.dedupe_in_memory``).
 
 A topic may no longer hold its producer's whole history: Kafka's retention deletes old segments, and an
 embedded broker comes back empty. Every message the relay publishes carries its store position
@@ -275,7 +275,7 @@ class Rebuild:
                 else:
                     if buffering is not None:
                         buffering.begin_rebuild()
-                        self.applier.hold_inbox()
+                        self.applier.dedupe_in_memory()
                     await self._read_to_end(reader)
                 incomplete = [t for t, status in published.items() if not self._check(t, status)]
                 if incomplete:
@@ -284,7 +284,6 @@ class Rebuild:
                     if self._inflight is not None:
                         await self._inflight
                     async with self.pool.connection() as conn, conn.transaction():
-                        await self.applier.write_held_inbox(conn)
                         await buffering.finish_rebuild(conn)
         finally:
             if self._inflight is not None:
@@ -617,11 +616,10 @@ async def _run_shard(task: ShardTask, messages: Any) -> ShardResult:
     try:
         await reader.start()
         handler.begin_shard()
-        rebuild.applier.hold_inbox()
+        rebuild.applier.dedupe_in_memory()
         await reader._client.force_metadata_update()
         await rebuild._read_until(reader, {TopicPartition(t, p): end for t, p, end in task.partitions})
         async with pool.connection() as conn, conn.transaction():
-            await rebuild.applier.write_held_inbox(conn)
             leftovers = await handler.finish_shard(conn)
     except Exception as exc:
         # Said now: stopping the clients below can end in a CancelledError (which suppress does not catch)

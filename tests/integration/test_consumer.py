@@ -186,19 +186,19 @@ async def test_a_batch_mixing_applied_and_new_events_applies_exactly_the_new_one
     assert consumer.applied_total == 10
 
 
-async def test_a_held_inbox_skips_redeliveries_in_memory_and_writes_every_id_once(pool, infra, applied_table):
-    """A rebuild holds the inbox in memory: redeliveries are skipped as before, nothing reaches the table
-    until ``write_held_inbox``, and then every applied or dead-lettered id is there exactly once."""
+async def test_deduping_in_memory_skips_redeliveries_and_adds_every_id_to_the_inbox_once(pool, infra, applied_table):
+    """As in a rebuild: redeliveries are told from memory, and each batch's ids reach the inbox by COPY, in
+    the batch's transaction: every applied or dead-lettered id exactly once (a second copy would fail COPY)."""
     envelopes = [envelope(stream_id=f"s{i}", n=i) for i in range(10)]
     poison = envelope(stream_id="bad", n=99, poison=True)
-    consumer = EventConsumer(pool, Recorder(), ["t.held"], infra.bootstrap_servers, pausable=False, retry_backoff=0.01)
-    consumer.hold_inbox()
-    await consumer.process(_records("t.held", envelopes[:4]))
-    await consumer.process(_records("t.held", [*envelopes, envelopes[5], poison]))
-    await consumer.process(_records("t.held", [envelopes[9], poison]))
-    assert await count(pool, "SELECT count(*) FROM inbox") == 0
-    async with pool.connection() as conn, conn.transaction():
-        await consumer.write_held_inbox(conn)
+    consumer = EventConsumer(
+        pool, Recorder(), ["t.memory"], infra.bootstrap_servers, pausable=False, retry_backoff=0.01
+    )
+    consumer.dedupe_in_memory()
+    await consumer.process(_records("t.memory", envelopes[:4]))
+    assert await count(pool, "SELECT count(*) FROM inbox") == 4
+    await consumer.process(_records("t.memory", [*envelopes, envelopes[5], poison]))
+    await consumer.process(_records("t.memory", [envelopes[9], poison, envelopes[2]]))
     async with pool.connection() as conn:
         rows = await (await conn.execute("SELECT n FROM applied ORDER BY ctid")).fetchall()
         inbox = await (await conn.execute("SELECT consumer, event_id FROM inbox")).fetchall()
@@ -207,7 +207,4 @@ async def test_a_held_inbox_skips_redeliveries_in_memory_and_writes_every_id_onc
     assert sorted(str(event_id) for _, event_id in inbox) == sorted(str(e.event_id) for e in [*envelopes, poison])
     assert {name for name, _ in inbox} == {"test.recorder"}
     assert dead == 1
-    # Back to the table: the ids written are skipped from it.
-    await consumer.process(_records("t.held", envelopes[:3]))
-    assert await count(pool, "SELECT count(*) FROM applied") == 10
     assert consumer.applied_total == 10
