@@ -160,6 +160,7 @@ class _Journal:
             elif where not in noted:
                 noted[where] = found.copy()
             return found
+
         return row
 
 
