@@ -146,23 +146,6 @@ class _Journal:
         #: How many moves were set aside before the batch.
         self.aside = aside
 
-    def row_in(self, rows: Rows, width: int) -> Callable[[str, date], list[int]]:
-        """Like ``_row_in``, noting each row's content the first time the batch touches it."""
-        rows_get = rows.get
-        noted = self.rows
-
-        def row(region: str, day: date) -> list[int]:
-            where = (region, day)
-            found = rows_get(where)
-            if found is None:
-                found = rows[where] = [0] * width
-                noted[where] = None
-            elif where not in noted:
-                noted[where] = found.copy()
-            return found
-
-        return row
-
 
 async def _execute(conn: Connection, writes: Iterable[Statement | None]) -> None:
     """Run the statements in one round trip (a pipeline)."""
@@ -222,9 +205,9 @@ class RegionMetricsProjection:
         nothing else writes the projection's tables meanwhile. A batch folds straight into that memory (no
         copy per batch to merge afterwards), noting what it changes first; one that fails puts it back, so
         memory holds none of it and the consumer may retry its events one by one. A write that fails
-        changes nothing in memory either. A write
-        whose transaction rolls back after it went through (the commit failed) has left memory for good:
-        the next batch notices (``txid_status``) and ``apply`` refuses from then on: reset and start again.
+        changes nothing in memory either. A write whose transaction rolls back after it went through (the
+        commit failed) has left memory for good: the next batch notices (``txid_status``) and ``apply``
+        refuses from then on: reset and start again.
         """
         self._rebuild = _Rebuild()
 
@@ -403,7 +386,7 @@ class RegionMetricsProjection:
         changed = self._changed
         flows_by_event = self._flows
         entity_by_event = ENTITY_BY_EVENT
-        row = _row_in(rows, width) if journal is None else journal.row_in(rows, width)
+        row = _row_in(rows, width, None if journal is None else journal.rows)
         noted = None if journal is None else journal.states
 
         for event, key in keyed:
@@ -510,14 +493,22 @@ def _keyed(events: Iterable[EventEnvelope]) -> list[tuple[EventEnvelope, Key | N
     ]
 
 
-def _row_in(rows: Rows, width: int) -> Callable[[str, date], list[int]]:
-    """The row of ``rows`` for (region, day), added (all zeros) if missing."""
+def _row_in(
+    rows: Rows, width: int, noted: dict[tuple[str, date], list[int] | None] | None = None
+) -> Callable[[str, date], list[int]]:
+    """The row of ``rows`` for (region, day), added (all zeros) if missing. With ``noted`` (a journal's
+    ``rows``), what each row held before it was first touched is noted there: a copy, or None if added."""
     rows_get = rows.get
 
     def row(region: str, day: date) -> list[int]:
-        found = rows_get((region, day))
+        where = (region, day)
+        found = rows_get(where)
         if found is None:
-            found = rows[(region, day)] = [0] * width
+            found = rows[where] = [0] * width
+            if noted is not None:
+                noted[where] = None
+        elif noted is not None and where not in noted:
+            noted[where] = found.copy()
         return found
 
     return row
