@@ -149,6 +149,8 @@ async def test_a_failed_batch_takes_back_everything_it_folded_into_memory(pool, 
     later = [
         event("PersonMoved", "p1", other, region_code=other, moved_on=date(2026, 2, 1)),
         _point("ServicePointUpdated", "sp1", other, date(2026, 2, 2), staffed=False),
+        # Same village and day as p1: changes a (region, day) row an earlier batch made.
+        event("PersonRegistered", "p4", village, occurred=date(2026, 1, 5), region_code=village, sex="male"),
         event("PersonRegistered", "p2", village, occurred=date(2026, 1, 5), region_code=village, sex="female"),
     ]
     bad = event("PersonRegistered", "p3", "x", region_code="not a region")
@@ -168,7 +170,7 @@ async def test_a_failed_batch_takes_back_everything_it_folded_into_memory(pool, 
         memory = (dict(held.states), set(held.dirty), {k: list(v) for k, v in held.rows.items()}, list(held.aside))
         with pytest.raises(ValueError, match="region code"):
             async with conn.transaction():
-                await projection.apply(conn, [*later[:2], bad, later[2]])
+                await projection.apply(conn, [*later[:3], bad, *later[3:]])
         assert (held.states, held.dirty, held.rows, held.aside) == memory
         for one in later:
             async with conn.transaction():
@@ -180,7 +182,7 @@ async def test_a_failed_batch_takes_back_everything_it_folded_into_memory(pool, 
                 await projection.finish_rebuild(conn)
         assert await everything(conn) == expected
     county = expected[0]["430527000000"][CHECK_DAYS.index(TODAY)]
-    assert county["labour_force"] == 2 and county["service_points"] == 1
+    assert county["labour_force"] == 3 and county["service_points"] == 1
 
 
 async def test_a_rebuild_refuses_to_go_on_when_a_write_was_rolled_back(pool, schema, monkeypatch):
