@@ -5,11 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from contracts import assistance, insurance, supervision
 from contracts import registration as reg
-from contracts.assistance import PlacedInJob
 from contracts.envelope import Event, EventEnvelope
-from contracts.insurance import DeathReported
-from contracts.topics import ASSISTANCE_EVENTS, INSURANCE_EVENTS, REGISTRATION_EVENTS, Topic
+from contracts.topics import ASSISTANCE_EVENTS, INSURANCE_EVENTS, REGISTRATION_EVENTS, SUPERVISION_EVENTS, Topic
 
 Upcaster = Callable[[dict[str, Any]], dict[str, Any]]
 
@@ -41,8 +40,10 @@ TOPIC_EVENTS: dict[Topic, tuple[type[Event], ...]] = {
         reg.ServicePointEstablished,
         reg.ServicePointUpdated,
     ),
-    ASSISTANCE_EVENTS: (PlacedInJob,),
-    INSURANCE_EVENTS: (DeathReported,),
+    # Each service's contract module lists its own events, so a service adds events without touching this file.
+    ASSISTANCE_EVENTS: assistance.EVENTS,
+    INSURANCE_EVENTS: insurance.EVENTS,
+    SUPERVISION_EVENTS: supervision.EVENTS,
 }
 
 EVENT_TYPES: dict[str, type[Event]] = {event.event_type: event for events in TOPIC_EVENTS.values() for event in events}

@@ -1,0 +1,77 @@
+"""Route helpers every service's API shares: If-Match as a typed dependency, answers with an ETag.
+
+Every stream has a version; a GET answers with it as ``ETag`` and a change sends it back as ``If-Match``,
+so a change based on what someone else already changed is a 409 instead of a lost update (RFC 9110
+section 13.1.1). See ``docs/adr/0004-service-shape.md``.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import Depends, Header
+from fastapi.responses import Response
+
+from services.runtime.aggregate import Changed
+from services.runtime.errors import PreconditionRequired, RuleViolated
+from services.runtime.http import json_response
+
+IF_MATCH_DESCRIPTION = "The version you read (GET returns it as ETag and in the body); a stale version gets 409"
+
+IfMatchHeader = Annotated[str | None, Header(alias="If-Match", description=IF_MATCH_DESCRIPTION, examples=['"3"'])]
+
+#: OpenAPI responses of the steps every stream route shares.
+NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"description": "No such thing"}}
+STALE: dict[int | str, dict[str, Any]] = {
+    409: {"description": "Changed since the If-Match version; the body names the current version"},
+    428: {"description": "If-Match is missing"},
+}
+INVALID: dict[int | str, dict[str, Any]] = {422: {"description": "A rule refused it; the body names field and rule"}}
+
+
+def if_match_version(if_match: str) -> int | None:
+    """The version named by If-Match (``"3"``, ``W/"3"`` or ``3``); ``*`` means any version."""
+    value = if_match.strip().removeprefix("W/").strip('"')
+    if value == "*":
+        return None
+    if not value.isdigit():
+        raise RuleViolated(
+            "IfMatchNamesAVersion", f"If-Match must be a version number, got {if_match!r}", field="If-Match"
+        )
+    return int(value)
+
+
+def required_if_match(if_match: IfMatchHeader = None) -> int | None:
+    """The version a change is based on; 428 when If-Match is missing."""
+    if if_match is None:
+        raise PreconditionRequired(
+            'send If-Match with the version you read (the ETag), e.g. If-Match: "1"', field="If-Match"
+        )
+    return if_match_version(if_match)
+
+
+def optional_if_match(if_match: IfMatchHeader = None) -> int | None:
+    """The version a change is based on, when the caller sends one (None: any version)."""
+    return None if if_match is None else if_match_version(if_match)
+
+
+#: A change that must name the version it is based on (428 without If-Match).
+ExpectedVersion = Annotated[int | None, Depends(required_if_match)]
+#: A change that may name the version it is based on.
+OptionalExpectedVersion = Annotated[int | None, Depends(optional_if_match)]
+
+
+def with_etag(response: Response, version: int) -> Response:
+    """``response`` carrying ``version`` as its ETag."""
+    response.headers["ETag"] = f'"{version}"'
+    return response
+
+
+def answer(body: Any, version: int, status_code: int = 200) -> Response:
+    """A JSON answer with the stream's version as ETag."""
+    return with_etag(json_response(body, status_code), version)
+
+
+def answer_change(changed: Changed[Any], body: Any, status_code: int = 200) -> Response:
+    """The answer to a command: ``body`` with the changed stream's new version as ETag."""
+    return answer(body, changed.version, status_code)
