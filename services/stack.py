@@ -56,7 +56,7 @@ class Stack:
         """Secrets generated once per data directory and kept across restarts."""
         path = self.data_dir / "secrets.env"
         if not path.exists():
-            from services.registration.pii import new_secret
+            from services.runtime.pii import new_secret
 
             path.write_text(f"JWT_SECRET={new_secret()}\nPII_SECRET={new_secret()}\n")
             path.chmod(0o600)

@@ -66,7 +66,7 @@ from services.registration.models import (
     VacancyList,
     VacancyPublic,
 )
-from services.registration.pii import PiiVault, mask_id_number
+from services.runtime.pii import PiiVault, mask_id_number
 from services.runtime.auth import Principal, Role
 from services.runtime.errors import Forbidden, NotFound, PreconditionRequired, RuleViolated
 from services.runtime.eventstore import Metadata

@@ -11,7 +11,7 @@ from pydantic import SecretStr
 from contracts.topics import REGISTRATION_EVENTS
 from services.registration import api, queries
 from services.registration.commands import PersonCommands
-from services.registration.pii import PiiVault
+from services.runtime.pii import PiiVault
 from services.registration.reactions import SOURCE_TOPICS, RegistrationReactions
 from services.runtime import consumer, eventstore, http, regions, relay
 from services.runtime.consumer import EventConsumer

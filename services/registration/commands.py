@@ -57,7 +57,7 @@ from services.registration.models import (
     VacancyFill,
     VacancyPublic,
 )
-from services.registration.pii import PiiVault, mask_id_number
+from services.runtime.pii import PiiVault, mask_id_number
 from services.runtime.auth import Principal
 from services.runtime.db import Connection
 from services.runtime.errors import Conflict, DomainError, Forbidden, NotFound, RuleViolated

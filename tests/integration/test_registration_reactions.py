@@ -12,7 +12,7 @@ import pytest
 from contracts.assistance import PlacedInJob
 from contracts.insurance import DeathReported
 from services.registration.commands import PersonCommands
-from services.registration.pii import PiiVault
+from services.runtime.pii import PiiVault
 from services.registration.reactions import RegistrationReactions
 from services.runtime import kafka
 from services.runtime.consumer import EventConsumer, dead_letter_count

@@ -1,4 +1,4 @@
-"""Personal data at rest: AES-GCM encryption and a keyed hash for lookups (DESIGN.md section 7).
+"""Personal data at rest: AES-GCM encryption and a keyed hash for lookups (docs/design.md, "Security and data").
 
 ID numbers, names and phones are stored encrypted; an ID number is found through its HMAC, never by
 decrypting every row.
