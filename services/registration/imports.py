@@ -1,7 +1,7 @@
 """Bulk imports: a village's Excel ledger of persons (台账导入) and the official division list.
 
 A ledger (XLSX or CSV) is read in streaming mode, every row is validated on its own, and the good rows are
-registered in batches through ``RegistrationCommands.register_persons`` (set-based, one transaction per batch,
+registered in batches through ``commands.person.register_persons`` (set-based, one transaction per batch,
 so a long import never holds the event store's ordering lock for long). The keyed hash of the ID number makes a
 re-upload register nothing twice: rows already in the ledger are reported as such, not as errors. Bad rows are
 kept, encrypted, so the clerk can download them as an XLSX with a reasons column, fix them and upload again.
@@ -30,7 +30,8 @@ from pydantic import BaseModel, Field, ValidationError
 from contracts.reference import parse_regions_csv
 from contracts.regions import Region
 from contracts.registration import PERSON_CATEGORIES
-from services.registration.commands import PersonRequest, RegistrationCommands
+from services.registration.commands import context
+from services.registration.commands.person import PersonRequest, register_persons
 from services.registration.models import PersonCreate, PersonPublic
 from services.runtime.auth import Principal
 from services.runtime.db import Connection
@@ -359,7 +360,7 @@ class ImportSettings:
 
 async def import_persons(
     pool: AsyncConnectionPool,
-    commands: RegistrationCommands,
+    commands: context.Ledger,
     principal: Principal,
     metadata: Metadata,
     data: bytes,
@@ -385,7 +386,7 @@ async def import_persons(
             batch = pending.pop()
             requests = [PersonRequest(principal, row.body, metadata) for row in batch if row.body is not None]
             async with pool.connection() as conn, conn.transaction():
-                outcomes = await commands.register_persons(conn, requests)
+                outcomes = await register_persons(commands, conn, requests)
             for row, outcome in zip(batch, outcomes, strict=True):
                 if isinstance(outcome, PersonPublic):
                     created += 1
@@ -483,9 +484,7 @@ async def _first_import_of(conn: Connection, sha256: str) -> str | None:
     return str(row[0]) if row else None
 
 
-async def errors_workbook(
-    conn: Connection, commands: RegistrationCommands, principal: Principal, import_id: str
-) -> bytes:
+async def errors_workbook(conn: Connection, commands: context.Ledger, principal: Principal, import_id: str) -> bytes:
     """The bad rows of an import as an XLSX: the original cells and a reasons column (错误原因)."""
     cursor = await conn.execute(
         "SELECT scope_region, columns FROM person_imports WHERE import_id = %s", (_uuid_or_404(import_id),)

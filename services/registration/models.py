@@ -24,7 +24,8 @@ from contracts.registration import (
     Sex,
 )
 from contracts.validation import checked_by
-from services.registration.domain import DeregistrationReason, Relation
+from services.registration.domain.employment import DeregistrationReason
+from services.registration.domain.household import Relation
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
 

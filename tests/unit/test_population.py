@@ -110,7 +110,7 @@ def test_vacancies_have_wage_ranges_in_whole_fen(population):
 def test_there_is_a_service_point_per_region_and_some_fall_short(population):
     levels = Counter(p.level for p in population.service_points)
     assert levels == {"county": 1, "township": 17, "village": 223}
-    from services.registration.domain import assess_service_point
+    from services.registration.domain.service_point import assess_service_point
 
     compliant = [
         assess_service_point(

@@ -1,0 +1,49 @@
+"""Routes of the quarterly dynamic survey (动态调查): record a survey, list who is not yet surveyed."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Query
+from fastapi.responses import Response
+
+from services.registration import queries
+from services.registration.api.deps import CHANGE, INVALID, ChangePerson, LedgerDep, PersonReader
+from services.registration.api.search import CURSOR, LIMIT, decode_cursor, page, scoped_region
+from services.registration.commands import survey
+from services.registration.domain.survey import quarter_bounds, quarter_of
+from services.registration.models import PersonChange, SurveyCreate, SurveyPendingPage
+from services.runtime.http import DbConnection, json_response
+
+router = APIRouter(tags=["registration"])
+
+
+@router.post(
+    "/persons/{person_id}/surveys",
+    response_model=PersonChange,
+    responses=CHANGE,
+    summary="Quarterly dynamic survey (动态调查): confirm or update the status",
+)
+async def survey_person(person_id: str, body: SurveyCreate, change: ChangePerson) -> Response:
+    return await change(person_id, body, survey.survey)
+
+
+@router.get(
+    "/regions/{region_code}/survey-pending",
+    response_model=SurveyPendingPage,
+    responses={403: {"description": "Region outside the caller's scope"}, **INVALID},
+    summary="Who in a village (or any region subtree) has not been surveyed this quarter (动态调查)",
+)
+async def survey_pending(
+    region_code: str,
+    ledger: LedgerDep,
+    principal: PersonReader,
+    conn: DbConnection,
+    quarter: str | None = Query(None, pattern=r"^\d{4}Q[1-4]$", description="Default: the current quarter"),
+    limit: int = LIMIT,
+    cursor: str | None = CURSOR,
+) -> Response:
+    scope = scoped_region(principal, region_code)
+    quarter = quarter or quarter_of(ledger.today())
+    _, last = quarter_bounds(quarter)
+    rows = await queries.survey_pending(conn, scope, quarter, last, limit=limit + 1, after=decode_cursor(cursor))
+    found = page(rows, limit, principal, ledger.vault)
+    return json_response(SurveyPendingPage(region_code=scope, quarter=quarter, **found.model_dump()))

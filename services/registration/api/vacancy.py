@@ -1,0 +1,94 @@
+"""Routes of the vacancy aggregate (岗位): open, list, read, fill, close."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import Response
+
+from services.registration import queries
+from services.registration.api.deps import INVALID, LedgerDep, ledger_of, region_query
+from services.registration.commands import vacancy
+from services.registration.commands.vacancy import vacancy_public
+from services.registration.domain.vacancy import VacancyState
+from services.registration.models import VacancyClosure, VacancyCreate, VacancyFill, VacancyList, VacancyPublic
+from services.runtime.aggregate import Aggregate
+from services.runtime.http import Commands, CurrentPrincipal, DbConnection, json_response
+from services.runtime.routes import NOT_FOUND, answer, in_scope
+
+router = APIRouter(tags=["registration"])
+
+
+def _vacancies(request: Request) -> Aggregate[VacancyState]:
+    return ledger_of(request).vacancies
+
+
+VacancyInScope = Annotated[VacancyState, Depends(in_scope(_vacancies, "vacancy_id"))]
+
+
+@router.post(
+    "/vacancies",
+    status_code=201,
+    response_model=VacancyPublic,
+    responses=INVALID,
+    summary="Open a vacancy (岗位) with positions, occupation and a wage range in fen",
+)
+async def open_vacancy(body: VacancyCreate, ledger: LedgerDep, command: Commands) -> Response:
+    return await command.run(lambda conn, meta: vacancy.open_vacancy(ledger, conn, command.principal, body, meta))
+
+
+@router.get("/vacancies", response_model=VacancyList, summary="Vacancies in a region subtree, newest first")
+async def list_vacancies(
+    principal: CurrentPrincipal,
+    conn: DbConnection,
+    region: Annotated[str, Query(description="Region code (2-12 digits); its whole subtree", examples=["430527"])],
+    status: Annotated[Literal["open", "filled", "closed"] | None, Query()] = None,
+    employer_id: Annotated[uuid.UUID | None, Query()] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> Response:
+    code = region_query(region)
+    principal.require_region(code)
+    rows = await queries.vacancies_in(
+        conn,
+        queries.subtree_prefix(code),
+        status=status,
+        employer_id=str(employer_id) if employer_id else None,
+        limit=limit,
+        offset=offset,
+    )
+    vacancies = [VacancyPublic(**row, remaining=row["positions"] - row["filled"] - row["withdrawn"]) for row in rows]
+    return json_response(VacancyList(region_code=code, count=len(vacancies), vacancies=vacancies))
+
+
+@router.get("/vacancies/{vacancy_id}", response_model=VacancyPublic, responses=NOT_FOUND, summary="One vacancy")
+async def get_vacancy(vacancy_id: str, state: VacancyInScope) -> Response:
+    return answer(vacancy_public(state), state.version)
+
+
+@router.post(
+    "/vacancies/{vacancy_id}/fills",
+    response_model=VacancyPublic,
+    responses={**NOT_FOUND, **INVALID},
+    summary="Fill positions of a vacancy, at most those remaining",
+)
+async def fill_vacancy(vacancy_id: str, body: VacancyFill, ledger: LedgerDep, command: Commands) -> Response:
+    return await command.run(
+        lambda conn, meta: vacancy.fill_vacancy(ledger, conn, command.principal, vacancy_id, body, meta),
+        status_code=200,
+    )
+
+
+@router.post(
+    "/vacancies/{vacancy_id}/closure",
+    response_model=VacancyPublic,
+    responses={**NOT_FOUND, **INVALID},
+    summary="Close a vacancy; positions not filled are withdrawn",
+)
+async def close_vacancy(vacancy_id: str, body: VacancyClosure, ledger: LedgerDep, command: Commands) -> Response:
+    return await command.run(
+        lambda conn, meta: vacancy.close_vacancy(ledger, conn, command.principal, vacancy_id, body, meta),
+        status_code=200,
+    )
