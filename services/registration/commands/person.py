@@ -141,7 +141,7 @@ async def register_persons(
 
 
 def already_registered(person_id: str | None) -> Conflict:
-    """One person per ID number (docs/design.md "The domains"): the 409 names the one already there."""
+    """One person per ID number (docs/design.md "Registration"): the 409 names the one already there."""
     return Conflict("a person with this ID number is already registered", field="id_number", person_id=person_id)
 
 

@@ -1,7 +1,7 @@
 """The employer aggregate (用人单位): registration, change (变更登记) and deregistration (注销).
 
 The unified social credit code is checked by ``contracts.identifiers`` (GB 32100-2015); an employer sits
-in a township or a village (docs/design.md "The domains").
+in a township or a village (docs/design.md "Registration").
 """
 
 from __future__ import annotations

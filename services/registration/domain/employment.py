@@ -1,7 +1,7 @@
 """Employment and unemployment registration (就业失业登记) on the person aggregate.
 
 Employers report a hire within 30 days and a termination within 15 (就业服务与就业管理规定 Art 62); a
-person holds exactly one employment status at a time (docs/design.md "The domains").
+person holds exactly one employment status at a time (docs/design.md "Registration").
 """
 
 from __future__ import annotations

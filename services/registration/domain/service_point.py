@@ -35,7 +35,7 @@ class PremisesStandard:
 
 
 def staff_required(level: reg.ServicePointLevel, population_served: int) -> int:
-    """Staff a service point needs for the people it serves (seed 001 §3(四); DESIGN.md section 5).
+    """Staff a service point needs for the people it serves (seed 001 §3(四); docs/design.md "Registration").
 
     Township: 1 per 6,000 served, at least 5. Village: over 1,000 people, 1 per 800 (rounded up); else 1.
     The seeds set no number for the county bureau: 1 is the floor.

@@ -58,7 +58,8 @@ def retirement_delay_months(birth_date: date, sex: Sex, former_female_age: int =
 
 
 def statutory_retirement_date(birth_date: date, sex: Sex, former_female_age: int = 55) -> date:
-    """The day a person reaches the statutory retirement age, with the 2025 gradual increase (RULES.md).
+    """The day a person reaches the statutory retirement age, with the 2025 gradual increase
+    (全国人大常委会关于实施渐进式延迟法定退休年龄的决定, 2024; docs/rules.md "Employment and unemployment").
 
     Men 60 -> 63, women formerly 55 -> 58, women formerly 50 -> 55. ``former_female_age`` says which old
     age applied to a woman (55 for cadres and the default here, 50 for female workers); ignored for men.
