@@ -6,17 +6,22 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Annotated, Any, Protocol, TypeVar
 
-from fastapi import Depends, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
 from contracts.regions import normalise_region_code
 from services.registration.commands.context import Ledger
 from services.registration.commands.person import PersonDecision, change_person
+from services.registration.domain.employer import EmployerState
+from services.registration.domain.household import HouseholdState
+from services.registration.domain.service_point import ServicePointState
+from services.registration.domain.vacancy import VacancyState
+from services.registration.models import PersonChange
 from services.runtime.auth import Principal, Role
 from services.runtime.db import Connection
 from services.runtime.errors import Forbidden, RuleViolated
 from services.runtime.http import CommandContext, Commands, CurrentPrincipal
-from services.runtime.routes import IfMatchHeader, version_from
+from services.runtime.routes import IfMatchHeader, in_scope, version_from
 
 #: OpenAPI responses of registration's routes.
 CONFLICT: dict[int | str, dict[str, Any]] = {409: {"description": "Already registered; the body names the existing id"}}
@@ -40,6 +45,14 @@ def ledger_of(request: Request) -> Ledger:
 
 
 LedgerDep = Annotated[Ledger, Depends(ledger_of)]
+
+#: The stream a route's path names, loaded for the caller (404 when there is none, 403 outside its region).
+EmployerInScope = Annotated[EmployerState, Depends(in_scope(lambda r: ledger_of(r).employers, "employer_id"))]
+VacancyInScope = Annotated[VacancyState, Depends(in_scope(lambda r: ledger_of(r).vacancies, "vacancy_id"))]
+ServicePointInScope = Annotated[
+    ServicePointState, Depends(in_scope(lambda r: ledger_of(r).service_points, "service_point_id"))
+]
+HouseholdInScope = Annotated[HouseholdState, Depends(in_scope(lambda r: ledger_of(r).households, "household_id"))]
 
 
 def require_sees_persons(principal: Principal) -> None:
@@ -105,3 +118,38 @@ def person_changer(request: Request, command: Commands, if_match: IfMatchHeader 
 
 
 ChangePerson = Annotated[PersonChanger, Depends(person_changer)]
+
+
+@dataclass(frozen=True)
+class PersonRoute:
+    """A route that changes a ledger entry: ``prepare`` builds the decision from the validated ``body``."""
+
+    path: str
+    body: type[Any]
+    prepare: Prepare[Any]
+    summary: str
+    method: str = "POST"
+
+
+def add_person_changes(router: APIRouter, routes: list[PersonRoute]) -> None:
+    """Add each route: ``{method} {path}`` with ``body``, answered with the ``PersonChange`` (ETag: version)."""
+    for route in routes:
+        router.add_api_route(
+            route.path,
+            _person_change(route),
+            methods=[route.method],
+            response_model=PersonChange,
+            responses=CHANGE,
+            summary=route.summary,
+            name=route.prepare.__name__,
+        )
+
+
+def _person_change(route: PersonRoute) -> Callable[..., Awaitable[Response]]:
+    async def endpoint(person_id: str, body: Any, change: ChangePerson) -> Response:
+        return await change(person_id, body, route.prepare)
+
+    # FastAPI reads the body's model from the annotation: the route's own, so validation and OpenAPI are its.
+    endpoint.__annotations__ = {**endpoint.__annotations__, "body": route.body}
+    endpoint.__name__ = route.prepare.__name__
+    return endpoint

@@ -2,28 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter
 from fastapi.responses import Response
 
-from services.registration.api.deps import CONFLICT, INVALID, LedgerDep, ledger_of
+from services.registration.api.deps import CONFLICT, INVALID, EmployerInScope, LedgerDep
 from services.registration.commands import employer
 from services.registration.commands.employer import employer_public
-from services.registration.domain.employer import EmployerState
 from services.registration.models import EmployerChange, EmployerCreate, EmployerDeregistration, EmployerPublic
-from services.runtime.aggregate import Aggregate
 from services.runtime.http import Commands
-from services.runtime.routes import NOT_FOUND, STALE, ExpectedVersion, answer, in_scope
+from services.runtime.routes import NOT_FOUND, STALE, ExpectedVersion, answer
 
 router = APIRouter(tags=["registration"])
-
-
-def _employers(request: Request) -> Aggregate[EmployerState]:
-    return ledger_of(request).employers
-
-
-EmployerInScope = Annotated[EmployerState, Depends(in_scope(_employers, "employer_id"))]
 
 
 @router.post(

@@ -2,51 +2,35 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-
 from fastapi import APIRouter
-from fastapi.responses import Response
 
-from services.registration.api.deps import CHANGE, ChangePerson
-from services.registration.commands import employment
-from services.registration.models import (
-    EmploymentCreate,
-    EmploymentEnd,
-    PersonChange,
-    UnemploymentCreate,
-    UnemploymentDeregistration,
+from services.registration.api.deps import PersonRoute, add_person_changes
+from services.registration.commands.employment import (
+    deregister_unemployment,
+    end_employment,
+    register_employment,
+    register_unemployment,
 )
+from services.registration.models import EmploymentCreate, EmploymentEnd, UnemploymentCreate, UnemploymentDeregistration
 
 router = APIRouter(tags=["registration"])
 
-Route = Callable[..., Awaitable[Response]]
+EMPLOYMENT = "Employment registration (就业登记); flags a hire reported after 30 days"
+END = "End of employment (终止/解除劳动关系); flags a termination reported after 15 days"
+UNEMPLOYMENT = "Unemployment registration (失业登记)"
+DEREGISTRATION = "Cancel an unemployment registration (注销失业登记)"
 
-
-def change_route(path: str, summary: str) -> Callable[[Route], Route]:
-    """The decorator of a route that changes a ledger entry's employment status."""
-    return router.post(path, response_model=PersonChange, responses=CHANGE, summary=summary)
-
-
-@change_route(
-    "/persons/{person_id}/employment", "Employment registration (就业登记); flags a hire reported after 30 days"
+add_person_changes(
+    router,
+    [
+        PersonRoute("/persons/{person_id}/employment", EmploymentCreate, register_employment, EMPLOYMENT),
+        PersonRoute("/persons/{person_id}/employment/end", EmploymentEnd, end_employment, END),
+        PersonRoute("/persons/{person_id}/unemployment", UnemploymentCreate, register_unemployment, UNEMPLOYMENT),
+        PersonRoute(
+            "/persons/{person_id}/unemployment/deregistration",
+            UnemploymentDeregistration,
+            deregister_unemployment,
+            DEREGISTRATION,
+        ),
+    ],
 )
-async def register_employment(person_id: str, body: EmploymentCreate, change: ChangePerson) -> Response:
-    return await change(person_id, body, employment.register_employment)
-
-
-@change_route(
-    "/persons/{person_id}/employment/end",
-    "End of employment (终止/解除劳动关系); flags a termination reported after 15 days",
-)
-async def end_employment(person_id: str, body: EmploymentEnd, change: ChangePerson) -> Response:
-    return await change(person_id, body, employment.end_employment)
-
-
-@change_route("/persons/{person_id}/unemployment", "Unemployment registration (失业登记)")
-async def register_unemployment(person_id: str, body: UnemploymentCreate, change: ChangePerson) -> Response:
-    return await change(person_id, body, employment.register_unemployment)
-
-
-@change_route("/persons/{person_id}/unemployment/deregistration", "Cancel an unemployment registration (注销失业登记)")
-async def deregister_unemployment(person_id: str, body: UnemploymentDeregistration, change: ChangePerson) -> Response:
-    return await change(person_id, body, employment.deregister_unemployment)

@@ -2,28 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
-from services.registration.api.deps import CHANGE, INVALID, LedgerDep, PersonReader, ledger_of
+from services.registration.api.deps import CHANGE, INVALID, HouseholdInScope, LedgerDep, PersonReader
 from services.registration.commands import household
 from services.registration.commands.household import household_public
-from services.registration.domain.household import HouseholdState
 from services.registration.models import HeadChange, HouseholdCreate, HouseholdPublic, MemberAdd
-from services.runtime.aggregate import Aggregate
 from services.runtime.http import Commands
-from services.runtime.routes import IfMatchHeader, answer, in_scope, version_from
+from services.runtime.routes import IfMatchHeader, answer, version_from
 
 router = APIRouter(tags=["registration"])
-
-
-def _households(request: Request) -> Aggregate[HouseholdState]:
-    return ledger_of(request).households
-
-
-HouseholdInScope = Annotated[HouseholdState, Depends(in_scope(_households, "household_id"))]
 
 
 @router.post(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from typing import Any, cast
 
 from fastapi import APIRouter, Request
@@ -11,13 +10,13 @@ from fastapi.responses import Response
 from contracts.registration import EmploymentStatus
 from services.registration import queries
 from services.registration.api.deps import (
-    CHANGE,
     CONFLICT,
     INVALID,
     PII_ROLES,
-    ChangePerson,
     LedgerDep,
     PersonReader,
+    PersonRoute,
+    add_person_changes,
     ledger_of,
 )
 from services.registration.commands import person
@@ -26,7 +25,6 @@ from services.registration.models import (
     CategoriesUpdate,
     DeathRecord,
     HistoryEntry,
-    PersonChange,
     PersonCorrection,
     PersonCreate,
     PersonHistory,
@@ -45,7 +43,11 @@ from services.runtime.routes import NOT_FOUND, answer
 
 router = APIRouter(tags=["registration"])
 
-Route = Callable[..., Awaitable[Response]]
+CORRECT = "Correct recorded values (信息更正); PII is published redacted"
+MOVE = "Move the residence to another village or community (居住地变更)"
+DEATH = "Record a death (死亡); the entry is closed"
+CATEGORIES = "Set the person's categories (人员类别)"
+RETIREMENT = "Retirement (退休): the person leaves the labour force"
 
 
 @router.post(
@@ -99,39 +101,16 @@ async def get_person(person_id: str, ledger: LedgerDep, principal: PersonReader,
     return answer(entry, row.version)
 
 
-def change_route(path: str, summary: str) -> Callable[[Route], Route]:
-    """The decorator of a route that changes a ledger entry (answers ``PersonChange``)."""
-    return router.post(path, response_model=PersonChange, responses=CHANGE, summary=summary)
-
-
-@change_route("/persons/{person_id}/corrections", "Correct recorded values (信息更正); PII is published redacted")
-async def correct_person(person_id: str, body: PersonCorrection, change: ChangePerson) -> Response:
-    return await change(person_id, body, person.correct_person)
-
-
-@change_route("/persons/{person_id}/moves", "Move the residence to another village or community (居住地变更)")
-async def move_person(person_id: str, body: PersonMove, change: ChangePerson) -> Response:
-    return await change(person_id, body, person.move_person)
-
-
-@change_route("/persons/{person_id}/death", "Record a death (死亡); the entry is closed")
-async def record_death(person_id: str, body: DeathRecord, change: ChangePerson) -> Response:
-    return await change(person_id, body, person.record_death)
-
-
-@router.put(
-    "/persons/{person_id}/categories",
-    response_model=PersonChange,
-    responses=CHANGE,
-    summary="Set the person's categories (人员类别)",
+add_person_changes(
+    router,
+    [
+        PersonRoute("/persons/{person_id}/corrections", PersonCorrection, person.correct_person, CORRECT),
+        PersonRoute("/persons/{person_id}/moves", PersonMove, person.move_person, MOVE),
+        PersonRoute("/persons/{person_id}/death", DeathRecord, person.record_death, DEATH),
+        PersonRoute("/persons/{person_id}/categories", CategoriesUpdate, person.change_categories, CATEGORIES, "PUT"),
+        PersonRoute("/persons/{person_id}/retirement", RetirementCreate, person.retire, RETIREMENT),
+    ],
 )
-async def change_categories(person_id: str, body: CategoriesUpdate, change: ChangePerson) -> Response:
-    return await change(person_id, body, person.change_categories)
-
-
-@change_route("/persons/{person_id}/retirement", "Retirement (退休): the person leaves the labour force")
-async def retire(person_id: str, body: RetirementCreate, change: ChangePerson) -> Response:
-    return await change(person_id, body, person.retire)
 
 
 @router.get(

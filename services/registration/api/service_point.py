@@ -4,27 +4,18 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
 from services.registration import queries
-from services.registration.api.deps import CONFLICT, INVALID, LedgerDep, ledger_of, region_query
+from services.registration.api.deps import CONFLICT, INVALID, LedgerDep, ServicePointInScope, region_query
 from services.registration.commands import service_point
 from services.registration.commands.service_point import service_point_public
-from services.registration.domain.service_point import ServicePointState
 from services.registration.models import ServicePointChange, ServicePointCreate, ServicePointList, ServicePointPublic
-from services.runtime.aggregate import Aggregate
 from services.runtime.http import Commands, CurrentPrincipal, DbConnection, json_response
-from services.runtime.routes import NOT_FOUND, STALE, ExpectedVersion, answer, in_scope
+from services.runtime.routes import NOT_FOUND, STALE, ExpectedVersion, answer
 
 router = APIRouter(tags=["registration"])
-
-
-def _service_points(request: Request) -> Aggregate[ServicePointState]:
-    return ledger_of(request).service_points
-
-
-ServicePointInScope = Annotated[ServicePointState, Depends(in_scope(_service_points, "service_point_id"))]
 
 
 @router.post(

@@ -6,24 +6,18 @@ from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
 from services.registration import queries
-from services.registration.api.deps import CHANGE, INVALID, ChangePerson, LedgerDep, PersonReader
+from services.registration.api.deps import INVALID, LedgerDep, PersonReader, PersonRoute, add_person_changes
 from services.registration.api.search import CURSOR, LIMIT, decode_cursor, page, scoped_region
 from services.registration.commands import survey
 from services.registration.domain.survey import quarter_bounds, quarter_of
-from services.registration.models import PersonChange, SurveyCreate, SurveyPendingPage
+from services.registration.models import SurveyCreate, SurveyPendingPage
 from services.runtime.http import DbConnection, json_response
 
 router = APIRouter(tags=["registration"])
 
 
-@router.post(
-    "/persons/{person_id}/surveys",
-    response_model=PersonChange,
-    responses=CHANGE,
-    summary="Quarterly dynamic survey (动态调查): confirm or update the status",
-)
-async def survey_person(person_id: str, body: SurveyCreate, change: ChangePerson) -> Response:
-    return await change(person_id, body, survey.survey)
+SURVEY = "Quarterly dynamic survey (动态调查): confirm or update the status"
+add_person_changes(router, [PersonRoute("/persons/{person_id}/surveys", SurveyCreate, survey.survey_person, SURVEY)])
 
 
 @router.get(

@@ -5,27 +5,18 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
 from services.registration import queries
-from services.registration.api.deps import INVALID, LedgerDep, ledger_of, region_query
+from services.registration.api.deps import INVALID, LedgerDep, VacancyInScope, region_query
 from services.registration.commands import vacancy
 from services.registration.commands.vacancy import vacancy_public
-from services.registration.domain.vacancy import VacancyState
 from services.registration.models import VacancyClosure, VacancyCreate, VacancyFill, VacancyList, VacancyPublic
-from services.runtime.aggregate import Aggregate
 from services.runtime.http import Commands, CurrentPrincipal, DbConnection, json_response
-from services.runtime.routes import NOT_FOUND, answer, in_scope
+from services.runtime.routes import NOT_FOUND, answer
 
 router = APIRouter(tags=["registration"])
-
-
-def _vacancies(request: Request) -> Aggregate[VacancyState]:
-    return ledger_of(request).vacancies
-
-
-VacancyInScope = Annotated[VacancyState, Depends(in_scope(_vacancies, "vacancy_id"))]
 
 
 @router.post(

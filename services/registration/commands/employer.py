@@ -7,6 +7,7 @@ vacancies and employment registrations check against; it is written in the same 
 from __future__ import annotations
 
 import uuid
+from dataclasses import asdict
 
 from contracts.identifiers import parse_credit_code
 from contracts.registration import EmployerChanged
@@ -33,19 +34,9 @@ LEGACY_CREDIT_CODE_WARNING = "credit code fails the GB 32100 check character; ac
 
 
 def employer_public(state: EmployerState) -> EmployerPublic:
-    """An employer as clients see it."""
-    return EmployerPublic(
-        employer_id=state.employer_id,
-        credit_code=state.credit_code,
-        credit_code_check_ok=state.credit_code_check_ok,
-        name=state.name,
-        region_code=state.region_code,
-        industry=state.industry,
-        size=state.size,
-        warnings=[] if state.credit_code_check_ok else [LEGACY_CREDIT_CODE_WARNING],
-        version=state.version,
-        deregistered_on=state.deregistered_on,
-    )
+    """An employer as clients see it (a legacy credit code with its warning)."""
+    warnings = [] if state.credit_code_check_ok else [LEGACY_CREDIT_CODE_WARNING]
+    return EmployerPublic.model_validate({**asdict(state), "warnings": warnings})
 
 
 async def register_employer(

@@ -11,7 +11,7 @@ from services.registration.models import SurveyCreate
 from services.runtime.db import Connection
 
 
-async def survey(ledger: Ledger, conn: Connection, person_id: str, body: SurveyCreate) -> PersonDecision:
+async def survey_person(ledger: Ledger, conn: Connection, person_id: str, body: SurveyCreate) -> PersonDecision:
     """The survey's finding; a new job it records must name a registered employer, if any."""
     today = ledger.today()
     surveyed_on = body.surveyed_on or today

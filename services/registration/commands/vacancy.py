@@ -27,24 +27,8 @@ from services.runtime.eventstore import Append, Metadata
 
 
 def vacancy_public(state: VacancyState) -> VacancyPublic:
-    """A vacancy as clients see it."""
-    return VacancyPublic(
-        vacancy_id=state.vacancy_id,
-        employer_id=state.employer_id,
-        region_code=state.region_code,
-        occupation=state.occupation,
-        positions=state.positions,
-        filled=state.filled,
-        withdrawn=state.withdrawn,
-        remaining=state.remaining,
-        wage_min_fen=state.wage_min_fen,
-        wage_max_fen=state.wage_max_fen,
-        requirements=state.requirements,
-        opened_on=state.opened_on,
-        closed_on=state.closed_on,
-        status=state.status,
-        version=state.version,
-    )
+    """A vacancy as clients see it, with the positions remaining and its status."""
+    return VacancyPublic.model_validate(state, from_attributes=True)
 
 
 async def _save(conn: Connection, changed: Changed[VacancyState]) -> list[Append]:
