@@ -379,6 +379,15 @@ async def search_persons(
     return [_person_row(row) for row in await cursor.fetchall()]
 
 
+#: The optional filters of a search: the ``PersonFilter`` field and the clause it adds.
+_FILTERS = {
+    "id_hash": "id_hash = %(id_hash)s",
+    "name_hash": "name_hash = %(name_hash)s",
+    "category": "categories @> ARRAY[%(category)s]::text[]",
+    "status": "status = %(status)s",
+}
+
+
 def search_sql(
     where: PersonFilter, *, limit: int, after: tuple[str, str] | None = None
 ) -> tuple[str, dict[str, object]]:
@@ -386,18 +395,11 @@ def search_sql(
     low, high = subtree_bounds(where.region_code)
     clauses = ["region_code BETWEEN %(low)s AND %(high)s"]
     params: dict[str, object] = {"low": low, "high": high, "limit": limit}
-    if where.id_hash is not None:
-        clauses.append("id_hash = %(id_hash)s")
-        params["id_hash"] = where.id_hash
-    if where.name_hash is not None:
-        clauses.append("name_hash = %(name_hash)s")
-        params["name_hash"] = where.name_hash
-    if where.category is not None:
-        clauses.append("categories @> ARRAY[%(category)s]::text[]")
-        params["category"] = where.category
-    if where.status is not None:
-        clauses.append("status = %(status)s")
-        params["status"] = where.status
+    for name, clause in _FILTERS.items():
+        value = getattr(where, name)
+        if value is not None:
+            clauses.append(clause)
+            params[name] = value
     if after is not None:
         clauses.append("(region_code, person_id) > (%(after_region)s, %(after_person)s::uuid)")
         params["after_region"], params["after_person"] = after

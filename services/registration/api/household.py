@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
 from services.registration.api.deps import CHANGE, INVALID, HouseholdInScope, LedgerDep, PersonReader
 from services.registration.commands import household
+from services.registration.commands.context import Ledger
 from services.registration.commands.household import household_public
 from services.registration.models import HeadChange, HouseholdCreate, HouseholdPublic, MemberAdd
-from services.runtime.http import Commands
+from services.runtime.auth import Principal
+from services.runtime.db import Connection
+from services.runtime.eventstore import Metadata
+from services.runtime.http import CommandContext, Commands
 from services.runtime.routes import IfMatchHeader, answer, version_from
 
 router = APIRouter(tags=["registration"])
@@ -45,12 +52,7 @@ async def get_household(household_id: str, principal: PersonReader, state: House
 async def add_member(
     household_id: str, body: MemberAdd, ledger: LedgerDep, command: Commands, if_match: IfMatchHeader = None
 ) -> Response:
-    body = body.model_copy(update={"expected_version": version_from(if_match, body.expected_version)})
-    return await command.run(
-        lambda conn, meta: household.add_member(ledger, conn, command.principal, household_id, body, meta),
-        status_code=200,
-        etag=True,
-    )
+    return await _run(command, ledger, household_id, _versioned(body, if_match), household.add_member)
 
 
 @router.delete(
@@ -86,9 +88,24 @@ async def remove_member(
 async def change_head(
     household_id: str, body: HeadChange, ledger: LedgerDep, command: Commands, if_match: IfMatchHeader = None
 ) -> Response:
-    body = body.model_copy(update={"expected_version": version_from(if_match, body.expected_version)})
+    return await _run(command, ledger, household_id, _versioned(body, if_match), household.change_head)
+
+
+B = TypeVar("B", MemberAdd, HeadChange)
+HouseholdCommand = Callable[[Ledger, Connection, Principal, str, B, Metadata], Awaitable[HouseholdPublic]]
+
+
+def _versioned(body: B, if_match: str | None) -> B:
+    """The body with the version it is based on, from If-Match or its own ``expected_version``."""
+    return body.model_copy(update={"expected_version": version_from(if_match, body.expected_version)})
+
+
+async def _run(
+    command: CommandContext, ledger: Ledger, household_id: str, body: B, handler: HouseholdCommand[B]
+) -> Response:
+    """Run a change of one household in the command's transaction; 200 with the household and its ETag."""
     return await command.run(
-        lambda conn, meta: household.change_head(ledger, conn, command.principal, household_id, body, meta),
+        lambda conn, meta: handler(ledger, conn, command.principal, household_id, body, meta),
         status_code=200,
         etag=True,
     )

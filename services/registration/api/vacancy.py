@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Literal
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Literal, TypeVar
 
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
@@ -11,9 +12,13 @@ from fastapi.responses import Response
 from services.registration import queries
 from services.registration.api.deps import INVALID, LedgerDep, VacancyInScope, region_query
 from services.registration.commands import vacancy
+from services.registration.commands.context import Ledger
 from services.registration.commands.vacancy import vacancy_public
 from services.registration.models import VacancyClosure, VacancyCreate, VacancyFill, VacancyList, VacancyPublic
-from services.runtime.http import Commands, CurrentPrincipal, DbConnection, json_response
+from services.runtime.auth import Principal
+from services.runtime.db import Connection
+from services.runtime.eventstore import Metadata
+from services.runtime.http import CommandContext, Commands, CurrentPrincipal, DbConnection, json_response
 from services.runtime.routes import NOT_FOUND, answer
 
 router = APIRouter(tags=["registration"])
@@ -66,10 +71,7 @@ async def get_vacancy(vacancy_id: str, state: VacancyInScope) -> Response:
     summary="Fill positions of a vacancy, at most those remaining",
 )
 async def fill_vacancy(vacancy_id: str, body: VacancyFill, ledger: LedgerDep, command: Commands) -> Response:
-    return await command.run(
-        lambda conn, meta: vacancy.fill_vacancy(ledger, conn, command.principal, vacancy_id, body, meta),
-        status_code=200,
-    )
+    return await _run(command, ledger, vacancy_id, body, vacancy.fill_vacancy)
 
 
 @router.post(
@@ -79,7 +81,17 @@ async def fill_vacancy(vacancy_id: str, body: VacancyFill, ledger: LedgerDep, co
     summary="Close a vacancy; positions not filled are withdrawn",
 )
 async def close_vacancy(vacancy_id: str, body: VacancyClosure, ledger: LedgerDep, command: Commands) -> Response:
+    return await _run(command, ledger, vacancy_id, body, vacancy.close_vacancy)
+
+
+B = TypeVar("B")
+VacancyCommand = Callable[[Ledger, Connection, Principal, str, B, Metadata], Awaitable[VacancyPublic]]
+
+
+async def _run(
+    command: CommandContext, ledger: Ledger, vacancy_id: str, body: B, handler: VacancyCommand[B]
+) -> Response:
+    """Run a change of one vacancy in the command's transaction; 200 with the vacancy."""
     return await command.run(
-        lambda conn, meta: vacancy.close_vacancy(ledger, conn, command.principal, vacancy_id, body, meta),
-        status_code=200,
+        lambda conn, meta: handler(ledger, conn, command.principal, vacancy_id, body, meta), status_code=200
     )
