@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Annotated, Any, Protocol, TypeVar
@@ -120,36 +121,25 @@ def person_changer(request: Request, command: Commands, if_match: IfMatchHeader 
 ChangePerson = Annotated[PersonChanger, Depends(person_changer)]
 
 
-@dataclass(frozen=True)
-class PersonRoute:
-    """A route that changes a ledger entry: ``prepare`` builds the decision from the validated ``body``."""
+def add_person_change(
+    router: APIRouter, path: str, body: type[Any], prepare: Prepare[Any], method: str = "POST"
+) -> None:
+    """Add the route ``{method} {path}`` that changes a ledger entry: ``prepare`` builds the decision from the
+    validated ``body``; the answer is the ``PersonChange`` with its version as ETag. The first line of
+    ``prepare``'s docstring is the route's summary, so the command and its route say the same."""
 
-    path: str
-    body: type[Any]
-    prepare: Prepare[Any]
-    summary: str
-    method: str = "POST"
-
-
-def add_person_changes(router: APIRouter, routes: list[PersonRoute]) -> None:
-    """Add each route: ``{method} {path}`` with ``body``, answered with the ``PersonChange`` (ETag: version)."""
-    for route in routes:
-        router.add_api_route(
-            route.path,
-            _person_change(route),
-            methods=[route.method],
-            response_model=PersonChange,
-            responses=CHANGE,
-            summary=route.summary,
-            name=route.prepare.__name__,
-        )
-
-
-def _person_change(route: PersonRoute) -> Callable[..., Awaitable[Response]]:
     async def endpoint(person_id: str, body: Any, change: ChangePerson) -> Response:
-        return await change(person_id, body, route.prepare)
+        return await change(person_id, body, prepare)
 
     # FastAPI reads the body's model from the annotation: the route's own, so validation and OpenAPI are its.
-    endpoint.__annotations__ = {**endpoint.__annotations__, "body": route.body}
-    endpoint.__name__ = route.prepare.__name__
-    return endpoint
+    endpoint.__annotations__ = {**endpoint.__annotations__, "body": body}
+    summary = (inspect.getdoc(prepare) or "").splitlines()[0]
+    router.add_api_route(
+        path,
+        endpoint,
+        methods=[method],
+        response_model=PersonChange,
+        responses=CHANGE,
+        summary=summary,
+        name=prepare.__name__,
+    )

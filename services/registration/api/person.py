@@ -15,8 +15,7 @@ from services.registration.api.deps import (
     PII_ROLES,
     LedgerDep,
     PersonReader,
-    PersonRoute,
-    add_person_changes,
+    add_person_change,
     ledger_of,
 )
 from services.registration.commands import person
@@ -42,12 +41,6 @@ from services.runtime.pii import mask_id_number
 from services.runtime.routes import NOT_FOUND, answer
 
 router = APIRouter(tags=["registration"])
-
-CORRECT = "Correct recorded values (信息更正); PII is published redacted"
-MOVE = "Move the residence to another village or community (居住地变更)"
-DEATH = "Record a death (死亡); the entry is closed"
-CATEGORIES = "Set the person's categories (人员类别)"
-RETIREMENT = "Retirement (退休): the person leaves the labour force"
 
 
 @router.post(
@@ -101,16 +94,11 @@ async def get_person(person_id: str, ledger: LedgerDep, principal: PersonReader,
     return answer(entry, row.version)
 
 
-add_person_changes(
-    router,
-    [
-        PersonRoute("/persons/{person_id}/corrections", PersonCorrection, person.correct_person, CORRECT),
-        PersonRoute("/persons/{person_id}/moves", PersonMove, person.move_person, MOVE),
-        PersonRoute("/persons/{person_id}/death", DeathRecord, person.record_death, DEATH),
-        PersonRoute("/persons/{person_id}/categories", CategoriesUpdate, person.change_categories, CATEGORIES, "PUT"),
-        PersonRoute("/persons/{person_id}/retirement", RetirementCreate, person.retire, RETIREMENT),
-    ],
-)
+add_person_change(router, "/persons/{person_id}/corrections", PersonCorrection, person.correct_person)
+add_person_change(router, "/persons/{person_id}/moves", PersonMove, person.move_person)
+add_person_change(router, "/persons/{person_id}/death", DeathRecord, person.record_death)
+add_person_change(router, "/persons/{person_id}/categories", CategoriesUpdate, person.change_categories, "PUT")
+add_person_change(router, "/persons/{person_id}/retirement", RetirementCreate, person.retire)
 
 
 @router.get(

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
 from services.registration import queries
-from services.registration.api.deps import INVALID, LedgerDep, PersonReader, PersonRoute, add_person_changes
+from services.registration.api.deps import INVALID, LedgerDep, PersonReader, add_person_change
 from services.registration.api.search import CURSOR, LIMIT, decode_cursor, page, scoped_region
 from services.registration.commands import survey
 from services.registration.domain.survey import quarter_bounds, quarter_of
@@ -16,8 +16,7 @@ from services.runtime.http import DbConnection, json_response
 router = APIRouter(tags=["registration"])
 
 
-SURVEY = "Quarterly dynamic survey (动态调查): confirm or update the status"
-add_person_changes(router, [PersonRoute("/persons/{person_id}/surveys", SurveyCreate, survey.survey_person, SURVEY)])
+add_person_change(router, "/persons/{person_id}/surveys", SurveyCreate, survey.survey_person)
 
 
 @router.get(

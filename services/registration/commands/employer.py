@@ -106,13 +106,7 @@ async def change_employer(
         return decide_change_employer(command, state)
 
     changed = await ledger.employers.change(
-        conn,
-        employer_id,
-        decide,
-        metadata,
-        expected_version=expected_version,
-        principal=principal,
-        effects=_save,
+        conn, employer_id, decide, metadata, expected_version=expected_version, principal=principal, effects=_save
     )
     return employer_public(changed.after)
 

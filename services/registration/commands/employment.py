@@ -38,7 +38,10 @@ async def employed(ledger: Ledger, conn: Connection, registration: RegisterEmplo
 async def register_employment(
     ledger: Ledger, conn: Connection, person_id: str, body: EmploymentCreate
 ) -> PersonDecision:
-    """Employment registration (就业登记); the employer, if named, must be in the ledger."""
+    """Employment registration (就业登记); flags a hire reported after 30 days
+
+    The employer, if named, must be in the ledger.
+    """
     registration = RegisterEmployment(
         kind=body.kind,
         started_on=body.started_on,
@@ -50,7 +53,7 @@ async def register_employment(
 
 
 async def end_employment(ledger: Ledger, conn: Connection, person_id: str, body: EmploymentEnd) -> PersonDecision:
-    """End of employment (终止/解除劳动关系)."""
+    """End of employment (终止/解除劳动关系); flags a termination reported after 15 days"""
     today = ledger.today()
     reported_on = body.reported_on or today
     return PersonDecision(lambda s: decide_end_employment(s, body.ended_on, body.reason, reported_on, today=today))
@@ -59,7 +62,7 @@ async def end_employment(ledger: Ledger, conn: Connection, person_id: str, body:
 async def register_unemployment(
     ledger: Ledger, conn: Connection, person_id: str, body: UnemploymentCreate
 ) -> PersonDecision:
-    """Unemployment registration (失业登记)."""
+    """Unemployment registration (失业登记)"""
     today = ledger.today()
     return PersonDecision(lambda s: decide_register_unemployment(s, body.registered_on or today, today=today))
 
@@ -67,7 +70,7 @@ async def register_unemployment(
 async def deregister_unemployment(
     ledger: Ledger, conn: Connection, person_id: str, body: UnemploymentDeregistration
 ) -> PersonDecision:
-    """Cancel an unemployment registration (注销失业登记)."""
+    """Cancel an unemployment registration (注销失业登记)"""
     today = ledger.today()
     day = body.deregistered_on or today
     return PersonDecision(lambda s: decide_deregister_unemployment(s, day, body.reason, today=today))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping, Sequence
+from functools import partial
 from typing import cast
 
 from contracts.registration import EmploymentStatus, HouseholdMember, Sex
@@ -140,27 +141,13 @@ async def remove_member(
     expected_version: int | None,
 ) -> HouseholdPublic:
     """A person leaves a household."""
-    return await _change(
-        ledger,
-        conn,
-        principal,
-        household_id,
-        lambda state: decide_remove_member(state, person_id, reason),
-        metadata,
-        expected_version,
-    )
+    decide = partial(decide_remove_member, person_id=person_id, reason=reason)
+    return await _change(ledger, conn, principal, household_id, decide, metadata, expected_version)
 
 
 async def change_head(
     ledger: Ledger, conn: Connection, principal: Principal, household_id: str, body: HeadChange, metadata: Metadata
 ) -> HouseholdPublic:
     """Another member becomes head of the household (户主)."""
-    return await _change(
-        ledger,
-        conn,
-        principal,
-        household_id,
-        lambda state: decide_change_head(state, body.person_id, body.former_head_relation),
-        metadata,
-        body.expected_version,
-    )
+    decide = partial(decide_change_head, person_id=body.person_id, former_head_relation=body.former_head_relation)
+    return await _change(ledger, conn, principal, household_id, decide, metadata, body.expected_version)

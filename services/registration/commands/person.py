@@ -304,8 +304,11 @@ async def _person_effects(
 
 
 async def correct_person(ledger: Ledger, conn: Connection, person_id: str, body: PersonCorrection) -> PersonDecision:
-    """Correct recorded values (信息更正). PII is re-encrypted and re-hashed, and published redacted; a
-    new ID number re-derives sex and birth date and must not belong to another person (409)."""
+    """Correct recorded values (信息更正); PII is published redacted
+
+    PII is re-encrypted and re-hashed; a new ID number re-derives sex and birth date and must not belong
+    to another person (409).
+    """
     row = await queries.person(conn, person_id) if is_uuid(person_id) else None
     if row is None:
         raise NotFound(f"no person {person_id}", field="person_id")
@@ -338,7 +341,7 @@ async def correct_person(ledger: Ledger, conn: Connection, person_id: str, body:
 
 
 async def move_person(ledger: Ledger, conn: Connection, person_id: str, body: PersonMove) -> PersonDecision:
-    """The residence moves to another village or community (居住地变更)."""
+    """Move the residence to another village or community (居住地变更)"""
     region, today = await ledger.region(conn, body.region_code), ledger.today()
     return PersonDecision(
         lambda s: decide_move_person(s, region, body.region_code, body.moved_on or today, today=today)
@@ -346,7 +349,7 @@ async def move_person(ledger: Ledger, conn: Connection, person_id: str, body: Pe
 
 
 async def change_categories(ledger: Ledger, conn: Connection, person_id: str, body: CategoriesUpdate) -> PersonDecision:
-    """Set the person's categories (人员类别)."""
+    """Set the person's categories (人员类别)"""
     today = ledger.today()
     return PersonDecision(
         lambda s: decide_change_categories(s, body.categories, body.effective_on or today, today=today)
@@ -354,13 +357,13 @@ async def change_categories(ledger: Ledger, conn: Connection, person_id: str, bo
 
 
 async def retire(ledger: Ledger, conn: Connection, person_id: str, body: RetirementCreate) -> PersonDecision:
-    """Retirement (退休)."""
+    """Retirement (退休): the person leaves the labour force"""
     today = ledger.today()
     return PersonDecision(lambda s: decide_retire(s, body.retired_on or today, today=today))
 
 
 async def record_death(ledger: Ledger, conn: Connection, person_id: str, body: DeathRecord) -> PersonDecision:
-    """Record a death (死亡)."""
+    """Record a death (死亡); the entry is closed"""
     return died(ledger, body.died_on)
 
 

@@ -118,12 +118,6 @@ async def update_service_point(
         return decide_update_service_point(details, state)
 
     changed = await ledger.service_points.change(
-        conn,
-        service_point_id,
-        decide,
-        metadata,
-        expected_version=expected_version,
-        principal=principal,
-        effects=_save,
+        conn, service_point_id, decide, metadata, expected_version=expected_version, principal=principal, effects=_save
     )
     return service_point_public(changed.after)

@@ -12,7 +12,10 @@ from services.runtime.db import Connection
 
 
 async def survey_person(ledger: Ledger, conn: Connection, person_id: str, body: SurveyCreate) -> PersonDecision:
-    """The survey's finding; a new job it records must name a registered employer, if any."""
+    """Quarterly dynamic survey (动态调查): confirm or update the status
+
+    A new job the survey records must name a registered employer, if any.
+    """
     today = ledger.today()
     surveyed_on = body.surveyed_on or today
     job = body.employment
