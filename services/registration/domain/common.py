@@ -8,7 +8,7 @@ from datetime import date
 from typing import Any, TypeVar
 
 from contracts.envelope import Event
-from contracts.regions import Region
+from contracts.regions import Region, RegionLevel
 from services.runtime.errors import RuleViolated
 
 S = TypeVar("S")
@@ -19,6 +19,15 @@ def known_region(region: Region | None, code: str) -> Region:
     if region is None:
         raise RuleViolated("RegionMustExist", f"unknown region {code}", field="region_code")
     return region
+
+
+def region_at(region: Region | None, code: str, levels: tuple[RegionLevel, ...], rule: str, where: str) -> Region:
+    """The known region a command names, at one of ``levels``: ``where`` says what sits there, e.g. "a
+    person lives in a village or community"; 422 naming ``rule`` otherwise."""
+    known = known_region(region, code)
+    if known.level not in levels:
+        raise RuleViolated(rule, f"{where}, but {known.code} {known.name} is a {known.level}", field="region_code")
+    return known
 
 
 def not_in_future(day: date, today: date, field_name: str, rule: str) -> None:

@@ -17,7 +17,7 @@ from contracts.registration import (
     EmployerRegistered,
     EmployerSize,
 )
-from services.registration.domain.common import known_region, not_first, started_by
+from services.registration.domain.common import not_first, region_at, started_by
 from services.runtime.errors import RuleViolated
 
 
@@ -36,13 +36,7 @@ class RegisterEmployer:
 
 def decide_register_employer(command: RegisterEmployer) -> list[EmployerRegistered]:
     """An employer is registered where it operates: a township (street) or a village (community)."""
-    region = known_region(command.region, command.region_code)
-    if region.level not in (RegionLevel.TOWNSHIP, RegionLevel.VILLAGE):
-        raise RuleViolated(
-            "EmployerSitsInTownshipOrVillage",
-            f"an employer is registered in a township or village, but {region.code} {region.name} is a {region.level}",
-            field="region_code",
-        )
+    region = _employer_region(command.region, command.region_code)
     return [
         EmployerRegistered(
             employer_id=command.employer_id,
@@ -184,11 +178,7 @@ def require_active_employer(state: EmployerState, rule: str, detail: str) -> Non
 
 
 def _employer_region(region: Region | None, code: str) -> Region:
-    known = known_region(region, code)
-    if known.level not in (RegionLevel.TOWNSHIP, RegionLevel.VILLAGE):
-        raise RuleViolated(
-            "EmployerSitsInTownshipOrVillage",
-            f"an employer is registered in a township or village, but {known.code} {known.name} is a {known.level}",
-            field="region_code",
-        )
-    return known
+    where = "an employer is registered in a township or village"
+    return region_at(
+        region, code, (RegionLevel.TOWNSHIP, RegionLevel.VILLAGE), "EmployerSitsInTownshipOrVillage", where
+    )

@@ -8,7 +8,7 @@ from datetime import date
 from typing import Literal
 
 from contracts.envelope import Event
-from contracts.regions import Region, RegionLevel
+from contracts.regions import Region
 from contracts.registration import (
     HouseholdCreated,
     HouseholdEmploymentChanged,
@@ -17,8 +17,8 @@ from contracts.registration import (
     HouseholdMemberAdded,
     HouseholdMemberRemoved,
 )
-from services.registration.domain.common import known_region, not_first
-from services.registration.domain.person import PersonState
+from services.registration.domain.common import not_first, region_at
+from services.registration.domain.person import VILLAGE, PersonState
 from services.runtime.errors import RuleViolated
 
 # --- the household aggregate (户) --------------------------------------------------------------------------
@@ -26,6 +26,9 @@ from services.runtime.errors import RuleViolated
 #: How a member relates to the head of the household.
 Relation = Literal["head", "spouse", "child", "parent", "sibling", "grandchild", "grandparent", "other"]
 RELATIONS: tuple[str, ...] = Relation.__args__  # type: ignore[attr-defined]
+
+
+REGISTERED = "a household is registered in a village or community"
 
 
 @dataclass(frozen=True)
@@ -85,13 +88,7 @@ def decide_create_household(
     household_id: str, region: Region | None, region_code: str, members: Sequence[HouseholdMember]
 ) -> list[HouseholdCreated]:
     """A household is entered in its village or community with its members, exactly one of them the head."""
-    target = known_region(region, region_code)
-    if target.level is not RegionLevel.VILLAGE:
-        raise RuleViolated(
-            "HouseholdLivesInVillageOrCommunity",
-            f"a household is registered in a village or community, but {target.code} is a {target.level}",
-            field="region_code",
-        )
+    target = region_at(region, region_code, VILLAGE, "HouseholdLivesInVillageOrCommunity", REGISTERED)
     if not members:
         raise RuleViolated("HouseholdHasMembers", "a household has at least one member", field="members")
     ids = [m.person_id for m in members]

@@ -33,9 +33,13 @@ from contracts.registration import (
     UnemploymentDeregistered,
     UnemploymentRegistered,
 )
-from services.registration.domain.common import known_region, not_in_future
+from services.registration.domain.common import not_in_future, region_at
 from services.registration.domain.working_age import MINIMUM_WORKING_AGE, age_on, is_working_age
 from services.runtime.errors import RuleViolated
+
+#: Persons and households live in a village or community (村/社区), the lowest level (docs/design.md "Regions").
+VILLAGE = (RegionLevel.VILLAGE,)
+LIVES = "a person lives in a village or community"
 
 
 @dataclass(frozen=True)
@@ -53,13 +57,7 @@ class RegisterPerson:
 
 def decide_register_person(command: RegisterPerson, *, today: date) -> list[PersonRegistered]:
     """A resident of working age who lives in a known village or community enters the ledger."""
-    region = known_region(command.region, command.region_code)
-    if region.level is not RegionLevel.VILLAGE:
-        raise RuleViolated(
-            "PersonLivesInVillageOrCommunity",
-            f"a person lives in a village or community, but {region.code} {region.name} is a {region.level}",
-            field="region_code",
-        )
+    region = region_at(command.region, command.region_code, VILLAGE, "PersonLivesInVillageOrCommunity", LIVES)
     if age_on(command.citizen.birth_date, today) < MINIMUM_WORKING_AGE:
         raise RuleViolated(
             "LedgerHoldsWorkingAgeResidents",
@@ -249,13 +247,7 @@ def decide_move_person(
 ) -> list[PersonMoved]:
     """The residence moves to another village or community (居住地变更)."""
     require_alive(state, "a move")
-    target = known_region(region, region_code)
-    if target.level is not RegionLevel.VILLAGE:
-        raise RuleViolated(
-            "PersonLivesInVillageOrCommunity",
-            f"a person lives in a village or community, but {target.code} {target.name} is a {target.level}",
-            field="region_code",
-        )
+    target = region_at(region, region_code, VILLAGE, "PersonLivesInVillageOrCommunity", LIVES)
     if target.code == state.region_code:
         raise RuleViolated("MoveChangesResidence", f"the person already lives in {target.code}", field="region_code")
     not_in_future(moved_on, today, "moved_on", "MoveNotInFuture")
