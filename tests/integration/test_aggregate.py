@@ -145,7 +145,8 @@ async def test_also_appends_commit_with_the_change_or_not_at_all(pool, employers
         )
     assert changed.version == 2 and await version_of(pool, second) == 2
 
-    stale = Append("employer", second, 1, [PendingEvent.of(registered(second), region_code=VILLAGE)], META)  # second is at 2 now
+    # The second stream is at version 2 now: an append expecting 1 fails, and takes the change with it.
+    stale = Append("employer", second, 1, [PendingEvent.of(registered(second), region_code=VILLAGE)], META)
     async with pool.connection() as conn:
         with pytest.raises(Conflict):
             await employers.change(
@@ -174,7 +175,8 @@ async def test_no_such_stream_is_404_naming_the_id_field(pool, employers, kind):
     if kind == "another stream type":
         stream_id = str(uuid.uuid4())
         async with pool.connection() as conn:
-            await EventStore().append(conn, "vacancy", stream_id, 0, [PendingEvent.of(registered(stream_id), region_code=VILLAGE)])
+            pending = PendingEvent.of(registered(stream_id), region_code=VILLAGE)
+            await EventStore().append(conn, "vacancy", stream_id, 0, [pending])
     async with pool.connection() as conn:
         assert await employers.load(conn, stream_id) is None
         with pytest.raises(NotFound) as missing:
