@@ -32,7 +32,7 @@ from contracts.regions import Region
 from contracts.registration import PERSON_CATEGORIES
 from services.registration.commands import context
 from services.registration.commands.person import PersonRequest, register_persons
-from services.registration.models import PersonCreate, PersonPublic
+from services.registration.models.person import PersonCreate, PersonPublic
 from services.runtime.auth import Principal
 from services.runtime.db import Connection
 from services.runtime.errors import (

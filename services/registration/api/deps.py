@@ -17,7 +17,7 @@ from services.registration.domain.employer import EmployerState
 from services.registration.domain.household import HouseholdState
 from services.registration.domain.service_point import ServicePointState
 from services.registration.domain.vacancy import VacancyState
-from services.registration.models import PersonChange
+from services.registration.models.person import PersonChange
 from services.runtime.auth import Principal, Role
 from services.runtime.db import Connection
 from services.runtime.errors import Forbidden, RuleViolated

@@ -8,7 +8,7 @@ from fastapi.responses import Response
 from services.registration.api.deps import CONFLICT, INVALID, EmployerInScope, LedgerDep
 from services.registration.commands import employer
 from services.registration.commands.employer import employer_public
-from services.registration.models import EmployerChange, EmployerCreate, EmployerDeregistration, EmployerPublic
+from services.registration.models.employer import EmployerChange, EmployerCreate, EmployerDeregistration, EmployerPublic
 from services.runtime.http import Commands
 from services.runtime.routes import NOT_FOUND, STALE, ExpectedVersion, answer
 

@@ -11,7 +11,12 @@ from services.registration.commands.employment import (
     register_employment,
     register_unemployment,
 )
-from services.registration.models import EmploymentCreate, EmploymentEnd, UnemploymentCreate, UnemploymentDeregistration
+from services.registration.models.employment import (
+    EmploymentCreate,
+    EmploymentEnd,
+    UnemploymentCreate,
+    UnemploymentDeregistration,
+)
 
 router = APIRouter(tags=["registration"])
 

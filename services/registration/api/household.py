@@ -12,7 +12,7 @@ from services.registration.api.deps import CHANGE, INVALID, HouseholdInScope, Le
 from services.registration.commands import household
 from services.registration.commands.context import Ledger
 from services.registration.commands.household import household_public
-from services.registration.models import HeadChange, HouseholdCreate, HouseholdPublic, MemberAdd
+from services.registration.models.household import HeadChange, HouseholdCreate, HouseholdPublic, MemberAdd
 from services.runtime.auth import Principal
 from services.runtime.db import Connection
 from services.runtime.eventstore import Metadata

@@ -12,7 +12,7 @@ from services.registration import imports
 from services.registration.api.deps import LedgerDep
 from services.registration.commands import batch
 from services.registration.imports import ImportResult
-from services.registration.models import PersonBatch, PersonBatchResult
+from services.registration.models.batch import PersonBatch, PersonBatchResult
 from services.runtime.errors import RuleViolated
 from services.runtime.http import Commands, CurrentPrincipal, DbConnection, json_response
 from services.runtime.routes import NOT_FOUND

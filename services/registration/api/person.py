@@ -20,7 +20,7 @@ from services.registration.api.deps import (
 )
 from services.registration.commands import person
 from services.registration.commands.person import PersonRequest
-from services.registration.models import (
+from services.registration.models.person import (
     CategoriesUpdate,
     DeathRecord,
     HistoryEntry,

@@ -15,7 +15,7 @@ from contracts.registration import EmploymentStatus, PersonCategory, Sex
 from services.registration import queries
 from services.registration.api.deps import INVALID, PII_ROLES, LedgerDep, PersonReader, region_query
 from services.registration.commands.person import name_lookup_hash, parse_id_number
-from services.registration.models import PersonPage, PersonSummary
+from services.registration.models.person import PersonPage, PersonSummary
 from services.runtime.auth import Principal
 from services.runtime.errors import RuleViolated
 from services.runtime.http import DbConnection, json_response

@@ -11,7 +11,12 @@ from services.registration import queries
 from services.registration.api.deps import CONFLICT, INVALID, LedgerDep, ServicePointInScope, region_query
 from services.registration.commands import service_point
 from services.registration.commands.service_point import service_point_public
-from services.registration.models import ServicePointChange, ServicePointCreate, ServicePointList, ServicePointPublic
+from services.registration.models.service_point import (
+    ServicePointChange,
+    ServicePointCreate,
+    ServicePointList,
+    ServicePointPublic,
+)
 from services.runtime.http import Commands, CurrentPrincipal, DbConnection, json_response
 from services.runtime.routes import NOT_FOUND, STALE, ExpectedVersion, answer
 

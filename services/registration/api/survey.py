@@ -10,7 +10,7 @@ from services.registration.api.deps import INVALID, LedgerDep, PersonReader, add
 from services.registration.api.search import CURSOR, LIMIT, decode_cursor, page, scoped_region
 from services.registration.commands import survey
 from services.registration.domain.survey import quarter_bounds, quarter_of
-from services.registration.models import SurveyCreate, SurveyPendingPage
+from services.registration.models.survey import SurveyCreate, SurveyPendingPage
 from services.runtime.http import DbConnection, json_response
 
 router = APIRouter(tags=["registration"])

@@ -14,7 +14,7 @@ from services.registration.api.deps import INVALID, LedgerDep, VacancyInScope, r
 from services.registration.commands import vacancy
 from services.registration.commands.context import Ledger
 from services.registration.commands.vacancy import vacancy_public
-from services.registration.models import VacancyClosure, VacancyCreate, VacancyFill, VacancyList, VacancyPublic
+from services.registration.models.vacancy import VacancyClosure, VacancyCreate, VacancyFill, VacancyList, VacancyPublic
 from services.runtime.auth import Principal
 from services.runtime.db import Connection
 from services.runtime.eventstore import Metadata

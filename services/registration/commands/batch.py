@@ -10,7 +10,8 @@ from pydantic import ValidationError
 
 from services.registration.commands.context import Ledger
 from services.registration.commands.person import PersonRequest, register_persons
-from services.registration.models import ItemProblem, PersonBatchItem, PersonBatchResult, PersonCreate
+from services.registration.models.batch import ItemProblem, PersonBatchItem, PersonBatchResult
+from services.registration.models.person import PersonCreate
 from services.runtime.auth import Principal
 from services.runtime.db import Connection
 from services.runtime.errors import DomainError

@@ -22,7 +22,7 @@ from services.registration.domain.employer import (
     decide_deregister_employer,
     decide_register_employer,
 )
-from services.registration.models import EmployerChange, EmployerCreate, EmployerDeregistration, EmployerPublic
+from services.registration.models.employer import EmployerChange, EmployerCreate, EmployerDeregistration, EmployerPublic
 from services.runtime.aggregate import Changed
 from services.runtime.auth import Principal
 from services.runtime.db import Connection

@@ -16,7 +16,12 @@ from services.registration.domain.employment import (
     decide_register_employment,
     decide_register_unemployment,
 )
-from services.registration.models import EmploymentCreate, EmploymentEnd, UnemploymentCreate, UnemploymentDeregistration
+from services.registration.models.employment import (
+    EmploymentCreate,
+    EmploymentEnd,
+    UnemploymentCreate,
+    UnemploymentDeregistration,
+)
 from services.runtime.aggregate import is_uuid
 from services.runtime.db import Connection
 from services.runtime.errors import RuleViolated

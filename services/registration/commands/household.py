@@ -25,7 +25,7 @@ from services.registration.domain.household import (
     member_snapshot,
 )
 from services.registration.domain.person import PersonState
-from services.registration.models import HeadChange, HouseholdCreate, HouseholdPublic, MemberAdd
+from services.registration.models.household import HeadChange, HouseholdCreate, HouseholdPublic, MemberAdd
 from services.runtime.aggregate import Changed, Decide, is_uuid, require_version
 from services.runtime.auth import Principal
 from services.runtime.db import Connection

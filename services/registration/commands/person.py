@@ -33,7 +33,7 @@ from services.registration.domain.person import (
     decide_register_person,
     decide_retire,
 )
-from services.registration.models import (
+from services.registration.models.person import (
     CategoriesUpdate,
     DeathRecord,
     EventSummary,

@@ -20,7 +20,7 @@ from services.registration.domain.service_point import (
     decide_establish_service_point,
     decide_update_service_point,
 )
-from services.registration.models import ServicePointChange, ServicePointCreate, ServicePointPublic
+from services.registration.models.service_point import ServicePointChange, ServicePointCreate, ServicePointPublic
 from services.runtime.aggregate import Changed
 from services.runtime.auth import Principal
 from services.runtime.db import Connection

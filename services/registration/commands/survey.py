@@ -7,7 +7,7 @@ from services.registration.commands.employment import require_registered_employe
 from services.registration.commands.person import PersonDecision
 from services.registration.domain.employment import RegisterEmployment
 from services.registration.domain.survey import Survey, decide_survey
-from services.registration.models import SurveyCreate
+from services.registration.models.survey import SurveyCreate
 from services.runtime.db import Connection
 
 

@@ -19,7 +19,7 @@ from services.registration.domain.vacancy import (
     decide_fill_vacancy,
     decide_open_vacancy,
 )
-from services.registration.models import VacancyClosure, VacancyCreate, VacancyFill, VacancyPublic
+from services.registration.models.vacancy import VacancyClosure, VacancyCreate, VacancyFill, VacancyPublic
 from services.runtime.aggregate import Changed
 from services.runtime.auth import Principal
 from services.runtime.db import Connection
