@@ -10,7 +10,7 @@ from psycopg_pool import AsyncConnectionPool
 from pydantic import SecretStr
 
 from contracts.topics import REGISTRATION_EVENTS
-from services.registration import api, queries
+from services.registration import api, schema
 from services.registration.commands.context import Ledger
 from services.registration.commands.person import register_persons
 from services.registration.reactions import SOURCE_TOPICS, RegistrationReactions
@@ -44,7 +44,7 @@ class RegistrationSettings(ServiceSettings):
         return "registration"
 
 
-DDL = [*eventstore.DDL, *relay.DDL, *consumer.DDL, *http.IDEMPOTENCY_DDL, *regions.DDL, *queries.DDL]
+DDL = [*eventstore.DDL, *relay.DDL, *consumer.DDL, *http.IDEMPOTENCY_DDL, *regions.DDL, *schema.DDL]
 
 
 def create_app(settings: RegistrationSettings | None = None) -> FastAPI:
