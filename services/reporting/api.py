@@ -14,9 +14,8 @@ from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
 from contracts.regions import Region, RegionLevel, normalise_region_code
-from services.reporting import queries
+from services.reporting import queries, sources
 from services.reporting.entities import now_in_china
-from services.reporting.metrics import METRICS, METRICS_BY_NAME
 from services.reporting.periods import Period, Window, parse_period, periods_between, window
 from services.runtime.errors import NotFound, RuleViolated
 from services.runtime.http import CurrentPrincipal, DbConnection, json_response
@@ -237,7 +236,7 @@ async def region_series(
     ],
 ) -> Response:
     """Stocks at each period's end (today for the running one), flows within each; null for future periods."""
-    declared = METRICS_BY_NAME.get(metric)
+    declared = sources.CATALOGUE.metrics_by_name.get(metric)
     if declared is None:
         raise RuleViolated("UnknownMetric", f"no metric named {metric!r}; see /metrics/catalogue", field="metric")
     start, end = parse_period_param(first, "from"), parse_period_param(last, "to")
@@ -262,4 +261,4 @@ async def region_series(
 )
 async def catalogue(_: CurrentPrincipal) -> Response:
     """The declarations in ``services.reporting.metrics``, in their order."""
-    return json_response([m.describe() for m in METRICS])
+    return json_response([m.describe() for m in sources.CATALOGUE.metrics])

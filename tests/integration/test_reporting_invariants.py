@@ -15,13 +15,14 @@ import pytest
 from contracts.reference import demo_county
 from contracts.regions import RegionLevel, UrbanRuralClass
 from contracts.registration import EMPLOYMENT_KINDS, PERSON_CATEGORIES
-from services.reporting.metrics import METRICS, METRICS_BY_NAME
 from services.reporting.periods import Window, parse_period, window
 from services.reporting.projection import RegionMetricsProjection
 from services.reporting.queries import figures, metrics_of
+from services.reporting.sources import CATALOGUE
 from tests.integration.reporting_fixtures import event, prepare_reporting
 
 pytestmark = pytest.mark.integration
+METRICS, METRICS_BY_NAME = CATALOGUE.metrics, CATALOGUE.metrics_by_name
 
 REGIONS = demo_county()
 PARENT = {r.code: r.parent for r in REGIONS}
