@@ -58,6 +58,12 @@ class Metric:
         }
 
 
+def stocks(entity: str, unit: str, *rows: tuple[str, str, str, Callable[[Any], int]]) -> tuple[Metric, ...]:
+    """Stock metrics counted over one kind of entity, in one unit: a (name, label_zh, label_en, counts) row
+    each, ``counts`` saying how much one entity in a state adds."""
+    return tuple(Metric(name, zh, en, unit, "stock", entity=entity, counts=counts) for name, zh, en, counts in rows)
+
+
 def every_event(_: EventEnvelope, __: Any) -> int:
     """A flow that counts every event it names once."""
     return 1

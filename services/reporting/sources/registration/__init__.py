@@ -23,16 +23,14 @@ from contracts.registration import EMPLOYMENT_KINDS, PERSON_CATEGORIES
 from contracts.topics import REGISTRATION_EVENTS
 from services.reporting.catalogue import Source, field_of
 from services.reporting.entities import PlaceState
-from services.reporting.metrics import Metric, every_event
+from services.reporting.metrics import Metric, every_event, stocks
 from services.reporting.sources.registration.folds import (
     EMPLOYER,
     PERSON,
     SERVICE_POINT,
     VACANCY,
-    EmployerState,
     PersonState,
     ServicePointState,
-    VacancyState,
 )
 
 __all__ = ["EMPLOYER", "PERSON", "SERVICE_POINT", "SOURCE", "VACANCY", "PersonState", "ServicePointState"]
@@ -111,6 +109,22 @@ def _kind(k: str) -> Metric:
     )
 
 
+def _staffed(s: ServicePointState) -> int:
+    return int(s.staffed)
+
+
+def _compliant(s: ServicePointState) -> int:
+    return int(s.compliant)
+
+
+def _has_point(p: PlaceState) -> int:
+    return int(p.points > 0)
+
+
+def _is_place_level(level: str) -> int:
+    return int(level in _PLACE_LEVELS)
+
+
 METRICS: tuple[Metric, ...] = (
     # 实名制台账 (registration)
     persons("labour_force", "实名登记劳动力", "Labour force in ledger", _in_ledger),
@@ -179,79 +193,32 @@ METRICS: tuple[Metric, ...] = (
         denominator=("labour_force",),
     ),
     # 用人单位与岗位
-    Metric(
-        "employers",
-        "登记用人单位",
-        "Registered employers",
+    *stocks(
+        "employer",
         "家",
-        "stock",
-        entity="employer",
-        counts=lambda e: int(isinstance(e, EmployerState) and e.active),
+        ("employers", "登记用人单位", "Registered employers", lambda e: int(e.active)),
     ),
-    Metric(
-        "open_vacancies",
-        "在招岗位",
-        "Open vacancies",
+    *stocks(
+        "vacancy",
         "个",
-        "stock",
-        entity="vacancy",
-        counts=lambda v: int(isinstance(v, VacancyState) and v.open and v.remaining > 0),
+        ("open_vacancies", "在招岗位", "Open vacancies", lambda v: int(v.open and v.remaining > 0)),
+        ("open_positions", "岗位空缺数", "Open positions", lambda v: v.remaining if v.open else 0),
     ),
-    Metric(
-        "open_positions",
-        "岗位空缺数",
-        "Open positions",
+    # 基层劳动保障平台 (docs/design.md, "The domains": service points and their standards)
+    *stocks(
+        "service_point",
         "个",
-        "stock",
-        entity="vacancy",
-        counts=lambda v: v.remaining if isinstance(v, VacancyState) and v.open else 0,
+        ("service_points", "劳动保障平台", "Service points", lambda s: 1),
+        ("service_points_staffed", "人员配备达标平台", "Service points meeting the staffing standard", _staffed),
+        ("service_points_compliant", "全面达标平台", "Service points meeting every standard", _compliant),
     ),
-    # 基层劳动保障平台 (seed 001)
-    Metric(
-        "service_points",
-        "劳动保障平台",
-        "Service points",
+    *stocks(
+        "place",
         "个",
-        "stock",
-        entity="service_point",
-        counts=lambda s: 1,
+        ("places_with_point", "已建平台的乡镇和村（社区）", "Townships and villages with a service point", _has_point),
     ),
-    Metric(
-        "service_points_staffed",
-        "人员配备达标平台",
-        "Service points meeting the staffing standard",
-        "个",
-        "stock",
-        entity="service_point",
-        counts=lambda s: int(isinstance(s, ServicePointState) and s.staffed),
-    ),
-    Metric(
-        "service_points_compliant",
-        "全面达标平台",
-        "Service points meeting every standard",
-        "个",
-        "stock",
-        entity="service_point",
-        counts=lambda s: int(isinstance(s, ServicePointState) and s.compliant),
-    ),
-    Metric(
-        "places_with_point",
-        "已建平台的乡镇和村（社区）",
-        "Townships and villages with a service point",
-        "个",
-        "stock",
-        entity="place",
-        counts=lambda p: int(isinstance(p, PlaceState) and p.points > 0),
-    ),
-    Metric(
-        "places",
-        "乡镇和村（社区）",
-        "Townships and villages",
-        "个",
-        "stock",
-        entity="region",
-        counts=lambda level: int(level in _PLACE_LEVELS),
-    ),
+    # Counted over the division table itself: a region's level says whether it is a place.
+    *stocks("region", "个", ("places", "乡镇和村（社区）", "Townships and villages", _is_place_level)),
     Metric(
         "service_point_coverage",
         "平台建成率",
