@@ -2,7 +2,7 @@
 
 Each source module (``services.reporting.sources.<service>``) declares one ``Source``; a ``Catalogue``
 of them is what the projection, the rebuild, the queries, the exports, the API and the dashboard read, so
-none of those names a service or an event (docs/design.md, "The domains", reporting).
+none of those names a service or an event (docs/design.md, "Reporting").
 """
 
 from __future__ import annotations

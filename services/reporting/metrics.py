@@ -2,7 +2,7 @@
 
 Storage, the API, the quarterly report, the SQL views and the dashboard all follow from these
 declarations, which each source makes (``services.reporting.sources``). Three kinds (docs/design.md,
-"The domains", reporting):
+"Reporting"):
 
 - ``stock``: things in a state at a moment (people in the ledger, open vacancies), counted over the states
   reporting keeps per entity (``services.reporting.entities``); taken at the end of a period.

@@ -1,12 +1,12 @@
 """Reporting's source ``registration.events``: the real-name ledger (实名制台账), employers, vacancies and
-service points (docs/design.md, "The domains": registration and reporting).
+service points (docs/design.md, "Registration" and "Reporting").
 
 What reporting keeps of each person, employer, vacancy and service point (states and their folds), when
 each event took effect, and the figures counted over them: labour force in the ledger, employment and
-registered unemployment (registered urban unemployment rate = urban registered unemployed / (urban employed
-+ urban registered unemployed) x 100%), the quarterly dynamic survey (动态调查), and the service points'
-coverage (建成率) and staffing standards (docs/design.md, "The domains": a township 1 staff per 6,000
-served, at least 5).
+registered unemployment (registered urban unemployment rate = urban registered unemployed / (urban
+employed + urban registered unemployed) x 100%, docs/rules.md, "Employment and unemployment"), the
+quarterly dynamic survey (动态调查), and the service points' coverage (建成率) and staffing and premises
+standards (docs/design.md, "Registration").
 
 The states and their folds are in ``folds``; the field names the effective days read are checked against
 the contract models when this module loads (``field_of``).
@@ -204,7 +204,7 @@ METRICS: tuple[Metric, ...] = (
         ("open_vacancies", "在招岗位", "Open vacancies", lambda v: int(v.open and v.remaining > 0)),
         ("open_positions", "岗位空缺数", "Open positions", lambda v: v.remaining if v.open else 0),
     ),
-    # 基层劳动保障平台 (docs/design.md, "The domains": service points and their standards)
+    # 基层劳动保障平台 (docs/design.md, "Registration": service points and their standards)
     *stocks(
         "service_point",
         "个",

@@ -43,7 +43,7 @@ class _E:
 
 
 class PersonState(NamedTuple):
-    """A person in the ledger as reporting counts them (no identifying data: docs/design.md, "The domains").
+    """A person in the ledger as reporting counts them (no identifying data: docs/design.md, "Registration").
 
     ``urban`` follows the village or community of residence (urban-rural class 1xx), not the hukou: the
     agricultural/non-agricultural hukou distinction was abolished in 2014 (国发〔2014〕25号) and events
