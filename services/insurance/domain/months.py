@@ -41,6 +41,12 @@ def months_from_to(first: str, last: str) -> list[str]:
     return out
 
 
+def month_bounds(month: str) -> tuple[date, date]:
+    """The first and the last day of ``month``."""
+    year, number = parse_month(month)
+    return date(year, number, 1), date(year, number, calendar.monthrange(year, number)[1])
+
+
 def add_months(day: date, n: int) -> date:
     """The same day ``n`` months later, or that month's last day when it is shorter (31 Jan + 1 -> 28/29 Feb)."""
     year, number = parse_month(add_months_to_month(month_of(day), n))

@@ -155,19 +155,25 @@ class ClaimSurvivorBenefits:
     contribution_years: int
 
 
+def require_death_recorded(state: InsuredState) -> date:
+    """Survivor benefits follow a recorded death; the day of death."""
+    if state.died_on is None:
+        raise RuleViolated("SurvivorClaimAfterDeath", f"no death is recorded for {state.person_id}", field="person_id")
+    return state.died_on
+
+
 def decide_claim_survivor(
     command: ClaimSurvivorBenefits, state: InsuredState, *, today: date
 ) -> list[ins.SurvivorBenefitsClaimed]:
     """Funeral grant = 2 x the monthly income figure; survivor payment = that figure x the months
     (社会保险法 Art 17, 人社部发〔2021〕18号). Claimed once."""
     require_not_future(command.claimed_on, today, field="claimed_on")
-    if state.died_on is None:
-        raise RuleViolated("SurvivorClaimAfterDeath", f"no death is recorded for {state.person_id}", field="person_id")
+    died_on = require_death_recorded(state)
     if state.survivor_claim is not None:
         raise RuleViolated("SurvivorClaimedOnce", "the survivor benefits are already claimed", field="person_id")
     if state.pension is not None:
         years = state.pension.contribution_years
-        months = survivor_months(years, full_years_between(state.pension.retired_on, state.died_on))
+        months = survivor_months(years, full_years_between(state.pension.retired_on, died_on))
     else:
         months = survivor_months(command.contribution_years)
     return [

@@ -1,0 +1,68 @@
+"""Routes of the contribution ledger: posting a month's file (CSV or XLSX), idempotently."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+from starlette.datastructures import UploadFile
+
+from contracts.insurance import MONTH_PATTERN
+from services.insurance import imports
+from services.insurance.commands import require_clerk
+from services.insurance.domain.contributions import BaseBounds
+from services.runtime.errors import PayloadTooLarge, RuleViolated
+from services.runtime.http import Commands, json_response
+
+router = APIRouter(tags=["contributions"])
+
+_UPLOAD_SCHEMA = {
+    "requestBody": {
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": ["file", "month"],
+                    "properties": {
+                        "file": {"type": "string", "format": "binary"},
+                        "month": {"type": "string", "pattern": MONTH_PATTERN},
+                    },
+                }
+            }
+        }
+    }
+}
+
+
+@router.post(
+    "/contributions/files",
+    response_model=imports.PostingResult,
+    responses={
+        413: {"description": "Larger than CONTRIBUTION_MAX_BYTES"},
+        415: {"description": "Neither .xlsx nor .csv"},
+        422: {"description": "The month is in the future or a required column is missing"},
+    },
+    openapi_extra=_UPLOAD_SCHEMA,
+    summary="Post a month's contribution file (缴费明细); bad rows are listed, a file posted twice posts nothing twice",
+)
+async def post_file(request: Request, command: Commands) -> Response:
+    require_clerk(command.principal)
+    limit: int = request.app.state.contribution_max_bytes
+    form = await request.form(max_files=1, max_fields=5)
+    upload, month = form.get("file"), form.get("month")
+    if not isinstance(upload, UploadFile):
+        raise RuleViolated("UploadHasFile", "send the file as the multipart form field 'file'", field="file")
+    if not isinstance(month, str) or not imports.is_month(month):
+        raise RuleViolated("MonthIsYYYYMM", "send the month the file pays for as 'month', YYYY-MM", field="month")
+    data = await upload.read(limit + 1)
+    if len(data) > limit:
+        raise PayloadTooLarge(f"the file is larger than {limit} bytes", field="file")
+    bounds: BaseBounds = request.app.state.policy.bounds
+    today: date = request.app.state.insured.today()
+    store = request.app.state.store
+    async with request.app.state.renshe.pool.connection() as conn, conn.transaction():
+        result = await imports.post_file(
+            conn, store, data, upload.filename or "contributions.csv", month, bounds, command.metadata, today=today
+        )
+    return json_response(result, 200 if result.replayed else 201)
