@@ -90,7 +90,10 @@ class InsuranceReactions:
                 await handler(conn, decode(envelope), envelope)
 
     async def _status(self, conn: Connection, person_id: str, region: str | None, status: str) -> None:
-        await conn.execute(_PERSON_STATUS, (person_id, region or "", status))
+        if region is None:  # nowhere to place a person not seen before: only a known one changes
+            await conn.execute("UPDATE persons SET status = %s WHERE person_id = %s", (status, person_id))
+        else:
+            await conn.execute(_PERSON_STATUS, (person_id, region, status))
 
     async def _registered(self, conn: Connection, event: Event, _: EventEnvelope) -> None:
         assert isinstance(event, reg.PersonRegistered)
@@ -121,7 +124,7 @@ class InsuranceReactions:
             await self.commands.expect_enrolment(
                 conn,
                 event.person_id,
-                envelope.region_code or "",
+                envelope.region_code,
                 employer_id=event.employer_id,
                 started_on=event.started_on,
                 source=event.source,
@@ -139,7 +142,7 @@ class InsuranceReactions:
             " VALUES (%s, %s, 'registered_unemployed', %s, %s) ON CONFLICT (person_id) DO UPDATE SET"
             " status = 'registered_unemployed', unemployment_registered_on = excluded.unemployment_registered_on,"
             " involuntary = excluded.involuntary",
-            (event.person_id, envelope.region_code or "", event.registered_on, event.involuntary),
+            (event.person_id, envelope.region_code, event.registered_on, event.involuntary),
         )
 
     async def _deregistered(self, conn: Connection, event: Event, envelope: EventEnvelope) -> None:
@@ -166,7 +169,7 @@ class InsuranceReactions:
         await self._status(conn, event.person_id, envelope.region_code, "deceased")
         if event.source != "insurance":
             await self.commands.record_death(
-                conn, event.person_id, envelope.region_code or "", event.died_on, caused_by(envelope, "registration")
+                conn, event.person_id, envelope.region_code, event.died_on, caused_by(envelope, "registration")
             )
 
     async def _employer(self, conn: Connection, event: Event, _: EventEnvelope) -> None:

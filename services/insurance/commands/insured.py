@@ -130,7 +130,7 @@ class InsuredCommands:
         self,
         conn: Connection,
         person_id: str,
-        region_code: str,
+        region_code: str | None,
         *,
         employer_id: str | None,
         started_on: date,
@@ -281,7 +281,7 @@ class InsuredCommands:
         )
 
     async def record_death(
-        self, conn: Connection, person_id: str, region_code: str, died_on: date, metadata: Metadata
+        self, conn: Connection, person_id: str, region_code: str | None, died_on: date, metadata: Metadata
     ) -> Changed[InsuredState]:
         """A reaction: registration recorded a death reported there."""
         return await self.change(
