@@ -1,10 +1,13 @@
-"""Bulk posting of a month's contribution file (缴费明细导入), CSV or XLSX.
+"""Bulk posting of a month's contribution file (缴费明细导入), CSV or XLSX, set-based.
 
-Each row is checked on its own (the reasons go back row by row); the good rows are COPYed into a staging
-table and posted with one set-based statement: the ledger's key (person, type, month) makes posting a row
-twice impossible, and the file's SHA-256 makes a file posted twice answer with its first result. What the
-rows add up to is published as one ``ContributionsPosted`` per employer (or per village for the flexibly
-employed), all in one transaction with the ledger rows.
+Postgres reads the file: a CSV goes to a staging table with ``COPY … (FORMAT csv)`` as it is (an XLSX row by
+row through the same ``COPY``), and one statement checks every row against the rules of
+``services.insurance.domain.contributions`` (whole fen, the province's base bounds, a person and enrolment
+registration and insurance know), one more posts the good rows. The ledger's key (person, type, month)
+makes posting a row twice impossible, and the file's SHA-256 makes a file posted twice answer with its first
+result. What the rows add up to is published as one ``ContributionsPosted`` per employer (or per village for
+the flexibly employed), all in one transaction with the ledger rows. Python touches each row only for
+an XLSX; parsing 300,000 CSV rows in Python cost more than the whole posting may (``bench/insurance.py``).
 """
 
 from __future__ import annotations
@@ -15,19 +18,18 @@ import io
 import re
 import uuid
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 import orjson
+import psycopg
 from openpyxl import load_workbook
 from pydantic import BaseModel, Field
 
 from contracts import insurance as ins
-from contracts.insurance import MONTH_PATTERN
-from contracts.money import yuan_to_fen
-from services.insurance.domain.contributions import BaseBounds, RowProblem, check_contribution
+from contracts.insurance import INSURANCE_TYPES, MONTH_PATTERN
+from services.insurance.domain.contributions import RULES, BaseBounds
 from services.insurance.domain.months import require_not_future_month
 from services.runtime.db import Connection
 from services.runtime.errors import RuleViolated, UnsupportedMediaType
@@ -54,7 +56,7 @@ TYPE_ALIASES = {
 }
 #: Row problems listed in the answer (the counts are always complete).
 ERRORS_LISTED = 1_000
-#: Stream namespace of files: the same bytes are the same file.
+#: Stream namespace of files: the same bytes for the same month are the same file.
 FILE_NAMESPACE = uuid.UUID("6f7e1c52-3a0b-4d59-9d1e-5b0c8a2f4e11")
 
 
@@ -84,152 +86,163 @@ class PostingResult(BaseModel):
     replayed: bool = Field(default=False, description="The same file was posted before: this is its first answer")
 
 
-@dataclass(frozen=True)
-class Row:
-    """One checked row: its number in the file and its values."""
-
-    number: int
-    person_id: str
-    insurance_type: str
-    employer_id: str | None
-    base_fen: int
-    employer_fen: int
-    personal_fen: int
+def is_month(text: str) -> bool:
+    """Whether ``text`` is a month as ``YYYY-MM``."""
+    return re.fullmatch(MONTH_PATTERN, text) is not None
 
 
-def _fen(text: str) -> int:
-    """An amount in yuan as whole fen; "12.345" has a fraction of a fen and is refused (ValueError)."""
-    whole, dot, cents = text.partition(".")
-    if whole.isdigit() and (not dot or (cents.isdigit() and len(cents) <= 2)):
-        return int(whole) * 100 + (int(cents.ljust(2, "0")) if cents else 0)
-    return yuan_to_fen(text)  # the general case: thousands separators, signs, and its errors
+# --- reading ------------------------------------------------------------------------------------------------
 
 
-def read_rows(data: bytes, file_name: str) -> Iterator[tuple[int, Sequence[Any]]]:
-    """The file's rows, numbered from 1, header included; 415 for a file that is neither CSV nor XLSX."""
+def _header_and_body(data: bytes, file_name: str) -> tuple[list[str], str | Iterator[Sequence[Any]]]:
+    """The header cells and the rest: CSV text for COPY, or an XLSX's rows; 415 for another kind of file."""
     suffix = Path(file_name).suffix.lower()
     if data.startswith(b"PK\x03\x04") and suffix in ("", ".xlsx"):
-        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-        try:
-            yield from enumerate(workbook.worksheets[0].iter_rows(values_only=True), start=1)
-        finally:
-            workbook.close()
-        return
+        return _xlsx(data)
     if suffix not in ("", ".csv") or data.startswith(b"PK"):
         raise UnsupportedMediaType(f"{file_name} is neither .xlsx nor .csv", field="file")
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         text = data.decode("gb18030", errors="replace")  # Excel in Chinese saves CSV in GBK
-    yield from enumerate(csv.reader(io.StringIO(text)), start=1)
+    first, _, rest = text.partition("\n")
+    header = next(csv.reader([first]), [])
+    # COPY reads an empty line as a row with one empty column; files end with one, spreadsheets add more.
+    return header, re.sub(r"\n[ \t\r]*(?=\n|$)", "", "\n" + rest).lstrip("\n")
 
 
-def check_rows(
-    rows: Iterator[tuple[int, Sequence[Any]]], month: str, bounds: BaseBounds, today: date
-) -> tuple[list[Row], list[RowError], int]:
-    """The good rows, the bad rows' reasons, and how many data rows the file has."""
-    number, header = next(rows, (0, ()))
-    columns = {_field(cell): i for i, cell in enumerate(header) if _field(cell)}
+def _xlsx(data: bytes) -> tuple[list[str], Iterator[Sequence[Any]]]:
+    workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    rows = workbook.worksheets[0].iter_rows(values_only=True)
+    header = [str(cell or "") for cell in next(rows, ())]
+
+    def body() -> Iterator[Sequence[Any]]:
+        try:
+            yield from rows
+        finally:
+            workbook.close()
+
+    return header, body()
+
+
+def _cell(value: Any) -> str | None:
+    """An XLSX cell as the text a CSV would hold (a float that is whole fen prints with two decimals)."""
+    if value is None:
+        return None
+    if isinstance(value, float):
+        return f"{value:.2f}" if round(value, 2) == value else repr(value)
+    return str(value)
+
+
+def _columns(header: Sequence[str]) -> dict[str, int]:
+    columns: dict[str, int] = {}
+    for index, cell in enumerate(header):
+        name = next((n for n, aliases in COLUMN_ALIASES.items() if cell.strip() in aliases), None)
+        if name is not None and name not in columns:
+            columns[name] = index
     missing = [name for name in REQUIRED if name not in columns]
     if missing:
         raise RuleViolated(
             "ContributionFileColumns", f"the file lacks the column(s) {', '.join(missing)}", field="file"
         )
-    good: list[Row] = []
-    errors: list[RowError] = []
-    total = 0
-    p, t, b, e, s = (columns[k] for k in REQUIRED)
-    emp = columns.get("employer_id")
-    for number, cells in rows:
-        if not any(cells):
-            continue
-        total += 1
-        try:
-            kind = str(cells[t]).strip()
-            kind = TYPE_ALIASES.get(kind, kind)
-            values = [_fen(_cell(cells[i])) for i in (b, e, s)]
-        except (ValueError, IndexError) as exc:
-            errors.append(RowError(row=number, field="amount", rule="AmountInWholeFen", reason=str(exc)))
-            continue
-        problem = check_contribution(
-            insurance_type=kind,
-            month=month,
-            base_fen=values[0],
-            employer_fen=values[1],
-            personal_fen=values[2],
-            bounds=bounds,
-            today=today,
-        )
-        if problem is not None:
-            errors.append(_error(number, problem))
-            continue
-        employer = str(cells[emp]).strip() if emp is not None and cells[emp] else None
-        good.append(Row(number, str(cells[p]).strip(), kind, employer or None, *values))
-    return good, errors, total
+    return columns
 
 
-def _cell(value: Any) -> str:
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return f"{value:.2f}" if isinstance(value, float) and round(value, 2) == value else str(value)
-    return str(value).strip()
+# --- checking and posting, in SQL ---------------------------------------------------------------------------
 
 
-def _field(cell: Any) -> str | None:
-    text = str(cell or "").strip()
-    return next((name for name, aliases in COLUMN_ALIASES.items() if text in aliases), None)
+#: Yuan with at most two decimals (whole fen, as ``WHOLE_FEN`` says), for the three amounts of a row at once:
+#: one regular expression a row, not three (NULL cells drop out of concat_ws and fail it).
+_AMOUNTS = r"^[0-9]{1,12}(\.[0-9]{1,2})?,[0-9]{1,12}(\.[0-9]{1,2})?,[0-9]{1,12}(\.[0-9]{1,2})?$"
 
 
-def _error(number: int, problem: RowProblem) -> RowError:
-    return RowError(row=number, field=problem.field, rule=problem.rule, reason=problem.reason)
+def _fen(column: str) -> str:
+    return f"(split_part({column}, '.', 1)::bigint * 100 + rpad(split_part({column}, '.', 2), 2, '0')::bigint)"
 
 
-_STAGE = """
-    CREATE TEMP TABLE IF NOT EXISTS contribution_stage (
-        row_no int, person_id text, insurance_type text, employer_id text,
-        base_fen bigint, employer_fen bigint, personal_fen bigint
-    ) ON COMMIT DELETE ROWS
-"""
+def _check_sql(columns: dict[str, int]) -> str:
+    """One statement that reads the staged file and names, per row, the first rule it breaks (NULL: none).
+    The order of the CASE is the order of ``check_contribution``'s checks, then what only the tables know."""
+    c = {name: f"btrim(r.c{index})" for name, index in columns.items()}
+    employer = c.get("employer_id", "NULL")
+    aliases = ", ".join(f"('{k}', '{v}')" for k, v in TYPE_ALIASES.items())
+    known = ", ".join(f"'{t}'" for t in INSURANCE_TYPES)
+    return f"""
+    CREATE TEMP TABLE contribution_checked ON COMMIT DROP AS
+    WITH raw AS MATERIALIZED (
+        SELECT r.row_no + 1 AS row_no, {c["person_id"]} AS person, coalesce(a.name, {c["insurance_type"]}) AS kind,
+               nullif({employer}, '') AS employer, {c["base"]} AS base, {c["employer_part"]} AS er,
+               {c["personal_part"]} AS pe
+        FROM contribution_raw r LEFT JOIN (VALUES {aliases}) a(alias, name) ON a.alias = {c["insurance_type"]}
+        WHERE coalesce({c["person_id"]}, '') || coalesce({c["base"]}, '') <> ''
+    ), typed AS MATERIALIZED (
+        SELECT raw.*, coalesce(concat_ws(',', base, er, pe) ~ '{_AMOUNTS}', false) AS whole,
+               CASE WHEN pg_input_is_valid(person, 'uuid') THEN person::uuid END AS person_id,
+               CASE WHEN pg_input_is_valid(employer, 'uuid') THEN employer::uuid END AS employer_id
+        FROM raw
+    ), amounts AS (
+        SELECT typed.*,
+               CASE WHEN whole THEN {_fen("base")} END AS base_fen,
+               CASE WHEN whole THEN {_fen("er")} END AS employer_fen,
+               CASE WHEN whole THEN {_fen("pe")} END AS personal_fen
+        FROM typed
+    )
+    SELECT x.row_no, x.person_id, x.kind AS insurance_type, x.employer_id, x.base_fen, x.employer_fen,
+           x.personal_fen, coalesce(m.region_code, p.region_code) AS region_code,
+           CASE
+               WHEN x.kind IS NULL OR x.kind NOT IN ({known}) THEN 'KnownInsuranceType'
+               WHEN NOT x.whole THEN 'AmountInWholeFen'
+               WHEN x.base_fen NOT BETWEEN %(minimum)s AND %(maximum)s THEN 'BaseWithinProvinceBounds'
+               WHEN x.employer_fen + x.personal_fen = 0 THEN 'ContributionIsPaid'
+               WHEN p.person_id IS NULL THEN 'PersonKnownFromRegistration'
+               WHEN e.person_id IS NULL THEN 'ContributionNeedsEnrolment'
+               WHEN x.employer IS NOT NULL AND m.employer_id IS NULL THEN 'EmployerKnownFromRegistration'
+           END AS problem
+    FROM amounts x
+    LEFT JOIN persons p ON p.person_id = x.person_id
+    LEFT JOIN enrolments e ON e.person_id = x.person_id AND e.insurance_type = x.kind
+    LEFT JOIN employers m ON m.employer_id = x.employer_id AND m.active
+    """
 
-# Rows whose person, enrolment or employer the service does not know: reasons, row by row.
-_UNKNOWN = """
-    SELECT s.row_no,
-           CASE WHEN p.person_id IS NULL THEN 'person_id'
-                WHEN e.person_id IS NULL THEN 'insurance_type'
-                ELSE 'employer_id' END
-    FROM contribution_stage s
-    LEFT JOIN persons p ON p.person_id = s.person_id
-    LEFT JOIN enrolments e ON e.person_id = s.person_id AND e.insurance_type = s.insurance_type
-    LEFT JOIN employers m ON m.employer_id = s.employer_id
-    WHERE p.person_id IS NULL OR e.person_id IS NULL OR (s.employer_id IS NOT NULL AND m.employer_id IS NULL)
-"""
 
-# Post the known rows once (the ledger's key refuses a second posting), and sum what was posted per
-# employer (its region) or, for the flexibly employed, per village.
+# Post the good rows once (the ledger's key refuses a second posting) and sum what was posted per employer
+# (its region) or, for the flexibly employed, per village.
 _POST = """
     WITH posted AS (
         INSERT INTO contributions (person_id, insurance_type, month, employer_id, region_code, base_fen,
                                    employer_fen, personal_fen, file_id)
-        SELECT s.person_id, s.insurance_type, %(month)s, s.employer_id, coalesce(m.region_code, p.region_code),
-               s.base_fen, s.employer_fen, s.personal_fen, %(file_id)s
-        FROM contribution_stage s
-        JOIN persons p ON p.person_id = s.person_id
-        JOIN enrolments e ON e.person_id = s.person_id AND e.insurance_type = s.insurance_type
-        LEFT JOIN employers m ON m.employer_id = s.employer_id
-        WHERE s.employer_id IS NULL OR m.employer_id IS NOT NULL
-        ORDER BY s.row_no
+        SELECT person_id, insurance_type, %(month)s, employer_id, region_code, base_fen, employer_fen,
+               personal_fen, %(file_id)s
+        FROM contribution_checked WHERE problem IS NULL
         ON CONFLICT DO NOTHING
         RETURNING person_id, employer_id, region_code, base_fen, employer_fen, personal_fen
     )
-    SELECT employer_id, region_code, count(*), count(DISTINCT person_id), sum(base_fen)::bigint,
+    SELECT employer_id::text, region_code, count(*), count(DISTINCT person_id), sum(base_fen)::bigint,
            sum(employer_fen)::bigint, sum(personal_fen)::bigint
     FROM posted GROUP BY employer_id, region_code ORDER BY region_code, employer_id
 """
 
-_UNKNOWN_REASONS = {
-    "person_id": ("PersonKnownFromRegistration", "registration has not reported this person"),
-    "insurance_type": ("ContributionNeedsEnrolment", "the person is not enrolled in this insurance type"),
-    "employer_id": ("EmployerKnownFromRegistration", "registration has not reported this employer"),
-}
+
+async def _stage(conn: Connection, header: Sequence[str], body: str | Iterator[Sequence[Any]]) -> None:
+    width = len(header)
+    names = ", ".join(f"c{i}" for i in range(width))
+    await conn.execute(
+        "CREATE TEMP TABLE contribution_raw (row_no bigint GENERATED ALWAYS AS IDENTITY, "
+        + ", ".join(f"c{i} text" for i in range(width))
+        + ") ON COMMIT DROP"
+    )
+    if isinstance(body, str):
+        try:
+            async with conn.cursor().copy(f"COPY contribution_raw ({names}) FROM STDIN (FORMAT csv)") as copy:
+                await copy.write(body)
+        except psycopg.DataError as exc:
+            # The error names the line; the header is line 1 of the file, line 1 of the COPY is line 2.
+            raise RuleViolated("ContributionFileReadable", f"the CSV cannot be read: {exc}", field="file") from exc
+        return
+    async with conn.cursor().copy(f"COPY contribution_raw ({names}) FROM STDIN") as copy:
+        for row in body:
+            cells = [_cell(v) for v in row[:width]]
+            await copy.write_row(cells + [None] * (width - len(cells)))
 
 
 async def post_file(
@@ -251,19 +264,21 @@ async def post_file(
     first = await cursor.fetchone()
     if first is not None:
         return PostingResult.model_validate({**first[0], "replayed": True})
-    good, errors, total = check_rows(read_rows(data, file_name), month, bounds, today)
-    await conn.execute(_STAGE)
-    async with conn.cursor().copy(
-        "COPY contribution_stage (row_no, person_id, insurance_type, employer_id, base_fen, employer_fen,"
-        " personal_fen) FROM STDIN"
-    ) as copy:
-        await copy.write(_copy_text(good))
-    cursor = await conn.execute(_UNKNOWN)
-    for number, field in await cursor.fetchall():
-        rule, reason = _UNKNOWN_REASONS[field]
-        errors.append(RowError(row=number, field=field, rule=rule, reason=reason))
+    header, body = _header_and_body(data, file_name)
+    columns = _columns(header)
+    await conn.execute("SET LOCAL work_mem = '256MB'")  # the checks' joins and sorts stay in memory
+    await _stage(conn, header, body)
+    await conn.execute(_check_sql(columns), {"minimum": bounds.minimum_fen, "maximum": bounds.maximum_fen})
+    await conn.execute("ANALYZE contribution_checked")
+    cursor = await conn.execute("SELECT count(*), count(problem) FROM contribution_checked")
+    counted = await cursor.fetchone()
+    total, refused = (int(counted[0]), int(counted[1])) if counted else (0, 0)
+    cursor = await conn.execute(
+        "SELECT row_no, problem FROM contribution_checked WHERE problem IS NOT NULL ORDER BY row_no LIMIT %s",
+        (ERRORS_LISTED,),
+    )
+    errors = [_error(int(row), str(rule), bounds) for row, rule in await cursor.fetchall()]
     cursor = await conn.execute(_POST, {"month": month, "file_id": file_id})
-    groups = await cursor.fetchall()
     events = [
         ins.ContributionsPosted(
             file_id=file_id,
@@ -276,25 +291,24 @@ async def post_file(
             employer_fen=employer,
             personal_fen=personal,
         )
-        for employer_id, region, rows, persons, base, employer, personal in groups
+        for employer_id, region, rows, persons, base, employer, personal in await cursor.fetchall()
     ]
     if events:
         pending = [PendingEvent.of(e, region_code=e.region_code) for e in events]
         await store.append_batch(conn, [Append("contribution_file", file_id, 0, pending, metadata)])
     posted = sum(e.rows for e in events)
-    errors.sort(key=lambda e: e.row)
     result = PostingResult(
         file_id=file_id,
         month=month,
         rows=total,
         posted=posted,
-        already_posted=total - len(errors) - posted,
-        refused=len(errors),
+        already_posted=total - refused - posted,
+        refused=refused,
         base_fen=sum(e.base_fen for e in events),
         employer_fen=sum(e.employer_fen for e in events),
         personal_fen=sum(e.personal_fen for e in events),
         events=len(events),
-        errors=errors[:ERRORS_LISTED],
+        errors=errors,
     )
     await conn.execute(
         "INSERT INTO contribution_files (file_id, sha256, file_name, result) VALUES (%s, %s, %s, %s)"
@@ -304,18 +318,6 @@ async def post_file(
     return result
 
 
-def _copy_text(rows: Sequence[Row]) -> str:
-    """COPY's text format (tabs and backslashes cannot be in an id: they are dropped, and the id is then unknown)."""
-    out = []
-    for r in rows:
-        person = r.person_id.replace("\\", "").replace("\t", "")
-        employer = r.employer_id.replace("\\", "").replace("\t", "") if r.employer_id else "\\N"
-        out.append(
-            f"{r.number}\t{person}\t{r.insurance_type}\t{employer}\t{r.base_fen}\t{r.employer_fen}\t{r.personal_fen}\n"
-        )
-    return "".join(out)
-
-
-def is_month(text: str) -> bool:
-    """Whether ``text`` is a month as ``YYYY-MM``."""
-    return re.fullmatch(MONTH_PATTERN, text) is not None
+def _error(row: int, rule: str, bounds: BaseBounds) -> RowError:
+    field, reason = RULES[rule]
+    return RowError(row=row, field=field, rule=rule, reason=reason.format(bounds=bounds))

@@ -12,13 +12,14 @@ from contracts import insurance as ins
 from contracts.envelope import Event
 from contracts.regions import normalise_region_code, region_level
 from services.insurance.domain.benefit import RegistrationFacts
+from services.runtime.aggregate import is_uuid
 from services.runtime.db import Connection
 
 DDL = [
     # From registration.events: who lives where and their employment status (docs/design.md, "Registration").
     """
     CREATE TABLE IF NOT EXISTS persons (
-        person_id   text PRIMARY KEY,
+        person_id   uuid PRIMARY KEY,
         region_code char(12) NOT NULL,
         status      text     NOT NULL,
         unemployment_registered_on date,
@@ -27,7 +28,7 @@ DDL = [
     """,
     """
     CREATE TABLE IF NOT EXISTS employers (
-        employer_id text PRIMARY KEY,
+        employer_id uuid PRIMARY KEY,
         region_code char(12) NOT NULL,
         name        text     NOT NULL,
         active      boolean  NOT NULL DEFAULT true
@@ -36,10 +37,10 @@ DDL = [
     # From insurance's own events.
     """
     CREATE TABLE IF NOT EXISTS enrolments (
-        person_id      text NOT NULL,
+        person_id      uuid NOT NULL,
         insurance_type text NOT NULL,
         basis          text NOT NULL,
-        employer_id    text,
+        employer_id    uuid,
         enrolled_on    date NOT NULL,
         PRIMARY KEY (person_id, insurance_type)
     )
@@ -69,10 +70,10 @@ DDL = [
     # The contribution ledger (缴费明细): one row per person, type and month, posted once.
     """
     CREATE TABLE IF NOT EXISTS contributions (
-        person_id      text     NOT NULL,
+        person_id      uuid     NOT NULL,
         insurance_type text     NOT NULL,
         month          char(7)  NOT NULL,
-        employer_id    text,
+        employer_id    uuid,
         region_code    char(12) NOT NULL,
         base_fen       bigint   NOT NULL,
         employer_fen   bigint   NOT NULL,
@@ -162,6 +163,8 @@ async def registration_facts(conn: Connection, person_id: str) -> RegistrationFa
 
 async def employer_region(conn: Connection, employer_id: str) -> str | None:
     """Where an active employer registration knows is registered; None otherwise."""
+    if not is_uuid(employer_id):
+        return None
     cursor = await conn.execute("SELECT region_code FROM employers WHERE employer_id = %s AND active", (employer_id,))
     row = await cursor.fetchone()
     return str(row[0]) if row else None

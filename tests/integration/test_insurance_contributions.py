@@ -9,6 +9,7 @@ from datetime import timedelta
 import pytest
 from openpyxl import Workbook
 
+from services.insurance.domain.contributions import BaseBounds, check_contribution
 from services.insurance.domain.employer_account import late_surcharge_fen
 from tests.integration import test_insurance_api as support
 from tests.integration.registration_client import token
@@ -119,3 +120,30 @@ async def test_two_months_of_arrears_report_the_employer_and_paying_clears_it_wi
         late_surcharge_fen(50_000, 10),
     ]
     assert len(ins.events("EmployerArrearsCleared")) == 1
+
+
+async def test_the_set_based_posting_gives_every_row_the_verdict_of_the_one_row_rule(ins):
+    person = await ins.person()
+    await ins.enrol(person, "medical")
+    bounds = BaseBounds(400_000, 2_000_000)
+    samples = [
+        ("medical", "5000", "0", "400"),
+        ("medical", "3999.99", "0", "400"),
+        ("medical", "20000.00", "1.5", "0.05"),
+        ("medical", "20000.01", "0", "1"),
+        ("medical", "5000", "0", "0"),
+        ("medical", "5000", "-1", "400"),
+        ("medical", "5,000", "0", "400"),
+        ("medical", "5000", "0", "400.001"),
+        ("pension", "5000", "0", "400"),
+    ]
+    # each sample in its own month, so that every good one posts
+    for offset, (kind, base, employer_part, personal_part) in enumerate(samples, start=1):
+        expected = check_contribution(
+            insurance_type=kind, base=base, employer_part=employer_part, personal_part=personal_part, bounds=bounds
+        )
+        posted = (
+            await ins.post_file([(person, kind, None, f'"{base}"', employer_part, personal_part)], month(-offset))
+        ).json()
+        got = posted["errors"][0]["rule"] if posted["errors"] else None
+        assert got == expected, (kind, base, employer_part, personal_part, posted)

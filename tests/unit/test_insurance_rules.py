@@ -16,7 +16,7 @@ from services.insurance.domain.benefit import (
     decide_pay_benefit,
     decide_stop_benefit,
 )
-from services.insurance.domain.contributions import BaseBounds, check_contribution
+from services.insurance.domain.contributions import BaseBounds, check_contribution, fen_of
 from services.insurance.domain.employer_account import (
     AssessArrears,
     EmployerAccount,
@@ -285,10 +285,12 @@ def test_an_employer_enrolment_meets_the_expectation_and_a_second_report_of_the_
 # --- contribution rows ----------------------------------------------------------------------------------------
 
 
-def test_a_contribution_base_outside_the_province_bounds_or_a_future_month_is_refused():
+def test_a_contribution_base_outside_the_province_bounds_or_a_fraction_of_a_fen_is_refused():
     bounds = BaseBounds(400_000, 2_000_000)
-    row = {"insurance_type": "enterprise_pension", "base_fen": 500_000, "employer_fen": 80_000, "personal_fen": 40_000}
-    assert check_contribution(month="2026-11", bounds=bounds, today=TODAY, **row) is None
-    assert check_contribution(month="2027-01", bounds=bounds, today=TODAY, **row).field == "month"
-    low = check_contribution(month="2026-11", bounds=bounds, today=TODAY, **{**row, "base_fen": 399_999})
-    assert (low.field, low.rule) == ("base_fen", "BaseWithinProvinceBounds")
+    row = {"insurance_type": "enterprise_pension", "base": "5000", "employer_part": "800.00", "personal_part": "400.5"}
+    assert check_contribution(bounds=bounds, **row) is None
+    assert check_contribution(bounds=bounds, **{**row, "base": "3999.99"}) == "BaseWithinProvinceBounds"
+    assert check_contribution(bounds=bounds, **{**row, "personal_part": "400.505"}) == "AmountInWholeFen"
+    assert check_contribution(bounds=bounds, **{**row, "personal_part": "-1"}) == "AmountInWholeFen"
+    assert check_contribution(bounds=bounds, **{**row, "insurance_type": "pension"}) == "KnownInsuranceType"
+    assert fen_of("320.5") == 32_050 and fen_of("12") == 1_200

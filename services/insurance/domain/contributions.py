@@ -1,13 +1,19 @@
-"""Contributions (缴费) per person, insurance type and month: the checks every posted row passes
-(docs/rules.md, "Insurance": money is integer fen; the province bounds the contribution base)."""
+"""Contributions (缴费) per person, insurance type and month: the rules every posted row passes
+(docs/rules.md, "Insurance": money is integer fen; the province bounds the contribution base).
+
+``check_contribution`` states the rules for one row; ``services.insurance.imports`` applies the same rules,
+in the same order, to a whole file in one SQL statement, and a test holds the two to the same verdicts.
+"""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
-from datetime import date
 
 from contracts.insurance import INSURANCE_TYPES
-from services.insurance.domain.months import month_of
+
+#: Yuan with at most two decimals: an amount in whole fen.
+WHOLE_FEN = re.compile(r"[0-9]{1,12}(\.[0-9]{1,2})?")
 
 
 @dataclass(frozen=True)
@@ -18,40 +24,40 @@ class BaseBounds:
     maximum_fen: int
 
 
-@dataclass(frozen=True)
-class RowProblem:
-    """Why a row cannot be posted: the field and the rule, in words."""
+#: Each rule a row can break: the field it names and the reason, in the order rows are checked.
+RULES: dict[str, tuple[str, str]] = {
+    "KnownInsuranceType": ("insurance_type", "not one of the six insurance types (险种)"),
+    "AmountInWholeFen": ("amount", "amounts are yuan with at most two decimals: a fraction of a fen is refused"),
+    "BaseWithinProvinceBounds": (
+        "base_fen",
+        "the base is outside the province's bounds {bounds.minimum_fen}-{bounds.maximum_fen} fen",
+    ),
+    "ContributionIsPaid": ("personal_fen", "a contribution pays something"),
+    "PersonKnownFromRegistration": ("person_id", "registration has not reported this person"),
+    "ContributionNeedsEnrolment": ("insurance_type", "the person is not enrolled in this insurance type"),
+    "EmployerKnownFromRegistration": ("employer_id", "registration has not reported this employer"),
+}
 
-    field: str
-    rule: str
-    reason: str
+
+def fen_of(yuan: str) -> int:
+    """Whole fen of an amount that passed :data:`WHOLE_FEN`, in integers: "320.5" -> 32050."""
+    whole, _, cents = yuan.partition(".")
+    return int(whole) * 100 + int(cents.ljust(2, "0"))
 
 
 def check_contribution(
-    *,
-    insurance_type: str,
-    month: str,
-    base_fen: int,
-    employer_fen: int,
-    personal_fen: int,
-    bounds: BaseBounds,
-    today: date,
-) -> RowProblem | None:
-    """The first rule a contribution breaks, or None. Amounts are whole fen already (the reader refuses fractions)."""
+    *, insurance_type: str, base: str, employer_part: str, personal_part: str, bounds: BaseBounds
+) -> str | None:
+    """The first rule a row's own values break (amounts in yuan as written), or None; whether the person,
+    the enrolment and the employer are known is for the tables to say."""
     if insurance_type not in INSURANCE_TYPES:
-        return RowProblem("insurance_type", "KnownInsuranceType", f"unknown insurance type {insurance_type!r}")
-    if month > month_of(today):
-        return RowProblem("month", "MonthNotInFuture", f"{month} has not begun yet")
+        return "KnownInsuranceType"
+    amounts = (base, employer_part, personal_part)
+    if not all(WHOLE_FEN.fullmatch(a) for a in amounts):
+        return "AmountInWholeFen"
+    base_fen, employer_fen, personal_fen = (fen_of(a) for a in amounts)
     if not bounds.minimum_fen <= base_fen <= bounds.maximum_fen:
-        return RowProblem(
-            "base_fen",
-            "BaseWithinProvinceBounds",
-            f"base {base_fen} fen is outside the province's bounds {bounds.minimum_fen}-{bounds.maximum_fen} fen",
-        )
-    if employer_fen < 0 or personal_fen < 0:
-        return RowProblem(
-            "employer_fen" if employer_fen < 0 else "personal_fen", "AmountNotNegative", "negative amount"
-        )
+        return "BaseWithinProvinceBounds"
     if employer_fen + personal_fen == 0:
-        return RowProblem("personal_fen", "ContributionIsPaid", "a contribution pays something")
+        return "ContributionIsPaid"
     return None
