@@ -70,11 +70,14 @@ class InsuredCommands:
         principal: Principal | None = None,
         expected_version: int | None = None,
         region_code: str | None = None,
+        before: InsuredState | None = None,
     ) -> Changed[InsuredState]:
-        """Decide over the person's current state and append; ``principal`` None for reactions."""
+        """Decide over the person's current state (``before`` when the caller just loaded it) and append;
+        ``principal`` None for reactions."""
         if principal is not None:
             require_clerk(principal)
-        before = await self.state(conn, person_id, principal, region_code=region_code)
+        if before is None:
+            before = await self.state(conn, person_id, principal, region_code=region_code)
         require_version(self.aggregate.label, person_id, before.version, expected_version)
         events = list(decide(before))
         if not events:
@@ -176,6 +179,7 @@ class InsuredCommands:
             metadata,
             principal=principal,
             expected_version=expected_version,
+            before=current,
         )
 
     async def pay_benefit(
@@ -313,6 +317,7 @@ class InsuredCommands:
             lambda s: retirement.decide_claim_survivor(command, s, today=today),
             metadata,
             principal=principal,
+            before=current,
         )
 
     async def pay_survivor(
