@@ -189,7 +189,8 @@ async def benefit_decisions(ctx: Context) -> RunResult:
         await conn.execute(f"CREATE DATABASE {database}")
     url = infra.database_url.rsplit("/", 1)[0] + "/" + database
     async with _api(url, infra.bootstrap_servers) as base_url:
-        pool = AsyncConnectionPool(url, kwargs={"options": "-c search_path=insurance"}, open=False, min_size=1, max_size=2)
+        options = {"options": "-c search_path=insurance"}
+        pool = AsyncConnectionPool(url, kwargs=options, open=False, min_size=1, max_size=2)
         await pool.open(wait=True)
         try:
             persons = await _seed_persons(pool, CLAIMS, enrol=None, unemployed=True)
