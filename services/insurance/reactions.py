@@ -116,20 +116,22 @@ class InsuranceReactions:
             "UPDATE persons SET status = 'employed', unemployment_registered_on = NULL WHERE person_id = %s",
             (event.person_id,),
         )
-        stop = self._stop("reemployed", event.started_on)
-        await self.commands.change(
-            conn, event.person_id, stop, caused_by(envelope, "registration"), region_code=envelope.region_code
+        metadata = caused_by(envelope, "registration")
+        if event.kind != "unit":
+            stop = self._stop("reemployed", event.started_on)
+            await self.commands.change(conn, event.person_id, stop, metadata, region_code=envelope.region_code)
+            return
+        # one load and one append for both: the hot path of a county's hires (bench/insurance.py)
+        await self.commands.expect_enrolment(
+            conn,
+            event.person_id,
+            envelope.region_code,
+            employer_id=event.employer_id,
+            started_on=event.started_on,
+            source=event.source,
+            metadata=metadata,
+            stops_benefit=True,
         )
-        if event.kind == "unit":
-            await self.commands.expect_enrolment(
-                conn,
-                event.person_id,
-                envelope.region_code,
-                employer_id=event.employer_id,
-                started_on=event.started_on,
-                source=event.source,
-                metadata=caused_by(envelope, "registration"),
-            )
 
     async def _employment_ended(self, conn: Connection, event: Event, envelope: EventEnvelope) -> None:
         assert isinstance(event, reg.EmploymentEnded)

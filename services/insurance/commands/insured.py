@@ -139,20 +139,22 @@ class InsuredCommands:
         started_on: date,
         source: str,
         metadata: Metadata,
+        stops_benefit: bool = False,
     ) -> Changed[InsuredState]:
         """A reaction: a new hire must be enrolled within 30 days (社会保险法 Art 58; the period ends on a working
-        day, 民法典 Art 203)."""
+        day, 民法典 Art 203). ``stops_benefit``: the hire is a re-employment that also stops an unemployment
+        benefit (失业保险条例 Art 15(1)), decided on the same state and appended in the same statement."""
         due = self.calendar.add_days(started_on, self.policy.enrolment_days).due
         origin: Literal["registration", "assistance"] = "assistance" if source == "assistance" else "registration"
-        return await self.change(
-            conn,
-            person_id,
-            lambda s: enrolment.decide_expect_enrolment(
-                s, employer_id=employer_id, started_on=started_on, due_on=due, source=origin
-            ),
-            metadata,
-            region_code=region_code,
-        )
+
+        def decide(state: InsuredState) -> list[Event]:
+            stopped = benefit.decide_stop_benefit(state, "reemployed", started_on) if stops_benefit else []
+            expected = enrolment.decide_expect_enrolment(
+                state, employer_id=employer_id, started_on=started_on, due_on=due, source=origin
+            )
+            return [*stopped, *expected]
+
+        return await self.change(conn, person_id, decide, metadata, region_code=region_code)
 
     # --- unemployment benefit ------------------------------------------------------------------------
 
