@@ -245,3 +245,14 @@ async def test_an_idempotency_key_replays_the_first_answer(ins):
     again = await ins.http.post(f"/persons/{person_id}/enrolments", json=body, headers=headers)
     assert first.status_code == again.status_code == 201 and again.headers["idempotent-replayed"] == "true"
     assert len(ins.events("InsuranceEnrolled")) == 1
+
+
+async def test_lists_name_a_bad_region_and_keep_to_the_callers_scope(ins):
+    bad = await ins.http.get("/regions/43x527/enrolment-expectations/overdue", headers=token())
+    assert (bad.status_code, bad.json()["field"]) == (422, "region_code")
+    outside = await ins.http.get(
+        "/regions/430527101000/retirees/certification-due", headers=token("township", TOWNSHIP)
+    )
+    assert outside.status_code == 403
+    analyst = await ins.http.get("/regions/430527/retirees/certification-due", headers=token("analyst"))
+    assert analyst.status_code == 403

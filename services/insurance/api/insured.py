@@ -8,6 +8,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
 from contracts.insurance import MONTH_PATTERN, InsuranceType
+from contracts.regions import normalise_region_code
 from services.insurance import queries
 from services.insurance.api.answers import run_change
 from services.insurance.commands import require_person_reader
@@ -38,6 +39,14 @@ from services.runtime.routes import INVALID, NOT_FOUND, STALE, OptionalExpectedV
 
 router = APIRouter(tags=["insured persons"])
 _CHANGE = {**NOT_FOUND, **STALE, **INVALID}
+
+
+def _region(code: str) -> str:
+    """A region code from the path, 12 digits (a 6-digit county code is shorthand); 422 when it is none."""
+    try:
+        return normalise_region_code(code)
+    except ValueError as exc:
+        raise RuleViolated("RegionCodeValid", str(exc), field="region_code") from None
 
 
 def _commands(request: Request) -> InsuredCommands:
@@ -235,7 +244,7 @@ async def certification_due(
     month: str | None = Query(default=None, pattern=MONTH_PATTERN),
 ) -> Response:
     require_person_reader(principal)
-    principal.require_region(region_code.ljust(12, "0"))
+    principal.require_region(_region(region_code))
     today = _commands(request).today()
     year, number = parse_month(month) if month else (today.year, today.month)
     first, last = month_bounds(f"{year:04d}-{number:02d}")
@@ -256,7 +265,7 @@ async def overdue_expectations(
     limit: int = Query(default=500, ge=1, le=5000),
 ) -> Response:
     require_person_reader(principal)
-    principal.require_region(region_code.ljust(12, "0"))
+    principal.require_region(_region(region_code))
     day = as_of or _commands(request).today()
     rows = await queries.overdue_expectations(conn, region_code, day, limit)
     return json_response({"as_of": day.isoformat(), "count": len(rows), "overdue": rows})
