@@ -82,6 +82,13 @@ class Suspended(BaseModel):
     suspended: int
 
 
+class PaymentRun(BaseModel):
+    """How many benefits a monthly payment run paid."""
+
+    month: str
+    paid: int
+
+
 class DeathReport(_Input):
     """A death reported to insurance (死亡报告)."""
 

@@ -67,6 +67,14 @@ DDL = [
     )
     """,
     "CREATE INDEX IF NOT EXISTS retirees_due ON retirees (region_code, due_on)",
+    # Benefits being paid, for the monthly payment run.
+    """
+    CREATE TABLE IF NOT EXISTS benefits_paying (
+        person_id   uuid PRIMARY KEY,
+        region_code char(12) NOT NULL,
+        starts_on   date     NOT NULL
+    )
+    """,
     # The contribution ledger (缴费明细): one row per person, type and month, posted once.
     """
     CREATE TABLE IF NOT EXISTS contributions (
@@ -138,6 +146,13 @@ _OWN: dict[type[Event], tuple[str, ...]] = {
     ins.PensionEligibilityCertified: (
         ("UPDATE retirees SET due_on = %(next_due_on)s, status = 'paying' WHERE person_id = %(person_id)s"),
     ),
+    ins.UnemploymentBenefitGranted: (
+        """
+        INSERT INTO benefits_paying (person_id, region_code, starts_on)
+        VALUES (%(person_id)s, %(region_code)s, %(starts_on)s) ON CONFLICT (person_id) DO NOTHING
+        """,
+    ),
+    ins.UnemploymentBenefitStopped: ("DELETE FROM benefits_paying WHERE person_id = %(person_id)s",),
     ins.PensionSuspended: ("UPDATE retirees SET status = 'suspended' WHERE person_id = %(person_id)s",),
     ins.PensionStopped: ("UPDATE retirees SET status = 'stopped' WHERE person_id = %(person_id)s",),
 }
@@ -231,3 +246,13 @@ async def person_contributions(conn: Connection, person_id: str) -> list[dict[st
     )
     columns = ("insurance_type", "month", "employer_id", "base_fen", "employer_fen", "personal_fen")
     return [dict(zip(columns, row, strict=True)) for row in await cursor.fetchall()]
+
+
+async def benefits_due(conn: Connection, region_code: str, month: str) -> list[str]:
+    """Persons in a region subtree drawing a benefit that began by the end of ``month``."""
+    cursor = await conn.execute(
+        "SELECT person_id::text FROM benefits_paying WHERE region_code LIKE %s AND to_char(starts_on, 'YYYY-MM') <= %s"
+        " ORDER BY person_id",
+        (subtree_prefix(region_code) + "%", month),
+    )
+    return [str(row[0]) for row in await cursor.fetchall()]

@@ -211,3 +211,23 @@ async def test_hard_to_employ_certification_grants_the_flexible_subsidy_and_its_
     )
     record = (await ins.http.get(f"/persons/{person}/insurance", headers=token())).json()
     assert record["subsidy_certification"] is None and len(ins.events("FlexibleSubsidyEnded")) == 1
+
+
+async def test_the_monthly_run_pays_every_benefit_once_in_the_callers_region(ins):
+    employer = await ins.employer()
+    drawing = []
+    for region in (VILLAGE, "430527101201"):
+        person = await ins.unemployed(TODAY.replace(day=1), region=region)
+        await ins.enrol(person, "unemployment", employer)
+        await ins.contributions(person, 12, employer)
+        granted = await ins.http.post(f"/persons/{person}/unemployment-benefit", json={}, headers=token())
+        assert granted.status_code == 201, granted.text
+        drawing.append(person)
+    township = token("township", "430527100000")
+    run = await ins.http.post("/unemployment-benefit/payments", json={"month": month(0)}, headers=township)
+    assert run.json() == {"month": month(0), "paid": 1}
+    county = await ins.http.post("/unemployment-benefit/payments", json={"month": month(0)}, headers=token())
+    assert county.json()["paid"] == 1  # the township's beneficiary is paid already
+    assert sorted(e["person_id"] for e in ins.events("UnemploymentBenefitPaid")) == sorted(drawing)
+    future = await ins.http.post("/unemployment-benefit/payments", json={"month": month(1)}, headers=token())
+    assert (future.status_code, future.json()["field"]) == (422, "month")

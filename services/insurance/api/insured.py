@@ -14,7 +14,7 @@ from services.insurance.api.answers import run_change
 from services.insurance.commands import require_person_reader
 from services.insurance.commands.insured import InsuredCommands
 from services.insurance.domain import enrolment, retirement
-from services.insurance.domain.months import month_bounds, parse_month
+from services.insurance.domain.months import month_bounds, parse_month, require_not_future_month
 from services.insurance.models import (
     BenefitClaim,
     BenefitPayment,
@@ -25,6 +25,7 @@ from services.insurance.models import (
     EnrolmentCreate,
     InsuredChange,
     InsuredPublic,
+    PaymentRun,
     RetireeCreate,
     SurvivorClaim,
     SurvivorPayment,
@@ -161,6 +162,22 @@ async def pay_benefit(person_id: str, body: BenefitPayment, request: Request, co
         return InsuredChange.of(await handlers.pay_benefit(conn, command.principal, person_id, body.month, meta))
 
     return await run_change(command, work)
+
+
+@router.post(
+    "/unemployment-benefit/payments",
+    response_model=PaymentRun,
+    responses=INVALID,
+    summary="The monthly payment run: pay the month to every benefit in your region not yet paid for it",
+)
+async def pay_benefits(body: BenefitPayment, request: Request, command: Commands) -> Response:
+    handlers = _commands(request)
+    require_not_future_month(body.month, handlers.today())
+
+    async def work(conn: Connection, meta: Metadata) -> PaymentRun:
+        return PaymentRun(month=body.month, paid=await handlers.pay_benefits(conn, command.principal, body.month, meta))
+
+    return await command.run(work, status_code=200)
 
 
 @router.post(

@@ -198,6 +198,26 @@ class InsuredCommands:
             conn, person_id, lambda s: benefit.decide_pay_benefit(s, month, today=today), metadata, principal=principal
         )
 
+    async def pay_benefits(self, conn: Connection, principal: Principal, month: str, metadata: Metadata) -> int:
+        """The monthly payment run: one month for every benefit in the caller's region not yet paid for it."""
+        require_clerk(principal)
+        today = self.today()
+        paid = 0
+        for person_id in await queries.benefits_due(conn, principal.region, month):
+            state = await self.state(conn, person_id, principal)
+            if state.claim is None or month in state.claim.paid_months:
+                continue
+            await self.change(
+                conn,
+                person_id,
+                lambda s: benefit.decide_pay_benefit(s, month, today=today),
+                metadata,
+                principal=principal,
+                before=state,
+            )
+            paid += 1
+        return paid
+
     async def stop_benefit(
         self,
         conn: Connection,
