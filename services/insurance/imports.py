@@ -17,7 +17,7 @@ import hashlib
 import io
 import re
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -258,13 +258,54 @@ async def post_file(
 ) -> PostingResult:
     """Post a month's contribution file in the caller's transaction (see the module docstring)."""
     require_not_future_month(month, today)
+    return await _post(conn, store, data, file_name, month, bounds, metadata, lambda: _header_and_body(data, file_name))
+
+
+#: The header of rows sent as JSON (``post_rows``): the English column names.
+JSON_HEADER = ["person_id", "insurance_type", "employer_id", "base", "employer_part", "personal_part"]
+
+
+async def post_rows(
+    conn: Connection,
+    store: EventStore,
+    rows: Sequence[tuple[str, str, str | None, int, int, int]],
+    month: str,
+    bounds: BaseBounds,
+    metadata: Metadata,
+    *,
+    today: date,
+) -> PostingResult:
+    """Post rows sent as JSON, amounts already in fen, the way a file is posted: the same checks, the same
+    ledger, the same answer to the same rows sent twice."""
+    require_not_future_month(month, today)
+    data = orjson.dumps(rows)
+
+    def yuan(fen: int) -> str:
+        return f"{fen // 100}.{fen % 100:02d}" if fen >= 0 else str(fen)  # a negative amount fails the check
+
+    def parsed() -> tuple[list[str], Iterator[Sequence[Any]]]:
+        return JSON_HEADER, iter([(p, t, e, yuan(b), yuan(er), yuan(pe)) for p, t, e, b, er, pe in rows])
+
+    return await _post(conn, store, data, "contributions.json", month, bounds, metadata, parsed)
+
+
+async def _post(
+    conn: Connection,
+    store: EventStore,
+    data: bytes,
+    file_name: str,
+    month: str,
+    bounds: BaseBounds,
+    metadata: Metadata,
+    parse: Callable[[], tuple[list[str], str | Iterator[Sequence[Any]]]],
+) -> PostingResult:
     sha256 = hashlib.sha256(month.encode() + b"\0" + data).hexdigest()
     file_id = str(uuid.uuid5(FILE_NAMESPACE, sha256))
     cursor = await conn.execute("SELECT result FROM contribution_files WHERE sha256 = %s", (sha256,))
     first = await cursor.fetchone()
     if first is not None:
         return PostingResult.model_validate({**first[0], "replayed": True})
-    header, body = _header_and_body(data, file_name)
+    header, body = parse()
     columns = _columns(header)
     await conn.execute("SET LOCAL work_mem = '256MB'")  # the checks' joins and sorts stay in memory
     await _stage(conn, header, body)

@@ -124,6 +124,24 @@ class ArrearsPayment(_Input):
     paid_on: date | None = None
 
 
+class ContributionIn(_Input):
+    """One person's contribution of one type for the month, in fen."""
+
+    person_id: str
+    insurance_type: str
+    employer_id: str | None = None
+    base_fen: NonNegativeFen
+    employer_fen: NonNegativeFen
+    personal_fen: NonNegativeFen
+
+
+class ContributionBatch(_Input):
+    """A month's contributions sent as JSON (up to 10,000 rows; larger months go as a file)."""
+
+    month: str = Field(pattern=MONTH_PATTERN)
+    rows: list[ContributionIn] = Field(min_length=1, max_length=10_000)
+
+
 class EventOut(BaseModel):
     """An event a command appended."""
 

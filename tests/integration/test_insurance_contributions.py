@@ -147,3 +147,29 @@ async def test_the_set_based_posting_gives_every_row_the_verdict_of_the_one_row_
         ).json()
         got = posted["errors"][0]["rule"] if posted["errors"] else None
         assert got == expected, (kind, base, employer_part, personal_part, posted)
+
+
+async def test_contributions_sent_as_json_in_fen_post_once_and_a_fraction_of_a_fen_is_refused(ins):
+    person = await ins.person()
+    await ins.enrol(person, "medical")
+    row = {
+        "person_id": person,
+        "insurance_type": "medical",
+        "base_fen": 500_000,
+        "employer_fen": 0,
+        "personal_fen": 40_000,
+    }
+    body = {"month": month(-1), "rows": [row]}
+    first = await ins.http.post("/contributions", json=body, headers=token())
+    assert (first.status_code, first.json()["posted"], first.json()["personal_fen"]) == (201, 1, 40_000)
+    again = await ins.http.post("/contributions", json=body, headers=token())
+    assert again.status_code == 200 and again.json()["replayed"] is True
+    fraction = await ins.http.post(
+        "/contributions", json={"month": month(-2), "rows": [{**row, "base_fen": 500_000.5}]}, headers=token()
+    )
+    assert (fraction.status_code, fraction.json()["field"]) == (422, "rows.0.base_fen")
+    low = await ins.http.post(
+        "/contributions", json={"month": month(-2), "rows": [{**row, "base_fen": 1}]}, headers=token()
+    )
+    assert low.json()["errors"][0]["rule"] == "BaseWithinProvinceBounds"
+    assert ins.count("SELECT count(*) FROM insurance.contributions") == 1

@@ -12,6 +12,7 @@ from contracts.insurance import MONTH_PATTERN
 from services.insurance import imports
 from services.insurance.commands import require_clerk
 from services.insurance.domain.contributions import BaseBounds
+from services.insurance.models import ContributionBatch
 from services.runtime.errors import PayloadTooLarge, RuleViolated
 from services.runtime.http import Commands, json_response
 
@@ -64,5 +65,29 @@ async def post_file(request: Request, command: Commands) -> Response:
     async with request.app.state.renshe.pool.connection() as conn, conn.transaction():
         result = await imports.post_file(
             conn, store, data, upload.filename or "contributions.csv", month, bounds, command.metadata, today=today
+        )
+    return json_response(result, 200 if result.replayed else 201)
+
+
+@router.post(
+    "/contributions",
+    response_model=imports.PostingResult,
+    responses={422: {"description": "A month in the future, an amount with a fraction of a fen"}},
+    summary="Post a month's contributions as JSON, in fen; the same rows twice post nothing twice",
+)
+async def post_rows(body: ContributionBatch, request: Request, command: Commands) -> Response:
+    require_clerk(command.principal)
+    rows = [
+        (r.person_id, r.insurance_type, r.employer_id, r.base_fen, r.employer_fen, r.personal_fen) for r in body.rows
+    ]
+    async with request.app.state.renshe.pool.connection() as conn, conn.transaction():
+        result = await imports.post_rows(
+            conn,
+            request.app.state.store,
+            rows,
+            body.month,
+            request.app.state.policy.bounds,
+            command.metadata,
+            today=request.app.state.insured.today(),
         )
     return json_response(result, 200 if result.replayed else 201)
