@@ -256,3 +256,9 @@ async def benefits_due(conn: Connection, region_code: str, month: str) -> list[s
         (subtree_prefix(region_code) + "%", month),
     )
     return [str(row[0]) for row in await cursor.fetchall()]
+
+
+async def draws_benefit(conn: Connection, person_id: str) -> bool:
+    """Whether the person draws an unemployment benefit now."""
+    cursor = await conn.execute("SELECT 1 FROM benefits_paying WHERE person_id = %s", (person_id,))
+    return await cursor.fetchone() is not None

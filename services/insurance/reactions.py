@@ -22,6 +22,7 @@ from contracts.envelope import Event, EventEnvelope
 from contracts.insurance import BenefitStopReason
 from contracts.registry import decode
 from contracts.topics import ASSISTANCE_EVENTS, REGISTRATION_EVENTS
+from services.insurance import queries
 from services.insurance.commands.insured import InsuredCommands
 from services.insurance.domain import benefit
 from services.insurance.domain.insured import InsuredState
@@ -118,6 +119,8 @@ class InsuranceReactions:
         )
         metadata = caused_by(envelope, "registration")
         if event.kind != "unit":
+            if not await queries.draws_benefit(conn, event.person_id):
+                return  # most hires: nothing to stop, and no stream to fold
             stop = self._stop("reemployed", event.started_on)
             await self.commands.change(conn, event.person_id, stop, metadata, region_code=envelope.region_code)
             return
