@@ -21,6 +21,20 @@ class _Input(BaseModel):
 class EnrolmentCreate(_Input):
     """Enrol a person in one insurance type (参保登记)."""
 
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "insurance_type": "unemployment",
+                    "basis": "employer",
+                    "employer_id": "0b7f3c9a-2d4e-4f61-8a90-3c5d7e9f1a22",
+                    "enrolled_on": "2026-03-01",
+                }
+            ]
+        },
+    )
+
     insurance_type: InsuranceType
     basis: EnrolmentBasis
     employer_id: str | None = None
@@ -30,6 +44,10 @@ class EnrolmentCreate(_Input):
 class EnrolmentChange(_Input):
     """Suspend, resume or terminate an enrolment; suspension and termination need a reason."""
 
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"on": "2026-11-01", "reason": "外出务工"}]}
+    )
+
     on: date
     reason: str = ""
 
@@ -37,11 +55,15 @@ class EnrolmentChange(_Input):
 class BenefitClaim(_Input):
     """Claim the unemployment benefit (失业保险金申领); the day defaults to today."""
 
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"claimed_on": "2026-11-05"}]})
+
     claimed_on: date | None = None
 
 
 class BenefitPayment(_Input):
     """Pay one month of the benefit."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"month": "2026-11"}]})
 
     month: str = Field(pattern=MONTH_PATTERN, examples=["2026-11"])
 
@@ -49,12 +71,32 @@ class BenefitPayment(_Input):
 class BenefitStop(_Input):
     """A clerk records why a benefit stops (失业保险条例 Art 15)."""
 
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"reason": "refused_suitable_work", "stopped_on": "2026-12-01"}]},
+    )
+
     reason: Literal["refused_suitable_work", "enlisted", "emigrated", "imprisoned"]
     stopped_on: date
 
 
 class RetireeCreate(_Input):
     """Transfer a retiree into community management (退休人员社会化管理) with their pension."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "person_id": "5f0c2d1e-8a8b-4c1e-9a57-0d6c3f1b2a10",
+                    "monthly_pension_fen": 320000,
+                    "retired_on": "2016-02-01",
+                    "contribution_years": 30,
+                    "transferred_on": "2025-03-10",
+                }
+            ]
+        },
+    )
 
     person_id: str
     monthly_pension_fen: NonNegativeFen
@@ -66,11 +108,15 @@ class RetireeCreate(_Input):
 class Certification(_Input):
     """The yearly eligibility certification (资格认证); the day defaults to today."""
 
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"certified_on": "2026-06-15"}]})
+
     certified_on: date | None = None
 
 
 class SuspensionRun(_Input):
     """Suspend the pensions whose certification is overdue on ``as_of`` (default today), in your region."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"as_of": "2026-12-01"}]})
 
     as_of: date | None = None
 
@@ -92,6 +138,10 @@ class PaymentRun(BaseModel):
 class DeathReport(_Input):
     """A death reported to insurance (死亡报告)."""
 
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"died_on": "2026-11-20", "reported_on": "2026-11-22"}]}
+    )
+
     died_on: date
     reported_on: date | None = None
 
@@ -99,17 +149,28 @@ class DeathReport(_Input):
 class SurvivorClaim(_Input):
     """The family claims the funeral grant and survivor payment."""
 
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"claimed_on": "2026-11-25"}]})
+
     claimed_on: date | None = None
 
 
 class SurvivorPayment(_Input):
     """The survivor claim is paid."""
 
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"paid_on": "2026-12-01"}]})
+
     paid_on: date | None = None
 
 
 class ArrearsCreate(_Input):
     """What an employer owes for one month (欠费核定), in fen."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{"month": "2026-10", "amount_fen": 123456, "workers": 6, "due_on": "2026-11-15"}]
+        },
+    )
 
     month: str = Field(pattern=MONTH_PATTERN)
     amount_fen: NonNegativeFen
@@ -119,6 +180,10 @@ class ArrearsCreate(_Input):
 
 class ArrearsPayment(_Input):
     """A month's arrears paid in full; the surcharge is computed to the day of payment."""
+
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"amount_fen": 123456, "paid_on": "2026-12-20"}]}
+    )
 
     amount_fen: NonNegativeFen
     paid_on: date | None = None
@@ -137,6 +202,27 @@ class ContributionIn(_Input):
 
 class ContributionBatch(_Input):
     """A month's contributions sent as JSON (up to 10,000 rows; larger months go as a file)."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "month": "2026-11",
+                    "rows": [
+                        {
+                            "person_id": "5f0c2d1e-8a8b-4c1e-9a57-0d6c3f1b2a10",
+                            "insurance_type": "unemployment",
+                            "employer_id": "0b7f3c9a-2d4e-4f61-8a90-3c5d7e9f1a22",
+                            "base_fen": 500000,
+                            "employer_fen": 2500,
+                            "personal_fen": 2500,
+                        }
+                    ],
+                }
+            ]
+        },
+    )
 
     month: str = Field(pattern=MONTH_PATTERN)
     rows: list[ContributionIn] = Field(min_length=1, max_length=10_000)

@@ -26,10 +26,23 @@ _UPLOAD_SCHEMA = {
                     "type": "object",
                     "required": ["file", "month"],
                     "properties": {
-                        "file": {"type": "string", "format": "binary"},
-                        "month": {"type": "string", "pattern": MONTH_PATTERN},
+                        "file": {
+                            "type": "string",
+                            "format": "binary",
+                            "description": "The month's file: .csv (UTF-8 or GBK) or .xlsx (first sheet). Header row "
+                            "with 人员编号, 险种, 缴费基数, 单位缴纳, 个人缴纳 and optionally 单位编号 (or the English "
+                            "names person_id, insurance_type, base, employer_part, personal_part, employer_id); "
+                            "amounts in yuan with at most two decimals",
+                        },
+                        "month": {"type": "string", "pattern": MONTH_PATTERN, "description": "The month it pays for"},
                     },
-                }
+                },
+                "examples": {
+                    "csv": {
+                        "summary": "One employee's unemployment insurance for November",
+                        "value": {"file": "缴费明细.csv", "month": "2026-11"},
+                    }
+                },
             }
         }
     }
