@@ -40,7 +40,10 @@ async def test_a_dismissed_worker_is_paid_two_months_and_the_benefit_stops_on_re
     async with (
         httpx.AsyncClient(base_url=stack.env["REGISTRATION_URL"], headers=headers, timeout=30) as registration,
         httpx.AsyncClient(base_url=stack.env["INSURANCE_URL"], headers=headers, timeout=30) as insurance,
-        httpx.AsyncClient(base_url=stack.env["REPORTING_URL"], headers=headers, timeout=30) as reporting,
+        # A provincial analyst reads every level from the province down, as aggregates.
+        httpx.AsyncClient(
+            base_url=stack.env["REPORTING_URL"], headers=stack.headers_for("analyst", "43"), timeout=30
+        ) as reporting,
     ):
         code = "91430527MA1E2E001"
         employer = await registration.post(
