@@ -18,12 +18,12 @@ RENSHE = str(Path(sys.executable).parent / "renshe")
 
 
 def _port_base() -> int:
-    """A base port whose next 30 ports are all free."""
+    """A base port whose next 50 ports (every offset in services/platform.py) are all free."""
     for _ in range(50):
         # Below Linux's ephemeral range (32768-60999), so no outgoing connection takes a port meanwhile.
-        base = random.randrange(20_000, 32_600, 100)
+        base = random.randrange(20_000, 32_700, 100)
         try:
-            for port in range(base, base + 30):
+            for port in range(base, base + 50):
                 with socket.socket() as sock:
                     sock.bind(("127.0.0.1", port))
             return base
