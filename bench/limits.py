@@ -158,26 +158,27 @@ async def raw_produce(bootstrap_servers: str, values: Sequence[bytes], partition
     return Measurement(len(values) / elapsed, "msgs/s")
 
 
-async def raw_consume_decode(bootstrap_servers: str, topic: str, expected: int | None = None) -> Measurement:
-    """Messages per second of reading ``topic`` from offset 0 to its end with one aiokafka consumer,
-    ``orjson.loads`` on each value; partition assignment and the end-offset probe are untimed."""
+async def raw_consume_decode(bootstrap_servers: str, topic: str, expected: int) -> Measurement:
+    """Messages per second of reading ``expected`` messages of ``topic`` from offset 0 with one aiokafka
+    consumer, ``orjson.loads`` on each value; partition assignment is untimed.
+
+    It reads a count, not up to the end offsets: the embedded broker's end offsets can trail the last
+    acknowledged messages by a few dozen, which would end the read early.
+    """
+    # The runtime's probe refreshes metadata first: a new consumer's view of the topic can miss partitions.
+    ends = await kafka.end_offsets(bootstrap_servers, topic) or {}
     consumer = AIOKafkaConsumer(
         bootstrap_servers=bootstrap_servers, enable_auto_commit=False, fetch_max_bytes=50 * 1024 * 1024
     )
     await consumer.start()
     try:
-        partitions = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or ())]
-        if not partitions:
-            await consumer.force_metadata_update()
-            partitions = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or ())]
+        partitions = [TopicPartition(topic, p) for p in sorted(ends)]
         consumer.assign(partitions)
         await consumer.seek_to_beginning(*partitions)
-        ends = await consumer.end_offsets(partitions)
-        total = sum(ends.values())
         read, started = 0, time.perf_counter()
-        while read < total:
+        while read < expected:
             if time.perf_counter() - started > LIMIT_TIMEOUT:
-                raise BenchmarkFailed(f"raw consume read {read:,} of {total:,} in {LIMIT_TIMEOUT:.0f} s")
+                raise BenchmarkFailed(f"raw consume read {read:,} of {expected:,} in {LIMIT_TIMEOUT:.0f} s")
             batches = await consumer.getmany(timeout_ms=500, max_records=10_000)
             for records in batches.values():
                 for record in records:
@@ -186,8 +187,6 @@ async def raw_consume_decode(bootstrap_servers: str, topic: str, expected: int |
         elapsed = time.perf_counter() - started
     finally:
         await consumer.stop()
-    if expected is not None and read < expected:
-        raise BenchmarkFailed(f"raw consume found {read:,} messages on {topic}, expected {expected:,}")
     return Measurement(read / elapsed, "msgs/s")
 
 
