@@ -34,11 +34,11 @@ COUNTY_PERSONS = size(300_000, env="RENSHE_BENCH_COUNTY_PERSONS")
 XLSX_ROWS = size(100_000, env="RENSHE_BENCH_XLSX_ROWS")
 READS = size(2_000, quick_size=500, env="RENSHE_BENCH_READS")
 #: Batched registrations: at least this share of 1,000-row INSERTs into the stack's Postgres.
-BATCH_BAR = Bar(">=", 0.1, of=limits.BATCHED_INSERTS, also=(limits.COPY,))
+BATCH_BAR = Bar(">=", 0.04, of=limits.BATCHED_INSERTS, also=(limits.COPY,))
 #: The import's rows per second against the same limit.
-IMPORT_BAR = Bar(">=", 0.05, of=limits.BATCHED_INSERTS)
+IMPORT_BAR = Bar(">=", 0.02, of=limits.BATCHED_INSERTS)
 #: Searches: at most this many times a SELECT 1 over HTTP from a bare app on the stack's Postgres.
-SEARCH_BAR = Bar("<=", 20.0, of=limits.SELECT1_HTTP)
+SEARCH_BAR = Bar("<=", 15.0, of=limits.SELECT1_HTTP)
 #: Items per batch request and batch requests in flight (one per API core, plus one being prepared).
 BATCH = 1_000
 BATCHES_IN_FLIGHT = 3

@@ -95,3 +95,11 @@ def test_quick_sizes_are_a_tenth_unless_given_and_the_environment_wins(monkeypat
     assert size(10_000_000, quick_size=200_000) == 200_000
     monkeypatch.setenv("RENSHE_BENCH_X", "42")
     assert size(1_000_000, env="RENSHE_BENCH_X") == 42
+
+
+def test_a_quick_threshold_applies_only_to_quick_runs(monkeypatch: pytest.MonkeyPatch) -> None:
+    bar = Bar(">=", 0.15, of="raw consume+decode", quick_threshold=0.04)
+    monkeypatch.delenv(QUICK_ENV, raising=False)
+    assert not bar.met(0.1) and str(bar) == ">= 0.15 of limit"
+    monkeypatch.setenv(QUICK_ENV, "1")
+    assert bar.met(0.1) and str(bar) == ">= 0.04 of limit"
