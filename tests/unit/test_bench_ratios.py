@@ -103,3 +103,21 @@ def test_a_quick_threshold_applies_only_to_quick_runs(monkeypatch: pytest.Monkey
     assert not bar.met(0.1) and str(bar) == ">= 0.15 of limit"
     monkeypatch.setenv(QUICK_ENV, "1")
     assert bar.met(0.1) and str(bar) == ">= 0.04 of limit"
+
+
+def test_a_logged_run_reads_back_ratio_by_ratio_for_comparison() -> None:
+    from bench.compare import compare, sections
+    from bench.report import render_section
+
+    logs = []
+    for figure, limit in ((40_000, 100_000), (20_000, 50_000)):
+        report = _report(Bar(">=", 0.35, of="raw consume+decode"))
+        _run(report, figure, limit)
+        logs.append(render_section([report], title="run", environment="Machine: test."))
+    runs = sections("# log\n\n" + "\n".join(logs))
+    assert [rows for _, rows in runs] == [
+        {("rebuild", "raw consume+decode"): (40_000, 100_000, 0.4)},
+        {("rebuild", "raw consume+decode"): (20_000, 50_000, 0.4)},
+    ]
+    # A slower machine: figure and limit halve, the ratio holds.
+    assert compare(runs[0], runs[1]).splitlines()[-1].split()[-3:] == ["-50%", "-50%", "+0%"]
