@@ -60,13 +60,11 @@ def load_benchmarks(quick: bool) -> None:
         importlib.import_module(f"bench.{module}")
 
 
-async def run_all(names: Sequence[str], runs: int, resources: Resources) -> list[BenchmarkReport]:
-    """Run the named benchmarks in registry order, switching infrastructure only when needed."""
-    reports = []
+async def run_all(names: Sequence[str], runs: int, resources: Resources, reports: list[BenchmarkReport]) -> None:
+    """Run the named benchmarks in registry order into ``reports``, switching infrastructure only when needed."""
     for bench in (REGISTRY[name] for name in REGISTRY if name in names):
         await resources.switch_to(bench.needs)
         reports.append(await run_benchmark(bench, resources, runs))
-    return reports
 
 
 def _runner() -> asyncio.Runner:
@@ -99,16 +97,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     host = machine()
     started, started_at = time.monotonic(), datetime.now(UTC)
     reports: list[BenchmarkReport] = []
+    interrupted = False
     try:
         with _runner() as runner:
-            reports = runner.run(run_all(names, args.runs, resources))
+            runner.run(run_all(names, args.runs, resources, reports))
+    except KeyboardInterrupt:
+        # Stopped (Ctrl-C, or SIGTERM from a timeout): report and record the benchmarks that finished.
+        interrupted = True
     finally:
         resources.close()
         if not any(root.glob("stack/logs/*.log")):
             shutil.rmtree(root, ignore_errors=True)
-    mode = "quick" if args.quick else "full"
+    mode = ("quick" if args.quick else "full") + (", interrupted" if interrupted else "")
     environment = (
-        f"Machine: {host}. {mode.capitalize()} sizes, medians over {args.runs} run(s) each, "
+        f"Machine: {host}. {'Quick' if args.quick else 'Full'} sizes, medians over {args.runs} run(s) each, "
         f"CPython {platform.python_version()}, niceness {os.nice(0)}, {time.monotonic() - started:.0f} s in total."
     )
     print()
@@ -124,7 +126,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             section += "\nService logs:\n\n" + "\n".join(items) + "\n"
         append_section(RESULTS, section)
         print(f"\nappended to {RESULTS}")
-    return 1 if any(row.failed for report in reports for row in report.rows) else 0
+    return 1 if interrupted or any(row.failed for report in reports for row in report.rows) else 0
 
 
 if __name__ == "__main__":
