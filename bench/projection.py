@@ -79,7 +79,7 @@ async def _fill_topic(infra: Embedded, topic: str, count: int) -> None:
 
 
 #: projection: at least this share of a raw consume + decode of the same topic.
-PROJECTION_BAR = Bar(">=", 0.08, of=limits.RAW_CONSUME, also=(limits.COPY,))
+PROJECTION_BAR = Bar(">=", 0.06, of=limits.RAW_CONSUME, also=(limits.COPY,))
 
 
 @benchmark("projection", needs="embedded", rows={"projection": PROJECTION_BAR})
@@ -213,7 +213,7 @@ def _postmaster(infra: Embedded) -> int | None:
     needs="embedded",
     rows={
         # No broker here: what bounds the fold is writing rows, so the limit is a COPY of as many.
-        "projection-apply-rebuild": Bar(">=", 0.08, of=limits.COPY),
+        "projection-apply-rebuild": Bar(">=", 0.05, of=limits.COPY),
         "projection-apply-batches": None,
         "projection-apply-live": Bar(">=", 0.05, of=limits.COPY),
     },

@@ -83,7 +83,7 @@ async def eventstore_single(ctx: Context) -> RunResult:
 
 
 #: eventstore-batched: at least this share of 1,000-row INSERTs (see README, "Reading the ratios").
-BATCHED_BAR = Bar(">=", 0.4, of=limits.BATCHED_INSERTS, also=(limits.COPY,))
+BATCHED_BAR = Bar(">=", 0.25, of=limits.BATCHED_INSERTS, also=(limits.COPY,))
 #: relay: at least this share of a raw produce of the same envelopes.
 RELAY_BAR = Bar(">=", 0.15, of=limits.RAW_PRODUCE, also=(limits.COPY, limits.BATCHED_INSERTS))
 
