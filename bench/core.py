@@ -1,16 +1,21 @@
-"""The benchmark registry, bars, medians and the results table.
+"""The benchmark registry, bars on ratios to measured limits, medians and sizes.
 
 A benchmark is an async function registered with ``@benchmark``. One call is one run; it returns a
-``Measurement`` (value, unit) per row it reports, keyed by row name (most benchmarks report one row,
-named after themselves). The runner calls it ``--runs`` times and reports the median of each row.
+``Measurement`` (value, unit) per row it reports, keyed by row name, and one per limit it measured in
+the same run, keyed by the limit's name (``bench.limits``). A row's ``Bar`` names the limit it is
+bounded by (``of``) and other limits worth showing beside it (``also``): the runner takes the ratio
+figure / limit within each run and the bar applies to the median of those ratios, so a machine that is
+slower this hour moves figure and limit together and the verdict stays put. The runner calls the
+function ``--runs`` times and reports the median of each row, each limit and each ratio.
 """
 
 from __future__ import annotations
 
 import math
+import os
 import statistics
 import time
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal, NamedTuple
 
@@ -18,6 +23,24 @@ if TYPE_CHECKING:
     from bench.infra import Resources
 
 Needs = Literal["embedded", "stack"]
+
+#: Set by ``python -m bench --quick`` before the benchmark modules are imported (their sizes are constants).
+QUICK_ENV = "RENSHE_BENCH_QUICK"
+
+
+def quick() -> bool:
+    """Whether this is a ``--quick`` run (about a tenth of the data)."""
+    return os.environ.get(QUICK_ENV) == "1"
+
+
+def size(full: int, *, quick_size: int | None = None, env: str | None = None) -> int:
+    """A benchmark size: the ``env`` variable when set, else ``full``, or ``quick_size`` (default a tenth
+    of ``full``) in a ``--quick`` run."""
+    if env and env in os.environ:
+        return int(os.environ[env])
+    if quick():
+        return quick_size if quick_size is not None else max(1, full // 10)
+    return full
 
 
 class Measurement(NamedTuple):
@@ -36,19 +59,35 @@ class BenchmarkFailed(Exception):
 
 @dataclass(frozen=True)
 class Bar:
-    """A target from the issue: ``value >= threshold`` or ``value < threshold``."""
+    """A target: ``ratio op threshold``, the ratio being figure / limit ``of`` measured in the same run
+    (or, without ``of``, the figure itself). ``also`` names limits shown beside it, without a bar.
+    ``quick_threshold`` replaces the threshold in a ``--quick`` run, for a benchmark whose fixed costs
+    weigh more on a tenth of the data (the rebuild's start-up); most bars need none."""
 
-    op: Literal[">=", "<"]
+    op: Literal[">=", "<="]
     threshold: float
+    of: str | None = None
+    also: tuple[str, ...] = ()
+    quick_threshold: float | None = None
+
+    @property
+    def target(self) -> float:
+        """The threshold in effect for this run."""
+        return self.quick_threshold if quick() and self.quick_threshold is not None else self.threshold
+
+    @property
+    def limits(self) -> tuple[str, ...]:
+        """Every limit the row is shown against, the barred one first."""
+        return ((self.of,) if self.of else ()) + self.also
 
     def met(self, value: float) -> bool:
-        """Whether ``value`` reaches the bar."""
+        """Whether ``value`` (a ratio, or the figure when there is no ``of``) reaches the bar."""
         if math.isnan(value):
             return False
-        return value >= self.threshold if self.op == ">=" else value < self.threshold
+        return value >= self.target if self.op == ">=" else value <= self.target
 
     def __str__(self) -> str:
-        return f"{self.op} {format_value(self.threshold)}"
+        return f"{self.op} {format_value(self.target)}" + (" of limit" if self.of else "")
 
 
 @dataclass
@@ -78,6 +117,11 @@ class Benchmark:
     fn: BenchFn
     description: str
 
+    @property
+    def limits(self) -> tuple[str, ...]:
+        """The limits its rows are measured against, in order of first mention."""
+        return tuple(dict.fromkeys(name for bar in self.rows.values() if bar for name in bar.limits))
+
 
 REGISTRY: dict[str, Benchmark] = {}
 
@@ -95,9 +139,27 @@ def benchmark(name: str, *, needs: Needs, rows: dict[str, Bar | None] | None = N
     return register
 
 
+def median(values: Sequence[float]) -> float:
+    """The median (NaN for no values)."""
+    return statistics.median(values) if values else math.nan
+
+
+@dataclass
+class Series:
+    """The values of one figure or limit, one per run."""
+
+    unit: str = ""
+    values: list[float] = field(default_factory=list)
+
+    @property
+    def median(self) -> float:
+        """The median over the runs (NaN when no run finished)."""
+        return median(self.values)
+
+
 @dataclass
 class RowResult:
-    """The runs of one row and their median."""
+    """The runs of one row, their median, and its ratio to each of its limits run by run."""
 
     benchmark: str
     row: str
@@ -105,20 +167,33 @@ class RowResult:
     unit: str = ""
     values: list[float] = field(default_factory=list)
     error: str | None = None
+    #: limit name -> figure / limit of each run in which both were measured.
+    ratios: dict[str, list[float]] = field(default_factory=dict)
 
     @property
     def median(self) -> float:
         """The median over the runs (NaN when no run finished)."""
-        return statistics.median(self.values) if self.values else math.nan
+        return median(self.values)
+
+    def ratio(self, limit: str) -> float:
+        """The median of the per-run ratios to ``limit``."""
+        return median(self.ratios.get(limit, []))
+
+    @property
+    def judged(self) -> float:
+        """What the bar applies to: the median ratio to the barred limit, or the median figure."""
+        if self.bar is not None and self.bar.of:
+            return self.ratio(self.bar.of)
+        return self.median
 
     @property
     def verdict(self) -> str:
-        """``pass``, ``FAIL (...)`` or ``n/a`` when the issue gives no bar."""
+        """``pass``, ``FAIL (...)`` or ``n/a`` when the row has no bar."""
         if self.error is not None:
             return "FAIL (error)"
         if self.bar is None:
             return "n/a (no bar)"
-        return "pass" if self.bar.met(self.median) else "FAIL (bar missed)"
+        return "pass" if self.bar.met(self.judged) else "FAIL (bar missed)"
 
     @property
     def failed(self) -> bool:
@@ -132,14 +207,37 @@ class BenchmarkReport:
 
     benchmark: Benchmark
     rows: list[RowResult]
+    limits: dict[str, Series] = field(default_factory=dict)
     notes: list[tuple[int, str]] = field(default_factory=list)
     seconds: float = 0.0
 
 
+def record_run(report: BenchmarkReport, result: RunResult) -> None:
+    """Add one run's measurements to the report: figures to their rows, limits to theirs, and each barred
+    row's ratio to every limit it names (only when both were measured in this run)."""
+    limit_names = report.benchmark.limits
+    rows = {row.row: row for row in report.rows}
+    for name, measurement in result.items():
+        if name in limit_names:
+            series = report.limits.setdefault(name, Series())
+            series.unit = measurement.unit
+            series.values.append(measurement.value)
+            continue
+        row = rows.get(name)
+        if row is None:
+            row = rows[name] = RowResult(report.benchmark.name, name, None)
+            report.rows.append(row)
+        row.unit = measurement.unit
+        row.values.append(measurement.value)
+    for row in report.rows:
+        for limit in row.bar.limits if row.bar else ():
+            if row.row in result and limit in result and result[limit].value > 0:
+                row.ratios.setdefault(limit, []).append(result[row.row].value / result[limit].value)
+
+
 async def run_benchmark(bench: Benchmark, resources: Resources, runs: int) -> BenchmarkReport:
     """Run one benchmark ``runs`` times; an exception fails its rows but not the whole session."""
-    rows = {name: RowResult(bench.name, name, bar) for name, bar in bench.rows.items()}
-    report = BenchmarkReport(bench, list(rows.values()))
+    report = BenchmarkReport(bench, [RowResult(bench.name, name, bar) for name, bar in bench.rows.items()])
     started = time.monotonic()
     print(f"== {bench.name}: {bench.description}", flush=True)
     for index in range(1, runs + 1):
@@ -149,20 +247,15 @@ async def run_benchmark(bench: Benchmark, resources: Resources, runs: int) -> Be
         except Exception as exc:  # report the failure and go on with the other benchmarks
             message = f"{type(exc).__name__}: {exc}"
             print(f"   run {index}/{runs}: ERROR {message}", flush=True)
-            for row in rows.values():
+            for row in report.rows:
                 row.error = message
             report.notes += [(index, note) for note in ctx.notes]
             report.notes.append((index, f"error: {message}"))
             break
         report.notes += [(index, note) for note in ctx.notes]
+        record_run(report, result)
         shown = ", ".join(f"{name} {format_value(m.value)} {m.unit}" for name, m in result.items())
         print(f"   run {index}/{runs}: {shown}", flush=True)
-        for name, measurement in result.items():
-            row = rows.setdefault(name, RowResult(bench.name, name, None))
-            if row not in report.rows:
-                report.rows.append(row)
-            row.unit = measurement.unit
-            row.values.append(measurement.value)
     report.seconds = time.monotonic() - started
     return report
 
@@ -187,57 +280,3 @@ def percentile(values: Sequence[float], fraction: float) -> float:
     ordered = sorted(values)
     rank = max(1, math.ceil(fraction * len(ordered)))
     return ordered[rank - 1]
-
-
-HEADER = ("benchmark", "median", "unit", "bar", "pass/fail")
-
-
-def table_rows(reports: Iterable[BenchmarkReport]) -> list[tuple[str, str, str, str, str]]:
-    """One line per row of every report."""
-    out = []
-    for report in reports:
-        for row in report.rows:
-            median = "error" if row.error is not None and not row.values else format_value(row.median)
-            out.append((row.row, median, row.unit or "-", str(row.bar) if row.bar else "none", row.verdict))
-    return out
-
-
-def render_text(reports: Sequence[BenchmarkReport]) -> str:
-    """The results as a fixed-width table for the terminal."""
-    lines = [HEADER, *table_rows(reports)]
-    widths = [max(len(line[i]) for line in lines) for i in range(len(HEADER))]
-    right = {1}
-    formatted = [
-        " | ".join(cell.rjust(widths[i]) if i in right else cell.ljust(widths[i]) for i, cell in enumerate(line))
-        for line in lines
-    ]
-    rule = "-+-".join("-" * w for w in widths)
-    return "\n".join([formatted[0], rule, *formatted[1:]])
-
-
-def render_markdown(reports: Sequence[BenchmarkReport], *, runs: int, environment: str) -> str:
-    """The results as a markdown document: the table, then each run's values and notes."""
-    lines = [
-        "# renshe benchmark results",
-        "",
-        f"Medians over {runs} run(s) each. {environment}",
-        "",
-        "| " + " | ".join(HEADER) + " |",
-        "|---|---:|---|---|---|",
-    ]
-    lines += ["| " + " | ".join(cells) + " |" for cells in table_rows(reports)]
-    lines += ["", "## Runs and notes", ""]
-    for report in reports:
-        lines.append(f"### {report.benchmark.name}")
-        lines.append("")
-        lines.append(f"{report.benchmark.description} ({report.seconds:.0f} s in total)")
-        lines.append("")
-        for row in report.rows:
-            values = ", ".join(format_value(v) for v in row.values) or "none"
-            lines.append(f"- {row.row}: runs {values} {row.unit}".rstrip())
-            if row.error:
-                lines.append(f"- error: `{row.error}`")
-        for index, note in report.notes:
-            lines.append(f"- run {index}: {note}")
-        lines.append("")
-    return "\n".join(lines)

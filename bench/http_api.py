@@ -16,22 +16,28 @@ import httpx
 import orjson
 import psycopg
 
+from bench import limits
 from bench.activity import ActivitySampler
-from bench.core import Bar, BenchmarkFailed, Context, Measurement, RunResult, benchmark, percentile
+from bench.core import Bar, BenchmarkFailed, Context, Measurement, RunResult, benchmark, percentile, quick, size
 from bench.cpu import CpuMeter
 from bench.data import COUNTY
 from bench.infra import LocalStack
 from bench.loadgen import LoadSpec
 
 #: http-post-persons: requests per run and how many are in flight.
-HTTP_REQUESTS = 10_000
+HTTP_REQUESTS = size(10_000)
+#: The httpx row measures the client (no bar): a fifth as many requests give its rate, and on a busy machine
+#: (66 requests/s at a load average of 10) 10,000 of them took minutes a run.
+HTTPX_REQUESTS = HTTP_REQUESTS // 5
 HTTP_CONCURRENCY = 64
 #: Requests sent once per stack, untimed, so the first run does not pay for cold caches.
-WARM_UP_REQUESTS = 500
+WARM_UP_REQUESTS = size(500, quick_size=200)
 
 #: visibility-latency: the paced command rate and how long it lasts.
 PACED_RATE = 500.0
-PACED_SECONDS = 10.0
+PACED_SECONDS = 2.0 if quick() else 10.0
+#: How long the commands' limits (single-row commits) run per run.
+COMMIT_SECONDS = 1.0 if quick() else 3.0
 #: Connections the paced generator may open (open loop: it never waits for a free one if it can help it).
 PACED_CONNECTIONS = 256
 POLL_INTERVAL = 0.010
@@ -119,14 +125,15 @@ def _describe(result: dict[str, Any]) -> str:
 
 
 async def _post_persons(ctx: Context, stack: LocalStack, client: Literal["httpx", "stdlib"]) -> float:
-    """One closed-loop load of ``HTTP_REQUESTS`` with ``client``; 201s per second."""
+    """One closed-loop load (``HTTP_REQUESTS``, or ``HTTPX_REQUESTS`` with httpx) with ``client``; 201s per second."""
+    count = HTTPX_REQUESTS if client == "httpx" else HTTP_REQUESTS
     spec = LoadSpec(
         "closed",
         client,
         stack.registration_url,
         stack.token,
-        stack.take_person_indexes(HTTP_REQUESTS),
-        HTTP_REQUESTS,
+        stack.take_person_indexes(count),
+        count,
         concurrency=HTTP_CONCURRENCY,
         seed=next(_seeds),
     )
@@ -145,16 +152,25 @@ async def _post_persons(ctx: Context, stack: LocalStack, client: Literal["httpx"
     return float(created / result["elapsed"])
 
 
+#: Commands: at least this share of a bare FastAPI app answering the same load with no work. Not of one
+#: connection's single-row commits (shown): that rate is two round trips per commit and fell from 4,028 to
+#: 119/s as the machine got busy while the API, group-committing 64 requests, fell from 2,643 to 256/s;
+#: the ratio to it moved 0.66-2.16, to the bare app 0.23-0.36.
+COMMANDS_BAR = Bar(">=", 0.15, of=limits.BARE_APP, also=(limits.SINGLE_ROW_COMMITS,))
+#: Visibility: at most this many times the broker hop every event takes to the read model.
+VISIBILITY_BAR = Bar("<=", 16.0, of=limits.BROKER_HOP)
+
+
 @benchmark(
     "http-post-persons",
     needs="stack",
-    rows={"http-post-persons": Bar(">=", 2_000), "http-post-persons-httpx-client": None},
+    rows={"http-post-persons": COMMANDS_BAR, "http-post-persons-httpx-client": None},
 )
 async def http_post_persons(ctx: Context) -> RunResult:
     """POST /persons through the whole stack, 64 in flight from one separate process; 201s per second.
     Generated with a lean asyncio client (the bar's row), and again with httpx.AsyncClient, whose own CPU
     (about 1.8 ms a request) caps what one process can send on this 2-core machine near 550/s: that row
-    measures the client, so it has no bar."""
+    measures the client, so it has no bar and sends a fifth as many."""
     stack, _ = await ready_stack(ctx)
     clients: list[Literal["httpx", "stdlib"]] = ["httpx", "stdlib"]
     if ctx.run_index % 2 == 0:
@@ -163,7 +179,23 @@ async def http_post_persons(ctx: Context) -> RunResult:
     return {
         "http-post-persons": Measurement(rates["stdlib"], "commands/s"),
         "http-post-persons-httpx-client": Measurement(rates["httpx"], "commands/s"),
+        limits.SINGLE_ROW_COMMITS: await limits.single_row_commits(stack.database_url, COMMIT_SECONDS),
+        limits.BARE_APP: await bare_commands(ctx, stack),
     }
+
+
+async def bare_commands(ctx: Context, stack: LocalStack) -> Measurement:
+    """The HTTP floor of a command: the same load (client, count, in flight) against ``bench.bare_app``,
+    which answers ``POST /persons`` with 201 and does nothing; on the stack's machine, beside its idle
+    services."""
+    async with limits.BareApp.running(stack.database_url) as app:
+        spec = LoadSpec("closed", "stdlib", app.url, stack.token, 0, HTTP_REQUESTS, concurrency=HTTP_CONCURRENCY)
+        result = await run_loadgen(spec)
+    created = result["statuses"].get("201", 0)
+    ctx.note(f"{limits.BARE_APP}: {created:,} answered 201 in {result['elapsed']:.2f} s")
+    if not created:
+        raise BenchmarkFailed("the bare app answered no request with 201")
+    return Measurement(created / result["elapsed"], "commands/s")
 
 
 @dataclass
@@ -226,7 +258,7 @@ def visibility_latencies(created_at: list[float], base: int, times: list[float],
 @benchmark(
     "visibility-latency",
     needs="stack",
-    rows={"visibility-latency p50": None, "visibility-latency p99": Bar("<", 1_000)},
+    rows={"visibility-latency p50": None, "visibility-latency p99": VISIBILITY_BAR},
 )
 async def visibility_latency(ctx: Context) -> RunResult:
     """POST /persons paced at 500/s for 10 s (open loop, lean asyncio client); time from each 201 until the county's
@@ -273,7 +305,12 @@ async def visibility_latency(ctx: Context) -> RunResult:
     if missing:
         ctx.note(f"{missing:,} registrations never showed in the county count within {VISIBILITY_TIMEOUT:.0f} s")
     ctx.note(f"max {1000 * max(latencies):.0f} ms")
+    hop, hop_p50 = await limits.broker_hop(stack.values["KAFKA_BOOTSTRAP_SERVERS"], PACED_RATE, PACED_SECONDS)
+    ctx.note(
+        f"{limits.BROKER_HOP} on the stack's broker at {PACED_RATE:.0f}/s: p50 {hop_p50:.1f} ms, p99 {hop.value:.1f} ms"
+    )
     return {
+        limits.BROKER_HOP: hop,
         "visibility-latency p50": Measurement(1000 * percentile(latencies, 0.50), "ms"),
         "visibility-latency p99": Measurement(1000 * percentile(latencies, 0.99), "ms"),
     }
