@@ -1,4 +1,4 @@
-"""NBS 12-digit region codes (GB/T 2260 extended), DESIGN.md section 4 and RULES.md examples."""
+"""NBS 12-digit region codes (GB/T 2260 extended), docs/design.md "Regions" and docs/rules.md examples."""
 
 import pytest
 from pydantic import BaseModel, ValidationError
