@@ -103,3 +103,24 @@ def test_figures_of_a_city_without_counties_roll_up_from_its_streets_to_the_city
     assert rolled[("440000000000", day)] == [1, 2]
     assert rolled[("430000000000", day)] == [5, 0]
     assert not any(code.startswith("441900") and code[6:9] == "000" and code != "441900000000" for code, _ in rolled)
+
+
+def test_women_of_the_worker_retirement_group_are_counted_from_registration_and_correction():
+    from services.reporting.sources.registration import METRICS
+
+    [metric] = [m for m in METRICS if m.name == "labour_force_female_worker_group"]
+    worker = registered(retirement_group="worker")
+    assert worker.retirement_group == "worker" and metric.counts(worker) == 1
+    assert metric.counts(registered()) == 0  # not recorded: the 55 schedule
+    assert metric.counts(registered(sex="male")) == 0
+    corrected = evolve(
+        registered(),
+        "PersonCorrected",
+        person_id="p1",
+        changes=[{"field": "retirement_group", "old": None, "new": "worker"}],
+        reason="原为工人身份",
+    )
+    assert metric.counts(corrected) == 1
+    assert metric.counts(evolve(corrected, "PersonRetired", person_id="p1", retired_on="2026-05-01")) == 0
+    assert PERSON.load(dump_state(corrected)) == corrected
+    assert PERSON.load(dump_state(corrected)[:-1]).retirement_group is None  # a state stored before the field
