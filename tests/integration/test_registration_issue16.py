@@ -153,3 +153,22 @@ async def test_the_override_file_setting_decides_a_deadline_in_a_year_the_librar
         [event] = (await configured.post(f"/persons/{pid}/employment", json=hire)).json()["events"]
     assert (event["data"]["report_deadline"], event["data"]["report_deadline_provisional"]) == ("2027-01-04", False)
     assert date.fromisoformat(event["data"]["report_deadline"]).weekday() == 0
+
+
+async def test_a_household_snapshot_counts_a_woman_worker_past_her_date_out_of_working_age(client):
+    # The snapshot is built from the persons table, so the group must be stored there too.
+    worker = (await register(client, with_check(WOMAN_1975), retirement_group="worker")).json()["person_id"]
+    cadre = (await register(client, with_check("43052719750105004"), retirement_group="cadre")).json()["person_id"]
+    created = await client.post(
+        "/households",
+        json={
+            "region_code": VILLAGE,
+            "members": [{"person_id": cadre, "relation": "head"}, {"person_id": worker, "relation": "sibling"}],
+        },
+    )
+    assert created.status_code == 201, created.text
+    assert {m["person_id"]: m["working_age"] for m in created.json()["members"]} == {cadre: True, worker: False}
+    assert rows(client, "SELECT retirement_group FROM registration.persons ORDER BY retirement_group") == [
+        ("cadre",),
+        ("worker",),
+    ]

@@ -238,7 +238,7 @@ class CorrectPerson:
     """Correct what was recorded wrongly (信息更正): non-PII values, and the names of changed PII fields.
 
     ``citizen`` is the parsed new ID number when it is among the corrections; sex, birth date and document
-    type follow. ``values`` may set ``retirement_group`` (a woman's; ``None`` there means not given).
+    type follow. ``values`` may set ``retirement_group`` (a woman's), or clear it with ``None``.
     """
 
     values: dict[str, object]
