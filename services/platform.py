@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from contracts.topics import REGISTRATION_EVENTS, Topic
+from contracts.topics import INSURANCE_EVENTS, REGISTRATION_EVENTS, Topic
 
 Role = Literal["api", "relay", "worker"]
 #: The function of a service's ``app`` module each role runs.
@@ -101,6 +101,16 @@ SERVICES: tuple[Service, ...] = (
         http_port=8101,
         pii_roles=("api", "worker"),
         api_max_replicas=10,
+    ),
+    Service(
+        "insurance",
+        "Social insurance (社会保险): enrolment, contributions and arrears, benefits, retirees, death claims.",
+        api_port=12,
+        topic=INSURANCE_EVENTS,
+        relay_port=26,
+        worker_port=27,
+        worker_summary="React to registration's hires, job losses and deaths, and assistance's placements.",
+        http_port=8103,
     ),
     Service(
         "reporting",

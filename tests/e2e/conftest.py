@@ -18,11 +18,12 @@ RENSHE = str(Path(sys.executable).parent / "renshe")
 
 
 def _port_base() -> int:
-    """A base port whose next 30 ports are all free."""
+    """A base port whose next 50 ports (every offset in services/platform.py) are all free."""
     for _ in range(50):
-        base = random.randrange(20_000, 60_000, 100)
+        # Below Linux's ephemeral range (32768-60999), so no outgoing connection takes a port meanwhile.
+        base = random.randrange(20_000, 32_700, 100)
         try:
-            for port in range(base, base + 30):
+            for port in range(base, base + 50):
                 with socket.socket() as sock:
                     sock.bind(("127.0.0.1", port))
             return base
@@ -68,7 +69,20 @@ class RunningStack:
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
     data_dir = tmp_path_factory.mktemp("stack")
     subprocess.run(
-        [RENSHE, "stack", "up", "--data-dir", str(data_dir), "--port-base", str(_port_base())], check=True, timeout=180
+        # A generous readiness wait: on a busy machine the processes take several times their usual 10 s.
+        [
+            RENSHE,
+            "stack",
+            "up",
+            "--data-dir",
+            str(data_dir),
+            "--port-base",
+            str(_port_base()),
+            "--ready-timeout",
+            "240",
+        ],
+        check=True,
+        timeout=300,
     )
     try:
         yield RunningStack(data_dir, read_env(data_dir))

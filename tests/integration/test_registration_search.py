@@ -110,5 +110,5 @@ async def test_every_search_is_served_by_an_index_at_county_scale(client):
             ).fetchall()
             plan = plan[0] if isinstance(plan, list) else json.loads(plan)[0]
             scans = [n["Node Type"] for n in _plan_nodes(plan["Plan"]) if "Scan" in n["Node Type"]]
+            # The plan is the property; its time belongs to the benchmark (registration-search-p99), not a test.
             assert "Seq Scan" not in scans, (label, scans)
-            assert plan["Execution Time"] < 50, (label, plan["Execution Time"])

@@ -18,10 +18,11 @@ from typing import Any
 import pytest
 
 from contracts.envelope import EventEnvelope
+from contracts.insurance import INSURANCE_TYPES
 from contracts.reference import demo_county
 from contracts.regions import RegionLevel, UrbanRuralClass
 from contracts.registration import EMPLOYMENT_KINDS, PERSON_CATEGORIES
-from contracts.topics import REGISTRATION_EVENTS
+from contracts.topics import INSURANCE_EVENTS, REGISTRATION_EVENTS
 from services.reporting.periods import Window, parse_period, window
 from services.reporting.projection import RegionMetricsProjection
 from services.reporting.queries import figures, metrics_of
@@ -410,6 +411,359 @@ def random_history(rng: random.Random, count: int) -> tuple[list, Naive]:
     return out, truth
 
 
+def insurance_counts(kind: str, s: dict[str, Any]) -> dict[str, int]:
+    """What one insured person or employer account adds to insurance's stock metrics."""
+    if kind == "insured_person":
+        out = {f"insured_{t}": int(t in s["enrolled"]) for t in INSURANCE_TYPES}
+        out["insured_persons"] = int(bool(s["enrolled"]))
+        out["benefit_recipients"] = int(s["benefit"])
+        out["retirees_managed"] = int(s["pension"] in ("paying", "suspended"))
+        out["retirees_certified"] = int(s["pension"] == "paying")
+        out["pensions_suspended"] = int(s["pension"] == "suspended")
+        return out
+    owed = s["owed"]
+    return {"employers_in_arrears": int(bool(owed)), "arrears_outstanding_fen": sum(owed.values())}
+
+
+def insurance_history(rng: random.Random, count: int) -> tuple[list[EventEnvelope], Naive]:
+    """``count`` events of insured persons, employer accounts and contribution files, and the naive truth."""
+    truth = Naive(insurance_counts)
+    out: list[EventEnvelope] = []
+    persons: list[str] = []
+    accounts: list[str] = []
+
+    def at(day: date) -> datetime:
+        return datetime.combine(day, time(rng.choice([3, 12, 20])), UTC)
+
+    def china_day(moment: datetime) -> date:
+        return (moment + timedelta(hours=8)).date()
+
+    def emit(type_: str, stream: str, stream_type: str, region: str, moment: datetime, **data: Any) -> None:
+        out.append(event(type_, stream, region, occurred=moment, stream_type=stream_type, region_code=region, **data))
+
+    while len(out) < count:
+        roll, day = rng.random(), random_day(rng)
+        moment = at(day)
+        if roll < 0.15 or not persons:
+            pid = f"i{len(persons)}"
+            region = rng.choice(VILLAGES)
+            kind = rng.choice(INSURANCE_TYPES)
+            emit(
+                "InsuranceEnrolled",
+                pid,
+                "insured_person",
+                region,
+                moment,
+                person_id=pid,
+                insurance_type=kind,
+                basis="flexible",
+                enrolled_on=str(day),
+            )
+            truth.change(
+                "insured_person", pid, day, region=region, enrolled=(kind,), benefit=False, pension="", died=False
+            )
+            persons.append(pid)
+        elif roll < 0.7:
+            pid = rng.choice(persons)
+            s = truth.state("insured_person", pid)
+            region = s["region"]
+            if s["died"]:
+                continue
+            person = {"person_id": pid}
+            action = rng.choice(
+                [
+                    "enrol",
+                    "terminate",
+                    "grant",
+                    "pay",
+                    "stop",
+                    "retire",
+                    "suspend",
+                    "certify",
+                    "die",
+                    "survivor",
+                    "expect",
+                ]
+            )
+            if action == "enrol":
+                kind = rng.choice(INSURANCE_TYPES)
+                emit(
+                    "InsuranceEnrolled",
+                    pid,
+                    "insured_person",
+                    region,
+                    moment,
+                    **person,
+                    insurance_type=kind,
+                    basis="flexible",
+                    enrolled_on=str(day),
+                )
+                truth.change("insured_person", pid, day, enrolled=tuple(sorted({*s["enrolled"], kind})))
+            elif action == "terminate" and s["enrolled"]:
+                kind = rng.choice(s["enrolled"])
+                emit(
+                    "EnrolmentTerminated",
+                    pid,
+                    "insured_person",
+                    region,
+                    moment,
+                    **person,
+                    insurance_type=kind,
+                    terminated_on=str(day),
+                    reason="moved",
+                )
+                truth.change("insured_person", pid, day, enrolled=tuple(t for t in s["enrolled"] if t != kind))
+            elif action == "grant" and not s["benefit"]:
+                emit(
+                    "UnemploymentBenefitGranted",
+                    pid,
+                    "insured_person",
+                    region,
+                    moment,
+                    **person,
+                    claim_id="c",
+                    claimed_on=str(day),
+                    starts_on=str(day),
+                    contribution_months=12,
+                    months=12,
+                    carried_over_months=0,
+                    monthly_amount_fen=170_000,
+                    article="a",
+                )
+                truth.change("insured_person", pid, day, benefit=True)
+                truth.flows.append(("benefits_granted", region, day, 1))
+            elif action == "pay" and s["benefit"]:
+                amount = rng.randrange(100_000, 200_000)
+                emit(
+                    "UnemploymentBenefitPaid",
+                    pid,
+                    "insured_person",
+                    region,
+                    moment,
+                    **person,
+                    claim_id="c",
+                    month=f"{day:%Y-%m}",
+                    amount_fen=amount,
+                    months_left=3,
+                )
+                truth.flows.append(("benefit_paid_fen", region, china_day(moment), amount))
+            elif action == "stop" and s["benefit"]:
+                emit(
+                    "UnemploymentBenefitStopped",
+                    pid,
+                    "insured_person",
+                    region,
+                    moment,
+                    **person,
+                    claim_id="c",
+                    stopped_on=str(day),
+                    reason="reemployed",
+                    months_paid=1,
+                    months_left=2,
+                    article="a",
+                )
+                truth.change("insured_person", pid, day, benefit=False)
+                truth.flows.append(("benefits_stopped", region, day, 1))
+            elif action == "retire" and not s["pension"]:
+                emit(
+                    "RetireeTransferredIn",
+                    pid,
+                    "insured_person",
+                    region,
+                    moment,
+                    **person,
+                    monthly_pension_fen=300_000,
+                    retired_on=str(day),
+                    contribution_years=20,
+                    transferred_on=str(day),
+                    certification_due_on=str(day + timedelta(days=365)),
+                )
+                truth.change("insured_person", pid, day, pension="paying")
+            elif action == "suspend" and s["pension"] == "paying":
+                emit(
+                    "PensionSuspended",
+                    pid,
+                    "insured_person",
+                    region,
+                    moment,
+                    **person,
+                    due_on=str(day),
+                    suspended_from=f"{day:%Y-%m}",
+                    article="a",
+                )
+                truth.change("insured_person", pid, china_day(moment), pension="suspended")
+            elif action == "certify" and s["pension"] in ("paying", "suspended"):
+                back = 300_000 if s["pension"] == "suspended" else 0
+                emit(
+                    "PensionEligibilityCertified",
+                    pid,
+                    "insured_person",
+                    region,
+                    moment,
+                    **person,
+                    certified_on=str(day),
+                    next_due_on=str(day + timedelta(days=365)),
+                    resumed=bool(back),
+                    back_paid_months=[f"{day:%Y-%m}"] if back else [],
+                    back_pay_fen=back,
+                    article="a",
+                )
+                truth.change("insured_person", pid, day, pension="paying")
+                truth.flows.append(("certifications", region, day, 1))
+                truth.flows.append(("pension_back_pay_fen", region, day, back))
+            elif action == "die":
+                emit(
+                    "DeathReported",
+                    pid,
+                    "insured_person",
+                    region,
+                    moment,
+                    **person,
+                    died_on=str(day),
+                    reported_on=str(day),
+                )
+                truth.change("insured_person", pid, day, died=True)
+                truth.flows.append(("deaths_reported", region, day, 1))
+                if s["pension"] in ("paying", "suspended"):
+                    emit(
+                        "PensionStopped",
+                        pid,
+                        "insured_person",
+                        region,
+                        moment,
+                        **person,
+                        stopped_from=f"{day:%Y-%m}",
+                        reason="died",
+                        article="a",
+                    )
+                    truth.change("insured_person", pid, china_day(moment), pension="stopped")
+                if rng.random() < 0.5:
+                    emit(
+                        "SurvivorBenefitsClaimed",
+                        pid,
+                        "insured_person",
+                        region,
+                        moment,
+                        **person,
+                        claimed_on=str(day),
+                        province_code="43",
+                        income_year=2025,
+                        monthly_income_fen=400_000,
+                        funeral_grant_fen=800_000,
+                        survivor_months=9,
+                        survivor_benefit_fen=3_600_000,
+                        article="a",
+                    )
+                    truth.flows.append(("survivor_claims", region, day, 1))
+            elif action == "survivor":
+                amount = rng.randrange(1, 5_000_000)
+                emit(
+                    "SurvivorBenefitsPaid",
+                    pid,
+                    "insured_person",
+                    region,
+                    moment,
+                    **person,
+                    paid_on=str(day),
+                    amount_fen=amount,
+                )
+                truth.flows.append(("survivor_paid_fen", region, day, amount))
+            elif action == "expect":
+                emit(
+                    "EnrolmentExpected",
+                    pid,
+                    "insured_person",
+                    region,
+                    moment,
+                    **person,
+                    started_on=str(day),
+                    due_on=str(day + timedelta(days=30)),
+                    source="registration",
+                )
+                truth.flows.append(("enrolment_expected", region, day, 1))
+        elif roll < 0.85:
+            if not accounts or rng.random() < 0.3:
+                accounts.append(f"a{len(accounts)}")
+            aid = rng.choice(accounts)
+            known = ("employer_account", aid) in truth.histories
+            region = truth.state("employer_account", aid)["region"] if known else rng.choice(TOWNSHIPS)
+            owed: dict[str, int] = dict(truth.state("employer_account", aid)["owed"]) if known else {}
+            month = f"{day:%Y-%m}"
+            if owed and rng.random() < 0.5:
+                month = rng.choice(sorted(owed))
+                amount, surcharge = owed.pop(month), rng.randrange(1000)
+                emit(
+                    "ArrearsPaid",
+                    aid,
+                    "employer_account",
+                    region,
+                    moment,
+                    employer_id=aid,
+                    month=month,
+                    amount_fen=amount,
+                    days_late=3,
+                    surcharge_fen=surcharge,
+                    paid_on=str(day),
+                )
+                truth.flows.append(("arrears_paid_fen", region, day, amount))
+                truth.flows.append(("late_surcharge_fen", region, day, surcharge))
+                truth.change("employer_account", aid, day, region=region, owed=owed)
+            elif month not in owed:
+                amount = rng.randrange(1, 500_000)
+                owed[month] = amount
+                emit(
+                    "ArrearsAssessed",
+                    aid,
+                    "employer_account",
+                    region,
+                    moment,
+                    employer_id=aid,
+                    month=month,
+                    amount_fen=amount,
+                    workers=3,
+                    due_on=str(day),
+                )
+                truth.flows.append(("arrears_assessed_fen", region, china_day(moment), amount))
+                truth.change("employer_account", aid, china_day(moment), region=region, owed=owed)
+                if len(owed) == 2:
+                    emit(
+                        "EmployerArrearsReported",
+                        aid,
+                        "employer_account",
+                        region,
+                        moment,
+                        employer_id=aid,
+                        months=sorted(owed),
+                        arrears_fen=sum(owed.values()),
+                        surcharge_fen=0,
+                        workers=3,
+                        reported_on=str(day),
+                    )
+                    truth.flows.append(("employers_reported_in_arrears", region, china_day(moment), 1))
+        else:
+            region = rng.choice(TOWNSHIPS + VILLAGES)
+            employer_fen, personal_fen = rng.randrange(1_000_000), rng.randrange(500_000)
+            emit(
+                "ContributionsPosted",
+                f"f{len(out)}",
+                "contribution_file",
+                region,
+                moment,
+                file_id="f",
+                month=f"{day:%Y-%m}",
+                rows=3,
+                persons=3,
+                base_fen=1,
+                employer_fen=employer_fen,
+                personal_fen=personal_fen,
+            )
+            posted = china_day(moment)
+            truth.flows.append(("contributions_fen", region, posted, employer_fen + personal_fen))
+            truth.flows.append(("contributions_employer_fen", region, posted, employer_fen))
+            truth.flows.append(("contributions_personal_fen", region, posted, personal_fen))
+    return out, truth
+
+
 @dataclass(frozen=True)
 class NaiveSource:
     """What the invariant test needs of a source: a random history of its events with the naive truth, and
@@ -426,6 +780,23 @@ NAIVE: dict[str, NaiveSource] = {
         frozenset(
             {m.name for m in CATALOGUE.metrics if m.entity == "person"}
             | {"new_employment", "new_unemployment", "persons_surveyed"}
+        ),
+    ),
+    INSURANCE_EVENTS.name: NaiveSource(
+        insurance_history,
+        frozenset(
+            {m.name for m in CATALOGUE.metrics if m.entity == "insured_person"}
+            | {
+                "benefits_granted",
+                "benefits_stopped",
+                "benefit_paid_fen",
+                "pension_back_pay_fen",
+                "certifications",
+                "deaths_reported",
+                "survivor_claims",
+                "survivor_paid_fen",
+                "enrolment_expected",
+            }
         ),
     ),
 }

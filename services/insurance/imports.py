@@ -1,0 +1,364 @@
+"""Bulk posting of a month's contribution file (缴费明细导入), CSV or XLSX, set-based.
+
+Postgres reads the file: a CSV goes to a staging table with ``COPY … (FORMAT csv)`` as it is (an XLSX row by
+row through the same ``COPY``), and one statement checks every row against the rules of
+``services.insurance.domain.contributions`` (whole fen, the province's base bounds, a person and enrolment
+registration and insurance know), one more posts the good rows. The ledger's key (person, type, month)
+makes posting a row twice impossible, and the file's SHA-256 makes a file posted twice answer with its first
+result. What the rows add up to is published as one ``ContributionsPosted`` per employer (or per village for
+the flexibly employed), all in one transaction with the ledger rows. Python touches each row only for
+an XLSX; parsing 300,000 CSV rows in Python cost more than the whole posting may (``bench/insurance.py``).
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import re
+import uuid
+from collections.abc import Callable, Iterator, Sequence
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import orjson
+import psycopg
+from openpyxl import load_workbook
+from pydantic import BaseModel, Field
+
+from contracts import insurance as ins
+from contracts.insurance import INSURANCE_TYPES, MONTH_PATTERN
+from services.insurance.domain.contributions import RULES, BaseBounds
+from services.insurance.domain.months import require_not_future_month
+from services.runtime.db import Connection
+from services.runtime.errors import RuleViolated, UnsupportedMediaType
+from services.runtime.eventstore import Append, EventStore, Metadata, PendingEvent
+
+#: Column headers of a contribution file, Chinese or English, for each field.
+COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
+    "person_id": ("person_id", "人员编号", "个人编号"),
+    "insurance_type": ("insurance_type", "险种"),
+    "employer_id": ("employer_id", "单位编号"),
+    "base": ("base", "缴费基数"),
+    "employer_part": ("employer_part", "单位缴纳", "单位缴费"),
+    "personal_part": ("personal_part", "个人缴纳", "个人缴费"),
+}
+REQUIRED = ("person_id", "insurance_type", "base", "employer_part", "personal_part")
+#: Chinese names of the insurance types as files write them.
+TYPE_ALIASES = {
+    "企业职工基本养老保险": "enterprise_pension",
+    "城乡居民基本养老保险": "resident_pension",
+    "基本医疗保险": "medical",
+    "失业保险": "unemployment",
+    "工伤保险": "work_injury",
+    "生育保险": "maternity",
+}
+#: Row problems listed in the answer (the counts are always complete).
+ERRORS_LISTED = 1_000
+#: Stream namespace of files: the same bytes for the same month are the same file.
+FILE_NAMESPACE = uuid.UUID("6f7e1c52-3a0b-4d59-9d1e-5b0c8a2f4e11")
+
+
+class RowError(BaseModel):
+    """Why one row was not posted."""
+
+    row: int
+    field: str
+    rule: str
+    reason: str
+
+
+class PostingResult(BaseModel):
+    """What posting a file did."""
+
+    file_id: str
+    month: str
+    rows: int
+    posted: int = Field(description="Rows added to the ledger by this posting")
+    already_posted: int = Field(description="Rows the ledger held already (person, type and month)")
+    refused: int
+    base_fen: int
+    employer_fen: int
+    personal_fen: int
+    events: int
+    errors: list[RowError]
+    replayed: bool = Field(default=False, description="The same file was posted before: this is its first answer")
+
+
+def is_month(text: str) -> bool:
+    """Whether ``text`` is a month as ``YYYY-MM``."""
+    return re.fullmatch(MONTH_PATTERN, text) is not None
+
+
+# --- reading ------------------------------------------------------------------------------------------------
+
+
+def _header_and_body(data: bytes, file_name: str) -> tuple[list[str], str | Iterator[Sequence[Any]]]:
+    """The header cells and the rest: CSV text for COPY, or an XLSX's rows; 415 for another kind of file."""
+    suffix = Path(file_name).suffix.lower()
+    if data.startswith(b"PK\x03\x04") and suffix in ("", ".xlsx"):
+        return _xlsx(data)
+    if suffix not in ("", ".csv") or data.startswith(b"PK"):
+        raise UnsupportedMediaType(f"{file_name} is neither .xlsx nor .csv", field="file")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = data.decode("gb18030", errors="replace")  # Excel in Chinese saves CSV in GBK
+    first, _, rest = text.partition("\n")
+    header = next(csv.reader([first]), [])
+    # COPY reads an empty line as a row with one empty column; files end with one, spreadsheets add more.
+    return header, re.sub(r"\n[ \t\r]*(?=\n|$)", "", "\n" + rest).lstrip("\n")
+
+
+def _xlsx(data: bytes) -> tuple[list[str], Iterator[Sequence[Any]]]:
+    workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    rows = workbook.worksheets[0].iter_rows(values_only=True)
+    header = [str(cell or "") for cell in next(rows, ())]
+
+    def body() -> Iterator[Sequence[Any]]:
+        try:
+            yield from rows
+        finally:
+            workbook.close()
+
+    return header, body()
+
+
+def _cell(value: Any) -> str | None:
+    """An XLSX cell as the text a CSV would hold (a float that is whole fen prints with two decimals)."""
+    if value is None:
+        return None
+    if isinstance(value, float):
+        return f"{value:.2f}" if round(value, 2) == value else repr(value)
+    return str(value)
+
+
+def _columns(header: Sequence[str]) -> dict[str, int]:
+    columns: dict[str, int] = {}
+    for index, cell in enumerate(header):
+        name = next((n for n, aliases in COLUMN_ALIASES.items() if cell.strip() in aliases), None)
+        if name is not None and name not in columns:
+            columns[name] = index
+    missing = [name for name in REQUIRED if name not in columns]
+    if missing:
+        raise RuleViolated(
+            "ContributionFileColumns", f"the file lacks the column(s) {', '.join(missing)}", field="file"
+        )
+    return columns
+
+
+# --- checking and posting, in SQL ---------------------------------------------------------------------------
+
+
+#: Yuan with at most two decimals (whole fen, as ``WHOLE_FEN`` says), for the three amounts of a row at once:
+#: one regular expression a row, not three (NULL cells drop out of concat_ws and fail it).
+_AMOUNTS = r"^[0-9]{1,12}(\.[0-9]{1,2})?,[0-9]{1,12}(\.[0-9]{1,2})?,[0-9]{1,12}(\.[0-9]{1,2})?$"
+
+
+def _fen(column: str) -> str:
+    return f"(split_part({column}, '.', 1)::bigint * 100 + rpad(split_part({column}, '.', 2), 2, '0')::bigint)"
+
+
+def _check_sql(columns: dict[str, int]) -> str:
+    """One statement that reads the staged file and names, per row, the first rule it breaks (NULL: none).
+    The order of the CASE is the order of ``check_contribution``'s checks, then what only the tables know."""
+    c = {name: f"btrim(r.c{index})" for name, index in columns.items()}
+    employer = c.get("employer_id", "NULL")
+    aliases = ", ".join(f"('{k}', '{v}')" for k, v in TYPE_ALIASES.items())
+    known = ", ".join(f"'{t}'" for t in INSURANCE_TYPES)
+    return f"""
+    CREATE TEMP TABLE contribution_checked ON COMMIT DROP AS
+    WITH raw AS MATERIALIZED (
+        SELECT r.row_no + 1 AS row_no, {c["person_id"]} AS person, coalesce(a.name, {c["insurance_type"]}) AS kind,
+               nullif({employer}, '') AS employer, {c["base"]} AS base, {c["employer_part"]} AS er,
+               {c["personal_part"]} AS pe
+        FROM contribution_raw r LEFT JOIN (VALUES {aliases}) a(alias, name) ON a.alias = {c["insurance_type"]}
+        WHERE coalesce({c["person_id"]}, '') || coalesce({c["base"]}, '') <> ''
+    ), typed AS MATERIALIZED (
+        SELECT raw.*, coalesce(concat_ws(',', base, er, pe) ~ '{_AMOUNTS}', false) AS whole,
+               CASE WHEN pg_input_is_valid(person, 'uuid') THEN person::uuid END AS person_id,
+               CASE WHEN pg_input_is_valid(employer, 'uuid') THEN employer::uuid END AS employer_id
+        FROM raw
+    ), amounts AS (
+        SELECT typed.*,
+               CASE WHEN whole THEN {_fen("base")} END AS base_fen,
+               CASE WHEN whole THEN {_fen("er")} END AS employer_fen,
+               CASE WHEN whole THEN {_fen("pe")} END AS personal_fen
+        FROM typed
+    )
+    SELECT x.row_no, x.person_id, x.kind AS insurance_type, x.employer_id, x.base_fen, x.employer_fen,
+           x.personal_fen, coalesce(m.region_code, p.region_code) AS region_code,
+           CASE
+               WHEN x.kind IS NULL OR x.kind NOT IN ({known}) THEN 'KnownInsuranceType'
+               WHEN NOT x.whole THEN 'AmountInWholeFen'
+               WHEN x.base_fen NOT BETWEEN %(minimum)s AND %(maximum)s THEN 'BaseWithinProvinceBounds'
+               WHEN x.employer_fen + x.personal_fen = 0 THEN 'ContributionIsPaid'
+               WHEN p.person_id IS NULL THEN 'PersonKnownFromRegistration'
+               WHEN e.person_id IS NULL THEN 'ContributionNeedsEnrolment'
+               WHEN x.employer IS NOT NULL AND m.employer_id IS NULL THEN 'EmployerKnownFromRegistration'
+           END AS problem
+    FROM amounts x
+    LEFT JOIN persons p ON p.person_id = x.person_id
+    LEFT JOIN enrolments e ON e.person_id = x.person_id AND e.insurance_type = x.kind
+    LEFT JOIN employers m ON m.employer_id = x.employer_id AND m.active
+    """
+
+
+# Post the good rows once (the ledger's key refuses a second posting) and sum what was posted per employer
+# (its region) or, for the flexibly employed, per village.
+_POST = """
+    WITH posted AS (
+        INSERT INTO contributions (person_id, insurance_type, month, employer_id, region_code, base_fen,
+                                   employer_fen, personal_fen, file_id)
+        SELECT person_id, insurance_type, %(month)s, employer_id, region_code, base_fen, employer_fen,
+               personal_fen, %(file_id)s
+        FROM contribution_checked WHERE problem IS NULL
+        ON CONFLICT DO NOTHING
+        RETURNING person_id, employer_id, region_code, base_fen, employer_fen, personal_fen
+    )
+    SELECT employer_id::text, region_code, count(*), count(DISTINCT person_id), sum(base_fen)::bigint,
+           sum(employer_fen)::bigint, sum(personal_fen)::bigint
+    FROM posted GROUP BY employer_id, region_code ORDER BY region_code, employer_id
+"""
+
+
+async def _stage(conn: Connection, header: Sequence[str], body: str | Iterator[Sequence[Any]]) -> None:
+    width = len(header)
+    names = ", ".join(f"c{i}" for i in range(width))
+    await conn.execute(
+        "CREATE TEMP TABLE contribution_raw (row_no bigint GENERATED ALWAYS AS IDENTITY, "
+        + ", ".join(f"c{i} text" for i in range(width))
+        + ") ON COMMIT DROP"
+    )
+    if isinstance(body, str):
+        try:
+            async with conn.cursor().copy(f"COPY contribution_raw ({names}) FROM STDIN (FORMAT csv)") as copy:
+                await copy.write(body)
+        except psycopg.DataError as exc:
+            # The error names the line; the header is line 1 of the file, line 1 of the COPY is line 2.
+            raise RuleViolated("ContributionFileReadable", f"the CSV cannot be read: {exc}", field="file") from exc
+        return
+    async with conn.cursor().copy(f"COPY contribution_raw ({names}) FROM STDIN") as copy:
+        for row in body:
+            cells = [_cell(v) for v in row[:width]]
+            await copy.write_row(cells + [None] * (width - len(cells)))
+
+
+async def post_file(
+    conn: Connection,
+    store: EventStore,
+    data: bytes,
+    file_name: str,
+    month: str,
+    bounds: BaseBounds,
+    metadata: Metadata,
+    *,
+    today: date,
+) -> PostingResult:
+    """Post a month's contribution file in the caller's transaction (see the module docstring)."""
+    require_not_future_month(month, today)
+    return await _post(conn, store, data, file_name, month, bounds, metadata, lambda: _header_and_body(data, file_name))
+
+
+#: The header of rows sent as JSON (``post_rows``): the English column names.
+JSON_HEADER = ["person_id", "insurance_type", "employer_id", "base", "employer_part", "personal_part"]
+
+
+async def post_rows(
+    conn: Connection,
+    store: EventStore,
+    rows: Sequence[tuple[str, str, str | None, int, int, int]],
+    month: str,
+    bounds: BaseBounds,
+    metadata: Metadata,
+    *,
+    today: date,
+) -> PostingResult:
+    """Post rows sent as JSON, amounts already in fen, the way a file is posted: the same checks, the same
+    ledger, the same answer to the same rows sent twice."""
+    require_not_future_month(month, today)
+    data = orjson.dumps(rows)
+
+    def yuan(fen: int) -> str:
+        return f"{fen // 100}.{fen % 100:02d}" if fen >= 0 else str(fen)  # a negative amount fails the check
+
+    def parsed() -> tuple[list[str], Iterator[Sequence[Any]]]:
+        return JSON_HEADER, iter([(p, t, e, yuan(b), yuan(er), yuan(pe)) for p, t, e, b, er, pe in rows])
+
+    return await _post(conn, store, data, "contributions.json", month, bounds, metadata, parsed)
+
+
+async def _post(
+    conn: Connection,
+    store: EventStore,
+    data: bytes,
+    file_name: str,
+    month: str,
+    bounds: BaseBounds,
+    metadata: Metadata,
+    parse: Callable[[], tuple[list[str], str | Iterator[Sequence[Any]]]],
+) -> PostingResult:
+    sha256 = hashlib.sha256(month.encode() + b"\0" + data).hexdigest()
+    file_id = str(uuid.uuid5(FILE_NAMESPACE, sha256))
+    cursor = await conn.execute("SELECT result FROM contribution_files WHERE sha256 = %s", (sha256,))
+    first = await cursor.fetchone()
+    if first is not None:
+        return PostingResult.model_validate({**first[0], "replayed": True})
+    header, body = parse()
+    columns = _columns(header)
+    await conn.execute("SET LOCAL work_mem = '256MB'")  # the checks' joins and sorts stay in memory
+    await _stage(conn, header, body)
+    await conn.execute(_check_sql(columns), {"minimum": bounds.minimum_fen, "maximum": bounds.maximum_fen})
+    await conn.execute("ANALYZE contribution_checked")
+    cursor = await conn.execute("SELECT count(*), count(problem) FROM contribution_checked")
+    counted = await cursor.fetchone()
+    total, refused = (int(counted[0]), int(counted[1])) if counted else (0, 0)
+    cursor = await conn.execute(
+        "SELECT row_no, problem FROM contribution_checked WHERE problem IS NOT NULL ORDER BY row_no LIMIT %s",
+        (ERRORS_LISTED,),
+    )
+    errors = [_error(int(row), str(rule), bounds) for row, rule in await cursor.fetchall()]
+    cursor = await conn.execute(_POST, {"month": month, "file_id": file_id})
+    events = [
+        ins.ContributionsPosted(
+            file_id=file_id,
+            month=month,
+            employer_id=employer_id,
+            region_code=region.strip(),
+            rows=rows,
+            persons=persons,
+            base_fen=base,
+            employer_fen=employer,
+            personal_fen=personal,
+        )
+        for employer_id, region, rows, persons, base, employer, personal in await cursor.fetchall()
+    ]
+    if events:
+        pending = [PendingEvent.of(e, region_code=e.region_code) for e in events]
+        await store.append_batch(conn, [Append("contribution_file", file_id, 0, pending, metadata)])
+    posted = sum(e.rows for e in events)
+    result = PostingResult(
+        file_id=file_id,
+        month=month,
+        rows=total,
+        posted=posted,
+        already_posted=total - refused - posted,
+        refused=refused,
+        base_fen=sum(e.base_fen for e in events),
+        employer_fen=sum(e.employer_fen for e in events),
+        personal_fen=sum(e.personal_fen for e in events),
+        events=len(events),
+        errors=errors,
+    )
+    await conn.execute(
+        "INSERT INTO contribution_files (file_id, sha256, file_name, result) VALUES (%s, %s, %s, %s)"
+        " ON CONFLICT DO NOTHING",
+        (file_id, sha256, file_name, orjson.dumps(result.model_dump(mode="json")).decode()),
+    )
+    return result
+
+
+def _error(row: int, rule: str, bounds: BaseBounds) -> RowError:
+    field, reason = RULES[rule]
+    return RowError(row=row, field=field, rule=rule, reason=reason.format(bounds=bounds))
