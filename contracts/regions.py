@@ -1,7 +1,10 @@
 """Administrative division codes: GB/T 2260 (6 digits) extended to the NBS 12-digit statistical code.
 
 A code is province 2 + city 2 + county 2 + township 3 + village 3 digits; its level is the deepest
-non-zero segment (DESIGN.md section 4, RULES.md "Administrative divisions").
+non-zero segment (docs/design.md, "Regions"; docs/rules.md, "Administrative divisions").
+
+Four prefecture-level cities have no counties (不设区的地级市): their townships and streets lie directly under
+the city, with county segment 00 (``CITIES_WITHOUT_COUNTIES``). Such a township's parent is the city.
 """
 
 from __future__ import annotations
@@ -37,6 +40,17 @@ LEVELS: tuple[RegionLevel, ...] = tuple(RegionLevel)
 # Where each level's segment ends in the 12-digit code.
 _SEGMENT_ENDS = (2, 4, 6, 9, 12)
 
+CITIES_WITHOUT_COUNTIES: dict[str, str] = {
+    "4419": "东莞市",
+    "4420": "中山市",
+    "4604": "儋州市",
+    "6202": "嘉峪关市",
+}
+"""Prefecture-level cities whose townships sit directly under the city (county segment 00), by the first four
+digits of their code: 441900003000 东城街道 (Dongguan), 442000001000 石岐街道 (Zhongshan), 460400100000 那大镇
+(Danzhou). The statistical code list also files Jiayuguan's towns under a 市辖区 620201 (620201100000 新城镇),
+which is an ordinary county segment; both forms are accepted."""
+
 
 def _segments(code: str) -> list[str]:
     return [code[start:end] for start, end in zip((0, *_SEGMENT_ENDS[:-1]), _SEGMENT_ENDS, strict=True)]
@@ -52,7 +66,7 @@ def normalise_region_code(raw: str) -> str:
     """A region code padded with zeros to the 12-digit NBS form.
 
     Accepts 2, 4, 6 (GB/T 2260), 9 or 12 digits. Rejects a zero province and a non-zero segment under a
-    zero one, which names no real division.
+    zero one, which names no real division, except a township under county 00 of a city without counties.
     """
     text = raw.strip()
     if not (text.isascii() and text.isdigit()):
@@ -64,6 +78,8 @@ def normalise_region_code(raw: str) -> str:
     if int(segments[0]) == 0:
         raise ValueError("region code cannot start with province 00")
     for level, (upper, lower) in enumerate(pairwise(segments)):
+        if level == RegionLevel.COUNTY.depth and code[:4] in CITIES_WITHOUT_COUNTIES:
+            continue  # a township directly under the city: county segment 00 is its place
         if int(upper) == 0 and int(lower) != 0:
             raise ValueError(
                 f"region code {code} has a {LEVELS[level + 1]} segment {lower} under an empty {LEVELS[level]}"
@@ -74,26 +90,39 @@ def normalise_region_code(raw: str) -> str:
 @lru_cache(maxsize=_CACHE_SIZE)
 def region_level(code: str) -> RegionLevel:
     """The level of a region code: its deepest non-zero segment."""
-    # Normalised codes have no holes, so the non-zero segments are exactly the leading ones.
+    # Only a city without counties leaves a hole (its county segment 00), so count from the bottom.
     segments = _segments(normalise_region_code(code))
-    return LEVELS[sum(1 for segment in segments if int(segment)) - 1]
+    return LEVELS[max(depth for depth, segment in enumerate(segments) if int(segment))]
 
 
 def _prefix(code: str, level: RegionLevel) -> str:
     return code[: _SEGMENT_ENDS[level.depth]].ljust(12, "0")
 
 
+def _levels_present(normal: str) -> list[RegionLevel]:
+    """The levels of the regions on the way down to ``normal``: all of them but a missing county."""
+    segments = _segments(normal)
+    deepest = region_level(normal).depth
+    return [level for level in LEVELS[: deepest + 1] if level.depth == 0 or int(segments[level.depth])]
+
+
 def parent_code(code: str) -> str | None:
-    """The 12-digit code of the region directly above, None for a province."""
+    """The 12-digit code of the region directly above, None for a province.
+
+    A township of a city without counties has the city as its parent (``CITIES_WITHOUT_COUNTIES``).
+    """
     normal = normalise_region_code(code)
-    depth = region_level(normal).depth
-    return _prefix(normal, LEVELS[depth - 1]) if depth else None
+    levels = _levels_present(normal)
+    return _prefix(normal, levels[-2]) if len(levels) > 1 else None
 
 
 def ancestor_codes(code: str) -> list[str]:
-    """The region itself and every region above it, ordered from the province down to the region."""
+    """The region itself and every region above it, ordered from the province down to the region.
+
+    A city without counties has no county level, so its townships have one ancestor fewer.
+    """
     normal = normalise_region_code(code)
-    return [_prefix(normal, level) for level in LEVELS[: region_level(normal).depth + 1]]
+    return [_prefix(normal, level) for level in _levels_present(normal)]
 
 
 @lru_cache(maxsize=_CACHE_SIZE)

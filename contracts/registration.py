@@ -1,7 +1,7 @@
 """Events of the registration service: the real-name labour-force ledger (实名制台账).
 
 Events carry a person id and non-identifying attributes only; ID numbers, names and phones stay inside
-the registration service, encrypted at rest (DESIGN.md section 5). A correction of one of those fields
+the registration service, encrypted at rest (docs/design.md, "Security and data"). A correction of one of those fields
 is published with the field's name and ``redacted=True`` instead of its values.
 
 Streams: ``person`` (the ledger entry and its employment status), ``household`` (户), ``employer``,
@@ -16,7 +16,9 @@ from typing import Any, ClassVar, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from contracts.envelope import Event
+from contracts.identifiers import IdDocumentType
 from contracts.regions import RegionCode
+from contracts.retirement import RetirementGroup
 
 Sex = Literal["male", "female"]
 Hukou = Literal["urban", "rural"]
@@ -64,7 +66,7 @@ EmploymentEndReason = Literal[
     "other",
 ]
 
-#: Reasons that count as losing the job not by one's own choice (失业保险条例 Art 14, RULES.md).
+#: Reasons that count as losing the job not by one's own choice (失业保险条例 Art 14; docs/rules.md, "Insurance").
 INVOLUNTARY_END_REASONS: frozenset[str] = frozenset({"contract_expired", "dismissed", "resigned_employer_fault"})
 
 #: Where a fact came from when another service caused it.
@@ -90,7 +92,14 @@ class FieldChange(_Value):
 
 
 class PersonRegistered(Event):
-    """A resident entered the labour-force ledger (劳动力实名登记)."""
+    """A resident entered the labour-force ledger (劳动力实名登记).
+
+    ``id_document_type`` says which identity document the (unpublished) ID number belongs to, and
+    ``retirement_group`` which old retirement age applied to a woman (docs/rules.md, "Identifiers" and
+    "Employment and unemployment"). Both were added to version 1 without a schema-version bump: they are
+    optional with defaults, so a reader of the older shape ignores them, and an event written before them
+    reads as a resident ID card and an unrecorded group (``None``: the 55 schedule, ``RetirementGroup``).
+    """
 
     event_type: ClassVar[str] = "PersonRegistered"
     stream_type: ClassVar[str] = "person"
@@ -98,6 +107,13 @@ class PersonRegistered(Event):
     person_id: str
     sex: Sex
     birth_date: date
+    id_document_type: IdDocumentType = Field(
+        default="resident_id", description="The identity document of the ID number (not the number itself)"
+    )
+    retirement_group: RetirementGroup | None = Field(
+        default=None,
+        description="Women: worker (old retirement age 50) or cadre (55); None: not recorded, the 55 schedule",
+    )
     hukou: Hukou | None = None
     region_code: RegionCode = Field(description="Village or community of residence")
     education: str | None = None
@@ -106,7 +122,12 @@ class PersonRegistered(Event):
 
 
 class PersonCorrected(Event):
-    """Recorded attributes were wrong and have been corrected (信息更正); old and new values per field."""
+    """Recorded attributes were wrong and have been corrected (信息更正); old and new values per field.
+
+    Besides the registered attributes, ``changes`` may name ``retirement_group`` and ``id_document_type``
+    (the latter when a corrected ID number belongs to another document); both carry their values, since
+    neither identifies the person. No schema-version bump: the field names are data, not shape.
+    """
 
     event_type: ClassVar[str] = "PersonCorrected"
     stream_type: ClassVar[str] = "person"
@@ -144,7 +165,10 @@ class PersonCategoriesChanged(Event):
 class EmploymentRegistered(Event):
     """Employment registration (就业登记): the person started work.
 
-    ``reported_late`` flags a hire reported more than 30 days after it started (就业服务与就业管理规定 Art 62).
+    ``reported_late`` flags a hire reported after ``report_deadline``: 30 days after it started
+    (就业服务与就业管理规定 Art 62), moved to the next working day when that day is a rest day or holiday
+    (民法典 Art 203), on the official calendar. ``report_deadline_provisional`` is true when a year of the
+    period had no official holiday data yet (weekends only); added without a schema-version bump, default false.
     """
 
     event_type: ClassVar[str] = "EmploymentRegistered"
@@ -159,6 +183,7 @@ class EmploymentRegistered(Event):
     reported_on: date
     report_deadline: date
     reported_late: bool
+    report_deadline_provisional: bool = False
     source: Source = "registration"
 
 
@@ -166,7 +191,8 @@ class EmploymentEnded(Event):
     """The person's employment ended (终止/解除劳动关系); the status becomes ``status_after``.
 
     ``involuntary`` is true for the reasons that count as losing the job not by one's own choice.
-    ``reported_late`` flags a termination reported more than 15 days after it (Art 62).
+    ``reported_late`` flags a termination reported after ``report_deadline``: 15 days after it (Art 62),
+    moved to the next working day like a hire's; ``report_deadline_provisional`` as there.
     """
 
     event_type: ClassVar[str] = "EmploymentEnded"
@@ -181,6 +207,7 @@ class EmploymentEnded(Event):
     reported_on: date
     report_deadline: date
     reported_late: bool
+    report_deadline_provisional: bool = False
     status_after: EmploymentStatus = "not_in_labour_force"
 
 

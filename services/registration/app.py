@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import partial
+from pathlib import Path
 from typing import Literal
 
 from fastapi import APIRouter, FastAPI
@@ -29,6 +30,7 @@ from services.runtime.process import (
     serve_api,
 )
 from services.runtime.settings import ServiceSettings
+from services.runtime.workdays import WorkdayCalendar
 
 
 class RegistrationSettings(ServiceSettings):
@@ -41,6 +43,9 @@ class RegistrationSettings(ServiceSettings):
     import_max_bytes: int = 32 * 1024 * 1024
     #: Registration's reactions (placements, death reports) are low volume: faust agents by default (ADR 0002).
     consumer_driver: Literal["aiokafka", "faust"] = "faust"
+    #: YAML file of holiday years the chinesecalendar release does not know yet (services/runtime/workdays.py);
+    #: empty: the library's years only, and deadlines in a later year are provisional (weekends alone).
+    workday_overrides: Path | None = None
 
     @property
     def schema_name(self) -> str:
@@ -63,7 +68,7 @@ def create_app(settings: RegistrationSettings | None = None) -> FastAPI:
         routers=[api.router, dead_letters_router()],
         shortcuts=[api.REGISTER_PERSON],
     )
-    ledger = Ledger(EventStore(), _vault(settings))
+    ledger = _ledger(settings)
     app.state.ledger = ledger
     app.state.import_max_bytes = settings.import_max_bytes
     app.state.person_batches = GroupCommit(
@@ -94,6 +99,11 @@ def run_relay() -> None:
     run_loops(settings, DDL, build)
 
 
+def _ledger(settings: RegistrationSettings) -> Ledger:
+    """The write side, with the official working-day calendar the reporting deadlines are computed on."""
+    return Ledger(EventStore(), _vault(settings), calendar=WorkdayCalendar.official(settings.workday_overrides))
+
+
 def _vault(settings: RegistrationSettings) -> PiiVault:
     if len(settings.pii_secret.get_secret_value()) < 32:
         raise MissingSetting("set PII_SECRET to at least 32 random characters: it protects ID numbers at rest")
@@ -103,7 +113,7 @@ def _vault(settings: RegistrationSettings) -> PiiVault:
 def run_worker() -> None:
     """``renshe registration worker``: react to assistance placements and insurance death reports."""
     settings = RegistrationSettings()
-    ledger = Ledger(EventStore(), _vault(settings))
+    ledger = _ledger(settings)
 
     def build(pool: AsyncConnectionPool) -> tuple[list[Loop], Callable[[], bool]]:
         worker = consumer_for(

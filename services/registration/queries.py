@@ -31,13 +31,15 @@ class PersonRow:
     status: str = "not_in_labour_force"
     categories: tuple[str, ...] = ()
     version: int = 1
+    #: A woman's retirement group (contracts/retirement.py); None: not recorded, the 55 schedule.
+    retirement_group: str | None = None
 
 
 async def person(conn: Connection, person_id: str) -> PersonRow | None:
     """One ledger entry by id."""
     cursor = await conn.execute(
         "SELECT person_id::text, id_cipher, name_cipher, phone_cipher, sex, birth_date, hukou, education,"
-        " region_code, registered_at, status, categories, version FROM persons WHERE person_id = %s",
+        " region_code, registered_at, status, categories, version, retirement_group FROM persons WHERE person_id = %s",
         (person_id,),
     )
     row = await cursor.fetchone()
@@ -153,7 +155,7 @@ async def service_points_in(conn: Connection, region_prefix: str, *, compliant: 
 
 _PERSON_COLUMNS = (
     "person_id::text, id_cipher, name_cipher, phone_cipher, sex, birth_date, hukou, education,"
-    " region_code, registered_at, status, categories, version"
+    " region_code, registered_at, status, categories, version, retirement_group"
 )
 
 #: Where each level's segment ends in a 12-digit region code (province, city, county, township, village).
@@ -202,6 +204,7 @@ _WRITABLE = frozenset(
         "status",
         "categories",
         "version",
+        "retirement_group",
         "id_hash",
         "id_cipher",
         "name_cipher",

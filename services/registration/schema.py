@@ -112,6 +112,8 @@ DDL += [
     "ALTER TABLE persons ADD COLUMN IF NOT EXISTS status text NOT NULL DEFAULT 'not_in_labour_force'",
     "ALTER TABLE persons ADD COLUMN IF NOT EXISTS categories text[] NOT NULL DEFAULT '{}'",
     "ALTER TABLE persons ADD COLUMN IF NOT EXISTS version integer NOT NULL DEFAULT 1",
+    # A woman's retirement group (worker / cadre), which decides her working age (docs/rules.md).
+    "ALTER TABLE persons ADD COLUMN IF NOT EXISTS retirement_group text",
     "CREATE INDEX IF NOT EXISTS persons_region_person ON persons (region_code, person_id)",
     # (region_code, person_id) serves every lookup by region; a second index on region_code alone only
     # cost every registration one more index insert.

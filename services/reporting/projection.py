@@ -650,7 +650,8 @@ def roll_up(rows: Rows) -> Rows:
     """Every region's row plus the sum of the rows below it, for it and each region above, per day.
 
     Rows are summed a level at a time (villages into their township, townships into their county ...),
-    so each row is added once, not once per ancestor. Rows that sum to nothing are left out.
+    so each row is added once, not once per ancestor. A township of a city without counties goes straight
+    into its city (contracts/regions.py, ``CITIES_WITHOUT_COUNTIES``). Rows that sum to nothing are left out.
     """
     levels: list[Rows] = [{} for _ in range(5)]
     for (code, day), deltas in rows.items():
@@ -659,10 +660,11 @@ def roll_up(rows: Rows) -> Rows:
         found = level.get((normal, day))
         level[(normal, day)] = deltas if found is None else list(map(add, found, deltas))
     for depth in range(4, 0, -1):
-        above = levels[depth - 1]
         for (code, day), deltas in levels[depth].items():
             parent = _where(code)[2]
             assert parent is not None
+            # The parent's own level: one up, or two for a township directly under its city.
+            above = levels[_where(parent)[1]]
             found = above.get((parent, day))
             above[(parent, day)] = list(deltas) if found is None else list(map(add, found, deltas))
     return {key: deltas for level in levels for key, deltas in level.items() if any(deltas)}

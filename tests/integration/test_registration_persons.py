@@ -13,6 +13,7 @@ import psycopg
 import pytest
 
 from contracts.identifiers import citizen_id_check_character
+from services.runtime.workdays import WorkdayCalendar
 from tests.integration.registration_client import registration_client as fresh_registration
 from tests.integration.registration_client import token
 
@@ -228,7 +229,8 @@ async def test_employment_then_unemployment_then_deregistration_then_retirement(
     assert hired.status_code == 200, hired.text
     [event] = hired.json()["events"]
     assert event["type"] == "EmploymentRegistered" and event["data"]["reported_late"] is True
-    assert event["data"]["report_deadline"] == str(started + timedelta(days=30))
+    # 30 days, moved past a rest day or holiday (民法典 Art 203).
+    assert event["data"]["report_deadline"] == str(WorkdayCalendar.official().add_days(started, 30).due)
 
     ended = await client.post(
         f"/persons/{pid}/employment/end", json={"ended_on": str(TODAY - timedelta(days=5)), "reason": "dismissed"}

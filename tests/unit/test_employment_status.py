@@ -16,7 +16,12 @@ from services.registration.domain.employment import (
 )
 from services.registration.domain.person import PersonState, decide_record_death, decide_retire, evolve_person
 from services.registration.domain.survey import Survey, decide_survey, quarter_bounds, quarter_of
-from services.registration.domain.working_age import is_working_age, retirement_delay_months, statutory_retirement_date
+from services.registration.domain.working_age import (
+    RetirementGroup,
+    is_working_age,
+    retirement_delay_months,
+    statutory_retirement_date,
+)
 from services.runtime.errors import RuleViolated
 
 TODAY = date(2026, 5, 20)
@@ -40,7 +45,10 @@ def refused(call) -> RuleViolated:
     return excinfo.value
 
 
-# --- statutory retirement age (RULES.md, 2024 NPCSC decision) ------------------------------------------
+# --- statutory retirement age (docs/rules.md, 2024 NPCSC decision) -------------------------------------
+
+#: The old retirement age of a woman's group: 50 for a worker, 55 for a cadre (and by default).
+GROUP_OF = {55: RetirementGroup.CADRE, 50: RetirementGroup.WORKER}
 
 
 @pytest.mark.parametrize(
@@ -51,7 +59,7 @@ def refused(call) -> RuleViolated:
         (date(1965, 4, 30), "male", 55, date(2025, 5, 30)),  # still +1: one month per 4 months of birth
         (date(1965, 5, 1), "male", 55, date(2025, 7, 1)),  # +2
         (date(1976, 8, 1), "male", 55, date(2039, 7, 1)),  # +35: 63 less a month
-        (date(1976, 9, 1), "male", 55, date(2039, 9, 1)),  # RULES.md: men born 1976-09 or later retire at 63
+        (date(1976, 9, 1), "male", 55, date(2039, 9, 1)),  # docs/rules.md: men born 1976-09 or later retire at 63
         (date(1990, 3, 7), "male", 55, date(2053, 3, 7)),
         (date(1969, 12, 31), "female", 55, date(2024, 12, 31)),  # women formerly 55: before the base month
         (date(1970, 1, 20), "female", 55, date(2025, 2, 20)),
@@ -63,13 +71,13 @@ def refused(call) -> RuleViolated:
     ],
 )
 def test_statutory_retirement_date_follows_the_2025_gradual_increase(born, sex, former, retires):
-    assert statutory_retirement_date(born, sex, former_female_age=former) == retires
+    assert statutory_retirement_date(born, sex, GROUP_OF[former]) == retires
 
 
 def test_retirement_age_caps_are_three_years_for_men_and_five_for_women_formerly_fifty():
     assert retirement_delay_months(date(2000, 1, 1), "male") == 36
-    assert retirement_delay_months(date(2000, 1, 1), "female", 55) == 36
-    assert retirement_delay_months(date(2000, 1, 1), "female", 50) == 60
+    assert retirement_delay_months(date(2000, 1, 1), "female", RetirementGroup.CADRE) == 36
+    assert retirement_delay_months(date(2000, 1, 1), "female", RetirementGroup.WORKER) == 60
 
 
 def test_a_leap_day_birthday_retires_on_the_last_day_of_february():
@@ -77,9 +85,9 @@ def test_a_leap_day_birthday_retires_on_the_last_day_of_february():
     assert statutory_retirement_date(date(1976, 2, 29), "male") == date(2038, 12, 29)  # 62 and 10 months
 
 
-def test_a_former_female_age_other_than_50_or_55_is_an_error():
+def test_a_retirement_group_other_than_worker_or_cadre_is_an_error():
     with pytest.raises(ValueError):
-        statutory_retirement_date(date(1980, 1, 1), "female", former_female_age=60)
+        statutory_retirement_date(date(1980, 1, 1), "female", "farmer")  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize(

@@ -1,4 +1,4 @@
-"""Resident ID numbers (GB 11643-1999) and unified social credit codes (GB 32100-2015), RULES.md examples."""
+"""ID numbers (GB 11643-1999) and unified social credit codes (GB 32100-2015), docs/rules.md examples."""
 
 import re
 from datetime import date
@@ -12,7 +12,8 @@ from contracts.identifiers import (
     CREDIT_CODE_ALPHABET,
     ID_CHECK_CHARS,
     ID_WEIGHTS,
-    PROVINCE_CODES,
+    REGISTERING_DEPARTMENTS,
+    RESIDENT_ID_PROVINCE_CODES,
     CitizenId,
     CitizenIdInfo,
     CreditCode,
@@ -80,7 +81,7 @@ def test_legacy_15_digit_number_is_converted():
         (with_check("11010519800230001"), "birth date 19800230 in the ID number is not a real date"),
         ("110105800230001", "birth date 19800230"),
         (with_check("00010519491231002"), "unknown province code 00"),
-        (with_check("99010519491231002"), "unknown province code 99"),
+        (with_check("77010519491231002"), "unknown province code 77"),
         (with_check("11010517991231002"), "birth year 1799 in the ID number is before 1800"),
         (with_check("11010520250602001"), "birth date 2025-06-02 in the ID number is in the future"),
     ],
@@ -101,7 +102,7 @@ def test_check_character_needs_17_digits():
 
 id_bodies = st.builds(
     lambda province, county, birth, sequence: f"{province}{county}{birth:%Y%m%d}{sequence}",
-    st.sampled_from(sorted(PROVINCE_CODES)),
+    st.sampled_from(sorted(RESIDENT_ID_PROVINCE_CODES)),
     st.from_regex(r"[0-9]{4}", fullmatch=True),
     st.dates(min_value=date(1800, 1, 1), max_value=TODAY),
     st.from_regex(r"[0-9]{3}", fullmatch=True),
@@ -159,7 +160,14 @@ def test_credit_code_shape_errors_raise_even_for_legacy(raw, reason):
         parse_credit_code(raw, allow_legacy=True)
 
 
-credit_bodies = st.text(alphabet=CREDIT_CODE_ALPHABET, min_size=17, max_size=17)
+credit_bodies = st.builds(
+    lambda head, authority, organisation: head + authority + organisation,
+    st.sampled_from(
+        sorted(department + category for department, (_, cats) in REGISTERING_DEPARTMENTS.items() for category in cats)
+    ),
+    st.from_regex(r"[0-9]{6}", fullmatch=True),
+    st.text(alphabet=CREDIT_CODE_ALPHABET, min_size=9, max_size=9),
+)
 
 
 @given(credit_bodies)
@@ -204,3 +212,118 @@ def test_json_schema_is_informative():
     assert Person.model_json_schema(mode="serialization")["properties"]["citizen_id"]["pattern"] == (
         "^[0-9]{17}[0-9X]$"
     )
+
+
+# --- other identity documents numbered like GB 11643 (issue 16, item 5) ---------------------------------
+
+
+def test_a_resident_id_says_it_is_one():
+    info = parse_citizen_id("430527199003070011", today=TODAY)
+    assert (info.document_type, info.nationality_code) == ("resident_id", None)
+    assert parse_citizen_id("110105491231002").document_type == "resident_id"
+
+
+@pytest.mark.parametrize(
+    ("body", "document_type"),
+    [
+        ("81000019900307001", "hk_macao_residence_permit"),  # Hong Kong resident, 港澳居民居住证
+        ("82000019851231002", "hk_macao_residence_permit"),  # Macao resident
+        ("83000019700101003", "taiwan_residence_permit"),  # Taiwan resident, 台湾居民居住证
+    ],
+)
+def test_residence_permits_of_hong_kong_macao_and_taiwan_residents_are_accepted_with_their_type(body, document_type):
+    info = parse_citizen_id(with_check(body), today=TODAY)
+    assert info.document_type == document_type
+    assert info.address_code == body[:6]
+    assert info.birth_date == date(int(body[6:10]), int(body[10:12]), int(body[12:14]))
+    assert info.sex == ("male" if int(body[16]) % 2 else "female")
+
+
+def test_a_2023_foreigners_permanent_residence_id_is_accepted_with_province_and_nationality():
+    # 9, issued in Beijing (11), nationality 840 (GB/T 2659: United States), born 1980-01-01, sequence 002.
+    info = parse_citizen_id(with_check("91184019800101002"), today=TODAY)
+    assert info.document_type == "foreign_permanent_residence_id"
+    assert (info.address_code, info.nationality_code) == ("110000", "840")
+    assert (info.birth_date, info.sex) == (date(1980, 1, 1), "female")
+
+
+@pytest.mark.parametrize(
+    ("body", "reason"),
+    [
+        ("81030019900307001", "starting 81 is a residence permit number, which starts 810000"),
+        ("82010019851231002", "which starts 820000"),
+        ("83052719700101003", "which starts 830000"),
+        ("98184019800101002", "81 is not a mainland province code"),
+        ("97184019800101002", "71 is not a mainland province code"),
+        ("90084019800101002", "00 is not a mainland province code"),
+    ],
+)
+def test_numbers_no_document_uses_are_refused(body, reason):
+    with pytest.raises(ValueError, match=re.escape(reason)):
+        parse_citizen_id(with_check(body), today=TODAY)
+
+
+@pytest.mark.parametrize("old", ["810000900307001", "911840800101002"])
+def test_an_old_15_digit_number_is_never_a_permit(old):
+    with pytest.raises(ValueError, match="old 15-digit number is a resident ID number"):
+        parse_citizen_id(old, today=TODAY)
+
+
+def test_the_field_type_accepts_every_document_and_names_the_rule_when_refusing():
+    assert Person(citizen_id=with_check("83000019700101003")).citizen_id.startswith("830000")
+    with pytest.raises(ValidationError) as caught:
+        Person(citizen_id=with_check("83052719700101003"))
+    assert caught.value.errors()[0]["type"] == "CitizenIdValid"
+
+
+# --- credit code segments (issue 16, item 4) ------------------------------------------------------------
+
+
+def credit(body17: str) -> str:
+    return body17 + credit_code_check_character(body17)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "11430527MB1234567",  # 机构编制, 机关
+        "12100000400012345",  # 机构编制, 事业单位
+        "31430000MD0000001",  # 司法行政, 律师执业机构
+        "51430527MJ0000002",  # 民政, 社会团体
+        "52430527MJ0000003",  # 民政, 民办非企业单位
+        "81430527MC0000004",  # 工会, 基层工会
+        "92430527MA4L00005",  # 工商, 个体工商户
+        "93430527MA4L00006",  # 工商, 农民专业合作社
+        "N2430527MF0000007",  # 农业, 村级集体经济组织
+        "Y1430527MG0000008",  # 其他
+    ],
+)
+def test_credit_codes_of_every_department_in_gb_32100_are_accepted(body):
+    info = parse_credit_code(credit(body))
+    assert info.check_ok and (info.registering_department, info.category) == (body[0], body[1])
+
+
+@pytest.mark.parametrize(
+    ("body", "reason"),
+    [
+        ("B1430527MA4L00001", "position 1 of a credit code is the registering department"),
+        ("01430527MA4L00001", "registering department (1, 2, 3, 4, 5, 6, 7, 8, 9, A, N, Y), not 0"),
+        ("94430527MA4L00001", "under registering department 9 (工商) it is one of 1 企业, 2 个体工商户"),
+        ("99430527MA4L00001", "农民专业合作社, not 9"),
+        ("5A430527MJ0000002", "under registering department 5 (民政)"),
+        ("Y2430527MG0000008", "under registering department Y (其他) it is one of 1 其他, not 2"),
+        ("9143052AMA4L00001", "positions 3-8 of a credit code are the registering authority's GB/T 2260 code"),
+        ("91M30527MA4L00001", "digits only, got M30527"),
+    ],
+)
+def test_credit_codes_the_standard_makes_impossible_are_refused_even_as_legacy(body, reason):
+    for code in (credit(body), body + "0"):
+        with pytest.raises(ValueError, match=re.escape(reason)):
+            parse_credit_code(code, allow_legacy=True)
+
+
+def test_a_code_failing_only_its_check_character_still_takes_the_legacy_path():
+    code = "91430527MA4L00001" + ("0" if credit("91430527MA4L00001")[-1] != "0" else "1")
+    assert parse_credit_code(code, allow_legacy=True).check_ok is False
+    with pytest.raises(ValueError, match="check character should be"):
+        parse_credit_code(code)

@@ -91,3 +91,36 @@ def test_states_are_stored_as_arrays_and_the_older_object_form_still_loads():
     assert stored[:2] == ["430527100201", person.day.isoformat()] and stored[5] == ["migrant_worker"]
     older = dict(zip(PersonState._fields, stored, strict=True))  # as states were stored before arrays
     assert PERSON.load(older) == person
+
+
+def test_figures_of_a_city_without_counties_roll_up_from_its_streets_to_the_city_and_province():
+    from services.reporting.projection import roll_up
+
+    day = date(2026, 5, 1)
+    rolled = roll_up({("441900003001", day): [1, 0], ("441900121000", day): [0, 2], ("430527100201", day): [5, 0]})
+    assert rolled[("441900003000", day)] == [1, 0]  # 东城街道, from its community 岗贝社区
+    assert rolled[("441900000000", day)] == [1, 2]  # 东莞市: its streets and towns, no county in between
+    assert rolled[("440000000000", day)] == [1, 2]
+    assert rolled[("430000000000", day)] == [5, 0]
+    assert not any(code.startswith("441900") and code[6:9] == "000" and code != "441900000000" for code, _ in rolled)
+
+
+def test_women_of_the_worker_retirement_group_are_counted_from_registration_and_correction():
+    from services.reporting.sources.registration import METRICS
+
+    [metric] = [m for m in METRICS if m.name == "labour_force_female_worker_group"]
+    worker = registered(retirement_group="worker")
+    assert worker.retirement_group == "worker" and metric.counts(worker) == 1
+    assert metric.counts(registered()) == 0  # not recorded: the 55 schedule
+    assert metric.counts(registered(sex="male")) == 0
+    corrected = evolve(
+        registered(),
+        "PersonCorrected",
+        person_id="p1",
+        changes=[{"field": "retirement_group", "old": None, "new": "worker"}],
+        reason="原为工人身份",
+    )
+    assert metric.counts(corrected) == 1
+    assert metric.counts(evolve(corrected, "PersonRetired", person_id="p1", retired_on="2026-05-01")) == 0
+    assert PERSON.load(dump_state(corrected)) == corrected
+    assert PERSON.load(dump_state(corrected)[:-1]).retirement_group is None  # a state stored before the field

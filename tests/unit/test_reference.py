@@ -156,3 +156,16 @@ def test_csv_tolerates_bom_blank_lines_and_short_codes():
 def test_csv_errors_name_the_line_and_reason(text, reason):
     with pytest.raises(ValueError, match=reason):
         parse_regions_csv(text)
+
+
+def test_csv_of_a_city_without_counties_loads_its_streets_under_the_city():
+    text = HEADER + (
+        "440000000000,广东省,province,,\n"
+        "441900000000,东莞市,city,440000000000,\n"
+        "441900003000,东城街道,township,441900000000,\n"
+        "441900003001,岗贝社区居民委员会,village,441900003000,111\n"
+    )
+    province, city, street, community = parse_regions_csv(text)
+    assert (street.level, street.parent) == (RegionLevel.TOWNSHIP, city.code)
+    assert (community.level, community.parent) == (RegionLevel.VILLAGE, street.code)
+    assert ancestor_codes(community.code) == [province.code, city.code, street.code, community.code]

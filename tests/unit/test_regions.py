@@ -1,4 +1,4 @@
-"""NBS 12-digit region codes (GB/T 2260 extended), DESIGN.md section 4 and RULES.md examples."""
+"""NBS 12-digit region codes (GB/T 2260 extended), docs/design.md "Regions" and docs/rules.md examples."""
 
 import pytest
 from pydantic import BaseModel, ValidationError
@@ -192,3 +192,71 @@ def test_region_code_schema_has_examples():
     schema = Event.model_json_schema()["properties"]["region"]
     assert "430527100201" in schema["examples"]
     assert Event.model_json_schema(mode="serialization")["properties"]["region"]["pattern"] == "^[0-9]{12}$"
+
+
+# --- prefecture-level cities without counties (不设区的地级市), issue 16 item 3 --------------------------
+# Real statistical codes: 东莞市 441900 东城街道 003 and its 岗贝社区 001, 虎门镇 121; 中山市 442000 石岐街道 001,
+# 小榄镇 118; 儋州市 460400 那大镇 100; 嘉峪关市 620200, whose towns the code list files under 620201 (新城镇 100).
+
+DONGGUAN, DONGCHENG, GANGBEI = "441900000000", "441900003000", "441900003001"
+
+
+@pytest.mark.parametrize(
+    ("code", "level", "parent", "ancestors"),
+    [
+        (DONGCHENG, RegionLevel.TOWNSHIP, DONGGUAN, ["440000000000", DONGGUAN, DONGCHENG]),
+        (GANGBEI, RegionLevel.VILLAGE, DONGCHENG, ["440000000000", DONGGUAN, DONGCHENG, GANGBEI]),
+        ("441900121000", RegionLevel.TOWNSHIP, DONGGUAN, ["440000000000", DONGGUAN, "441900121000"]),
+        ("442000001000", RegionLevel.TOWNSHIP, "442000000000", ["440000000000", "442000000000", "442000001000"]),
+        ("442000118000", RegionLevel.TOWNSHIP, "442000000000", ["440000000000", "442000000000", "442000118000"]),
+        ("460400100000", RegionLevel.TOWNSHIP, "460400000000", ["460000000000", "460400000000", "460400100000"]),
+        ("620200100000", RegionLevel.TOWNSHIP, "620200000000", ["620000000000", "620200000000", "620200100000"]),
+        (
+            "620201100000",
+            RegionLevel.TOWNSHIP,
+            "620201000000",
+            ["620000000000", "620200000000", "620201000000", "620201100000"],
+        ),
+        (DONGGUAN, RegionLevel.CITY, "440000000000", ["440000000000", DONGGUAN]),
+    ],
+)
+def test_townships_of_cities_without_counties_sit_directly_under_the_city(code, level, parent, ancestors):
+    assert normalise_region_code(code) == code
+    assert region_level(code) is level
+    assert parent_code(code) == parent
+    assert ancestor_codes(code) == ancestors
+
+
+def test_short_codes_of_a_city_without_counties_pad_and_nest():
+    assert normalise_region_code("441900003") == DONGCHENG
+    assert region_level("441900003") is RegionLevel.TOWNSHIP
+    assert is_within(GANGBEI, "4419") and is_within(GANGBEI, "441900003") and is_within(GANGBEI, "44")
+    assert not is_within(GANGBEI, "441900004")
+    assert not is_within("442000001000", "4419")
+
+
+def test_townships_and_villages_of_a_city_without_counties_have_their_kind():
+    assert township_kind(DONGCHENG) == "street"
+    assert township_kind("441900121000") == "town"
+    assert village_kind(GANGBEI) == "community"
+
+
+@pytest.mark.parametrize(
+    ("raw", "reason"),
+    [
+        ("430500100000", "township segment 100 under an empty county"),  # 邵阳市 has counties
+        ("440300001000", "township segment 001 under an empty county"),  # 深圳市 has districts
+        ("441900000001", "village segment 001 under an empty township"),
+        ("440019003000", "county segment 19 under an empty city"),
+    ],
+)
+def test_county_segment_00_stays_refused_elsewhere(raw, reason):
+    with pytest.raises(ValueError, match=reason):
+        normalise_region_code(raw)
+
+
+def test_a_region_row_of_a_city_without_counties_names_the_city_as_parent():
+    township = Region(code=DONGCHENG, name="东城街道", level=RegionLevel.TOWNSHIP, parent=DONGGUAN)
+    assert township.parent == DONGGUAN
+    with pytest.raises(ValidationError, match="parent of 441900003000 should be 441900000000"):
+        Region(code=DONGCHENG, name="东城街道", level=RegionLevel.TOWNSHIP, parent="441901000000")

@@ -7,7 +7,9 @@ from typing import Any, cast
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from contracts.identifiers import id_document_type
 from contracts.registration import EmploymentStatus
+from contracts.retirement import RetirementGroup
 from services.registration import queries
 from services.registration.api.deps import (
     CONFLICT,
@@ -87,6 +89,8 @@ async def get_person(person_id: str, ledger: LedgerDep, principal: PersonReader,
         hukou=row.hukou,
         education=row.education,
         region_code=row.region_code,
+        id_document_type=id_document_type(number) if number else "resident_id",
+        retirement_group=RetirementGroup(row.retirement_group) if row.retirement_group else None,
         status=cast(EmploymentStatus, row.status),
         categories=list(row.categories),
         version=row.version,

@@ -1,5 +1,6 @@
-"""What every registration command works with: the store, the PII vault, today, the known regions, and
-one :class:`~services.runtime.aggregate.Aggregate` per kind of stream (docs/adr/0004-service-shape.md)."""
+"""What every registration command works with: the store, the PII vault, today, the working-day calendar,
+the known regions, and one :class:`~services.runtime.aggregate.Aggregate` per kind of stream
+(docs/adr/0004-service-shape.md)."""
 
 from __future__ import annotations
 
@@ -19,15 +20,25 @@ from services.runtime.errors import Forbidden
 from services.runtime.eventstore import EventStore
 from services.runtime.pii import PiiVault
 from services.runtime.regions import find_region
+from services.runtime.workdays import WorkdayCalendar
 
 
 class Ledger:
     """The registration service's write side: one per process, shared by its routes and its reactions."""
 
-    def __init__(self, store: EventStore, vault: PiiVault, *, today: Callable[[], date] = date.today) -> None:
+    def __init__(
+        self,
+        store: EventStore,
+        vault: PiiVault,
+        *,
+        today: Callable[[], date] = date.today,
+        calendar: WorkdayCalendar | None = None,
+    ) -> None:
         self.store = store
         self.vault = vault
         self.today = today
+        #: The official calendar (with the ``WORKDAY_OVERRIDES`` file's years) the reporting deadlines use.
+        self.calendar = calendar or WorkdayCalendar.official()
         # Divisions are reference data that only grows; caching the ones found saves a round trip per command.
         self._regions: dict[str, Region] = {}
         self.persons = Aggregate[PersonState](store, "person", evolve_person, name="person")

@@ -37,13 +37,14 @@ async def employed(ledger: Ledger, conn: Connection, registration: RegisterEmplo
     """Employment registration (就业登记) as reported here or by another service (a placement)."""
     await require_registered_employer(conn, registration.employer_id)
     today = ledger.today()
-    return PersonDecision(lambda s: decide_register_employment(s, registration, today=today))
+    calendar = ledger.calendar
+    return PersonDecision(lambda s: decide_register_employment(s, registration, today=today, calendar=calendar))
 
 
 async def register_employment(
     ledger: Ledger, conn: Connection, person_id: str, body: EmploymentCreate
 ) -> PersonDecision:
-    """Employment registration (就业登记); flags a hire reported after 30 days
+    """Employment registration (就业登记); flags a hire reported after 30 days (moved past holidays)
 
     The employer, if named, must be in the ledger.
     """
@@ -61,7 +62,10 @@ async def end_employment(ledger: Ledger, conn: Connection, person_id: str, body:
     """End of employment (终止/解除劳动关系); flags a termination reported after 15 days"""
     today = ledger.today()
     reported_on = body.reported_on or today
-    return PersonDecision(lambda s: decide_end_employment(s, body.ended_on, body.reason, reported_on, today=today))
+    calendar = ledger.calendar
+    return PersonDecision(
+        lambda s: decide_end_employment(s, body.ended_on, body.reason, reported_on, today=today, calendar=calendar)
+    )
 
 
 async def register_unemployment(

@@ -13,6 +13,7 @@ from functools import partial
 from typing import cast
 
 from contracts.registration import EmploymentStatus, HouseholdMember, Sex
+from contracts.retirement import RetirementGroup
 from services.registration import queries
 from services.registration.commands.context import Ledger, may_change_persons
 from services.registration.domain.household import (
@@ -73,6 +74,7 @@ async def _members(
             birth_date=row.birth_date,
             region_code=row.region_code,
             status=cast(EmploymentStatus, row.status),
+            retirement_group=RetirementGroup(row.retirement_group) if row.retirement_group else None,
         )
         members.append(member_snapshot(state, relation, today=today))
     return members

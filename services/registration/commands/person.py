@@ -87,6 +87,8 @@ class _Accepted:
             education=self.event.education,
             region_code=self.event.region_code,
             id_number_converted_from_15=self.citizen.converted_from_15,
+            id_document_type=self.citizen.document_type,
+            retirement_group=self.event.retirement_group,
             categories=self.event.categories,
         )
 
@@ -146,7 +148,8 @@ def already_registered(person_id: str | None) -> Conflict:
 
 
 def parse_id_number(number: str) -> CitizenIdInfo:
-    """A resident ID number checked as GB 11643-1999 says (docs/rules.md "Identifiers"); 422 naming why not."""
+    """An ID number checked as GB 11643-1999 says, of one of the four documents the ledger accepts
+    (docs/rules.md "Identifiers"); 422 naming why not."""
     try:
         return parse_citizen_id(number)
     except ValueError as exc:
@@ -168,6 +171,7 @@ async def _decide(ledger: Ledger, conn: Connection, request: PersonRequest, inde
         hukou=body.hukou,
         education=body.education,
         categories=tuple(sorted(set(body.categories))),
+        retirement_group=body.retirement_group,
     )
     [event] = decide_register_person(command, today=today)
     vault = ledger.vault
@@ -188,12 +192,12 @@ async def _insert_persons(vault: PiiVault, conn: Connection, people: Sequence[_A
     encrypt = vault.encrypt
     cursor = await conn.execute(
         "INSERT INTO persons (person_id, id_hash, id_cipher, name_cipher, phone_cipher, sex, birth_date, hukou,"
-        " education, region_code, name_hash, categories) SELECT person_id, id_hash, id_cipher, name_cipher,"
-        " phone_cipher, sex, birth_date, hukou, education, region_code, name_hash,"
-        " string_to_array(categories, ',') FROM unnest(%b::uuid[], %b::bytea[], %b::bytea[], %b::bytea[],"
-        " %b::bytea[], %b::text[], %b::date[], %b::text[], %b::text[], %b::text[], %b::bytea[], %b::text[])"
-        " AS u(person_id, id_hash, id_cipher, name_cipher, phone_cipher, sex, birth_date, hukou, education,"
-        " region_code, name_hash, categories) ORDER BY id_hash"
+        " education, region_code, name_hash, categories, retirement_group) SELECT person_id, id_hash, id_cipher,"
+        " name_cipher, phone_cipher, sex, birth_date, hukou, education, region_code, name_hash,"
+        " string_to_array(categories, ','), retirement_group FROM unnest(%b::uuid[], %b::bytea[], %b::bytea[],"
+        " %b::bytea[], %b::bytea[], %b::text[], %b::date[], %b::text[], %b::text[], %b::text[], %b::bytea[],"
+        " %b::text[], %b::text[]) AS u(person_id, id_hash, id_cipher, name_cipher, phone_cipher, sex, birth_date,"
+        " hukou, education, region_code, name_hash, categories, retirement_group) ORDER BY id_hash"
         " ON CONFLICT (id_hash) DO NOTHING RETURNING id_hash",
         (
             [p.person_id for p in people],
@@ -208,6 +212,7 @@ async def _insert_persons(vault: PiiVault, conn: Connection, people: Sequence[_A
             [p.body.region_code for p in people],
             [name_lookup_hash(vault, p.body.name) for p in people],
             [",".join(p.event.categories) for p in people],
+            [p.event.retirement_group for p in people],
         ),
     )
     return {bytes(row[0]) for row in await cursor.fetchall()}
@@ -288,6 +293,7 @@ async def _person_effects(
             "birth_date": after.birth_date,
             "hukou": after.hukou,
             "education": after.education,
+            "retirement_group": after.retirement_group,
             "region_code": after.region_code,
             "status": after.status,
             "categories": list(after.categories),
@@ -316,7 +322,8 @@ async def correct_person(ledger: Ledger, conn: Connection, person_id: str, body:
     if row is None:
         raise NotFound(f"no person {person_id}", field="person_id")
     vault, sent = ledger.vault, body.model_fields_set
-    values: dict[str, object] = {name: getattr(body, name) for name in ("hukou", "education") if name in sent}
+    corrected = ("hukou", "education", "retirement_group")
+    values: dict[str, object] = {name: getattr(body, name) for name in corrected if name in sent}
     pii: dict[str, object] = {}
     changed_pii: list[str] = []
     citizen: CitizenIdInfo | None = None

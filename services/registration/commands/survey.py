@@ -33,4 +33,5 @@ async def survey_person(ledger: Ledger, conn: Connection, person_id: str, body: 
         ended_on=body.ended_on,
         end_reason=body.end_reason,
     )
-    return PersonDecision(lambda s: decide_survey(s, finding, today=today))
+    calendar = ledger.calendar
+    return PersonDecision(lambda s: decide_survey(s, finding, today=today, calendar=calendar))

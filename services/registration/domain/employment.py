@@ -1,13 +1,16 @@
 """Employment and unemployment registration (就业失业登记) on the person aggregate.
 
 Employers report a hire within 30 days and a termination within 15 (就业服务与就业管理规定 Art 62); a
-person holds exactly one employment status at a time (docs/design.md "Registration").
+period whose last day is a rest day or statutory holiday ends on the next working day (民法典 Art 203), on the
+official calendar (``services/runtime/workdays.py``, the one supervision uses). A person holds exactly one
+employment status at a time (docs/design.md "Registration"), and working age ends at the statutory retirement
+date of the person's retirement group (docs/rules.md, "Employment and unemployment").
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from typing import Literal
 
 from contracts.registration import (
@@ -22,12 +25,21 @@ from contracts.registration import (
 )
 from services.registration.domain.common import not_in_future
 from services.registration.domain.person import PersonState, require_alive
-from services.registration.domain.working_age import MINIMUM_WORKING_AGE, age_on, statutory_retirement_date
+from services.registration.domain.working_age import MINIMUM_WORKING_AGE, age_on
 from services.runtime.errors import RuleViolated
+from services.runtime.workdays import Deadline, WorkdayCalendar
 
 #: Employers report a hire within 30 days and a termination within 15 (就业服务与就业管理规定 Art 62).
 HIRE_REPORT_DAYS = 30
 TERMINATION_REPORT_DAYS = 15
+
+
+def report_deadline(start: date, days: int, calendar: WorkdayCalendar | None) -> Deadline:
+    """The last day to report: ``days`` after ``start``, moved past rest days and holidays (民法典 Art 203).
+
+    ``calendar`` is the service's configured one (its override file); None is the official calendar alone.
+    """
+    return (calendar or WorkdayCalendar.official()).add_days(start, days)
 
 
 @dataclass(frozen=True)
@@ -43,12 +55,13 @@ class RegisterEmployment:
 
 
 def decide_register_employment(
-    state: PersonState, command: RegisterEmployment, *, today: date
+    state: PersonState, command: RegisterEmployment, *, today: date, calendar: WorkdayCalendar | None = None
 ) -> list[EmploymentRegistered]:
     """A person of working age who is not already employed starts work (就业登记).
 
-    The hire is due to be reported within 30 days of the start (就业服务与就业管理规定 Art 62); a later
-    report is accepted and flagged ``reported_late``.
+    The hire is due to be reported within 30 days of the start (就业服务与就业管理规定 Art 62), moved to the
+    next working day when the 30th is a rest day or holiday (民法典 Art 203); a later report is accepted and
+    flagged ``reported_late``.
     """
     require_alive(state, "employment registration")
     if state.status == "employed":
@@ -77,14 +90,14 @@ def decide_register_employment(
             f"nobody under {MINIMUM_WORKING_AGE} may be employed (禁止使用童工规定 Art 2); born {state.birth_date}",
             field="started_on",
         )
-    retirement = statutory_retirement_date(state.birth_date, state.sex)
+    retirement = state.retirement_date()
     if command.started_on >= retirement:
         raise RuleViolated(
             "RegistrationIsForWorkingAge",
             f"the person reached the statutory retirement age on {retirement}",
             field="started_on",
         )
-    deadline = command.started_on + timedelta(days=HIRE_REPORT_DAYS)
+    deadline = report_deadline(command.started_on, HIRE_REPORT_DAYS, calendar)
     return [
         EmploymentRegistered(
             person_id=state.person_id,
@@ -94,17 +107,24 @@ def decide_register_employment(
             vacancy_id=command.vacancy_id,
             started_on=command.started_on,
             reported_on=command.reported_on,
-            report_deadline=deadline,
-            reported_late=command.reported_on > deadline,
+            report_deadline=deadline.due,
+            reported_late=command.reported_on > deadline.due,
+            report_deadline_provisional=deadline.provisional,
             source=command.source,
         )
     ]
 
 
 def decide_end_employment(
-    state: PersonState, ended_on: date, reason: EmploymentEndReason, reported_on: date, *, today: date
+    state: PersonState,
+    ended_on: date,
+    reason: EmploymentEndReason,
+    reported_on: date,
+    *,
+    today: date,
+    calendar: WorkdayCalendar | None = None,
 ) -> list[EmploymentEnded]:
-    """Employment ends (终止/解除劳动关系), reported within 15 days (Art 62) or flagged late.
+    """Employment ends (终止/解除劳动关系), reported within 15 days (Art 62, 民法典 Art 203) or flagged late.
 
     The reasons of 失业保险条例 Art 14 (``INVOLUNTARY_END_REASONS``) mark the loss as not by own choice.
     Ending for retirement leaves the person retired; otherwise not in the labour force until they
@@ -129,7 +149,7 @@ def decide_end_employment(
             f"a termination is reported once it happened ({ended_on})",
             field="reported_on",
         )
-    deadline = ended_on + timedelta(days=TERMINATION_REPORT_DAYS)
+    deadline = report_deadline(ended_on, TERMINATION_REPORT_DAYS, calendar)
     return [
         EmploymentEnded(
             person_id=state.person_id,
@@ -139,8 +159,9 @@ def decide_end_employment(
             reason=reason,
             involuntary=reason in INVOLUNTARY_END_REASONS,
             reported_on=reported_on,
-            report_deadline=deadline,
-            reported_late=reported_on > deadline,
+            report_deadline=deadline.due,
+            reported_late=reported_on > deadline.due,
+            report_deadline_provisional=deadline.provisional,
             status_after="retired" if reason == "retired" else "not_in_labour_force",
         )
     ]
@@ -177,7 +198,7 @@ def decide_register_unemployment(
         raise RuleViolated(
             "RegistrationIsForWorkingAge",
             f"unemployment registration is for ages {MINIMUM_WORKING_AGE} to the statutory retirement age "
-            f"({statutory_retirement_date(state.birth_date, state.sex)}); born {state.birth_date}",
+            f"({state.retirement_date()}); born {state.birth_date}",
             field="registered_on",
         )
     return [

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 
 from contracts.envelope import Event
-from contracts.identifiers import CitizenIdInfo
+from contracts.identifiers import CitizenIdInfo, IdDocumentType
 from contracts.regions import Region, RegionLevel
 from contracts.registration import (
     PERSON_CATEGORIES,
@@ -34,7 +34,13 @@ from contracts.registration import (
     UnemploymentRegistered,
 )
 from services.registration.domain.common import not_in_future, region_at
-from services.registration.domain.working_age import MINIMUM_WORKING_AGE, age_on, is_working_age
+from services.registration.domain.working_age import (
+    MINIMUM_WORKING_AGE,
+    RetirementGroup,
+    age_on,
+    is_working_age,
+    statutory_retirement_date,
+)
 from services.runtime.errors import RuleViolated
 
 #: Persons and households live in a village or community (村/社区), the lowest level (docs/design.md "Regions").
@@ -53,11 +59,27 @@ class RegisterPerson:
     hukou: Hukou | None = None
     education: str | None = None
     categories: tuple[str, ...] = field(default_factory=tuple)
+    retirement_group: RetirementGroup | None = None
+
+
+def _group_is_for_women(sex: object, group: object) -> None:
+    """A retirement group says which old age applied to a woman; men have one schedule (2024 NPCSC decision)."""
+    if group is not None and sex != "female":
+        raise RuleViolated(
+            "RetirementGroupIsForWomen",
+            "the retirement group (worker: old age 50, cadre: 55) applies to women; the ID number is a man's",
+            field="retirement_group",
+        )
 
 
 def decide_register_person(command: RegisterPerson, *, today: date) -> list[PersonRegistered]:
-    """A resident of working age who lives in a known village or community enters the ledger."""
+    """A resident of working age who lives in a known village or community enters the ledger.
+
+    The event records which identity document the ID number is (docs/rules.md, "Identifiers") and a
+    woman's retirement group when the clerk gives it (``RetirementGroup``; none: the 55 schedule).
+    """
     region = region_at(command.region, command.region_code, VILLAGE, "PersonLivesInVillageOrCommunity", LIVES)
+    _group_is_for_women(command.citizen.sex, command.retirement_group)
     if age_on(command.citizen.birth_date, today) < MINIMUM_WORKING_AGE:
         raise RuleViolated(
             "LedgerHoldsWorkingAgeResidents",
@@ -74,6 +96,8 @@ def decide_register_person(command: RegisterPerson, *, today: date) -> list[Pers
             region_code=region.code,
             education=command.education,
             categories=list(command.categories),
+            id_document_type=command.citizen.document_type,
+            retirement_group=command.retirement_group,
         )
     ]
 
@@ -109,11 +133,17 @@ class PersonState:
     employment: Employment | None = None
     last_end_reason: EmploymentEndReason | None = None
     last_ended_on: date | None = None
+    id_document_type: IdDocumentType = "resident_id"
+    retirement_group: RetirementGroup | None = None
     version: int = 0
 
     def working_age_on(self, day: date) -> bool:
-        """Whether the person is of working age on ``day``."""
-        return is_working_age(self.birth_date, self.sex, day)
+        """Whether the person is of working age on ``day``, by her retirement group for a woman."""
+        return is_working_age(self.birth_date, self.sex, day, self.retirement_group)
+
+    def retirement_date(self) -> date:
+        """The day the person reaches the statutory retirement age (2024 NPCSC decision)."""
+        return statutory_retirement_date(self.birth_date, self.sex, self.retirement_group)
 
 
 PersonEvent = (
@@ -143,6 +173,8 @@ def evolve_person(state: PersonState | None, event: Event) -> PersonState:
             education=event.education,
             categories=tuple(event.categories),
             status=event.status,
+            id_document_type=event.id_document_type,
+            retirement_group=event.retirement_group,
             version=1,
         )
     if state is None:
@@ -152,6 +184,8 @@ def evolve_person(state: PersonState | None, event: Event) -> PersonState:
         values = {c.field: c.new for c in event.changes if not c.redacted and c.field in _CORRECTABLE}
         if "birth_date" in values and isinstance(values["birth_date"], str):
             values["birth_date"] = date.fromisoformat(values["birth_date"])
+        if values.get("retirement_group") is not None:
+            values["retirement_group"] = RetirementGroup(values["retirement_group"])
         return replace(state, **values)
     if isinstance(event, PersonMoved):
         return replace(state, region_code=event.region_code)
@@ -187,8 +221,9 @@ def fold_person(events: Sequence[Event]) -> PersonState | None:
     return state
 
 
-#: Non-PII attributes a correction may set directly (sex and birth date follow from the ID number).
-_CORRECTABLE = ("hukou", "education", "sex", "birth_date")
+#: Non-PII attributes a correction may set directly (sex, birth date and document type follow from the ID
+#: number). None of them identifies the person, so their values are published.
+_CORRECTABLE = ("hukou", "education", "sex", "birth_date", "id_document_type", "retirement_group")
 
 
 def require_alive(state: PersonState, action: str) -> None:
@@ -202,7 +237,8 @@ def require_alive(state: PersonState, action: str) -> None:
 class CorrectPerson:
     """Correct what was recorded wrongly (信息更正): non-PII values, and the names of changed PII fields.
 
-    ``citizen`` is the parsed new ID number when it is among the corrections; sex and birth date follow.
+    ``citizen`` is the parsed new ID number when it is among the corrections; sex, birth date and document
+    type follow. ``values`` may set ``retirement_group`` (a woman's), or clear it with ``None``.
     """
 
     values: dict[str, object]
@@ -225,6 +261,8 @@ def decide_correct_person(state: PersonState, command: CorrectPerson, *, today: 
             )
         values["sex"] = command.citizen.sex
         values["birth_date"] = command.citizen.birth_date
+        values["id_document_type"] = command.citizen.document_type
+    _group_is_for_women(values.get("sex", state.sex), values.get("retirement_group", state.retirement_group))
     changes = [
         FieldChange(field=name, old=_jsonable(getattr(state, name)), new=_jsonable(value))
         for name, value in values.items()

@@ -30,6 +30,7 @@ from services.registration.domain.person import (
 )
 from services.registration.domain.working_age import add_months
 from services.runtime.errors import RuleViolated
+from services.runtime.workdays import WorkdayCalendar
 
 # --- the quarterly dynamic survey (动态调查) ---------------------------------------------------------------
 
@@ -63,7 +64,9 @@ class Survey:
     end_reason: EmploymentEndReason | None = None
 
 
-def decide_survey(state: PersonState, survey: Survey, *, today: date) -> list[PersonEvent]:
+def decide_survey(
+    state: PersonState, survey: Survey, *, today: date, calendar: WorkdayCalendar | None = None
+) -> list[PersonEvent]:
     """Confirm or update the status for a quarter (动态调查).
 
     A confirmed status gives ``StatusSurveyed(changed=False)``. A new status gives the same events the
@@ -95,7 +98,11 @@ def decide_survey(state: PersonState, survey: Survey, *, today: date) -> list[Pe
                 "the person was employed: give ended_on and end_reason",
                 field="ended_on" if survey.ended_on is None else "end_reason",
             )
-        apply(decide_end_employment(current, survey.ended_on, survey.end_reason, survey.surveyed_on, today=today))
+        apply(
+            decide_end_employment(
+                current, survey.ended_on, survey.end_reason, survey.surveyed_on, today=today, calendar=calendar
+            )
+        )
 
     target, day = survey.status, survey.surveyed_on
     if target != state.status:
@@ -107,7 +114,7 @@ def decide_survey(state: PersonState, survey: Survey, *, today: date) -> list[Pe
                     "a survey that finds the person employed gives the employment (kind, started_on)",
                     field="employment",
                 )
-            apply(decide_register_employment(current, survey.employment, today=today))
+            apply(decide_register_employment(current, survey.employment, today=today, calendar=calendar))
         elif target == "registered_unemployed":
             if current.status == "employed":
                 end_job()

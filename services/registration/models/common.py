@@ -23,7 +23,9 @@ CitizenIdInput = Annotated[
     str,
     checked_by("CitizenIdValid", _valid_citizen_id),
     Field(
-        description="Resident ID number (GB 11643): 18 characters, or a legacy 15-digit number (converted)",
+        description="ID number (GB 11643): 18 characters of a resident ID, a Hong Kong/Macao (810000, 820000) or "
+        "Taiwan (830000) residence permit or a 2023 foreigner's permanent residence ID (9...); or a legacy "
+        "15-digit resident ID (converted)",
         examples=["11010519491231002X"],
     ),
 ]

@@ -7,6 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from contracts.identifiers import IdDocumentType
 from contracts.regions import RegionCode
 from contracts.registration import (
     EmploymentStatus,
@@ -14,6 +15,7 @@ from contracts.registration import (
     PersonCategory,
     Sex,
 )
+from contracts.retirement import RetirementGroup
 from services.registration.models.common import Change, CitizenIdInput, Name, Phone
 
 
@@ -43,6 +45,11 @@ class PersonCreate(BaseModel):
     hukou: Hukou | None = Field(default=None, description="Household registration type (户籍)")
     education: str | None = Field(default=None, max_length=50)
     categories: list[PersonCategory] = Field(default_factory=list, description="Person categories (人员类别)")
+    retirement_group: RetirementGroup | None = Field(
+        default=None,
+        description="Women only: worker (old retirement age 50, now 50 -> 55) or cadre (55 -> 58); "
+        "not given: the 55 schedule (docs/rules.md)",
+    )
 
 
 class PersonPublic(BaseModel):
@@ -58,6 +65,10 @@ class PersonPublic(BaseModel):
     education: str | None = None
     region_code: str
     id_number_converted_from_15: bool = False
+    id_document_type: IdDocumentType = Field(
+        default="resident_id", description="Which identity document the ID number belongs to"
+    )
+    retirement_group: RetirementGroup | None = Field(default=None, description="A woman's group; None: not recorded")
     status: EmploymentStatus = "not_in_labour_force"
     categories: list[str] = Field(default_factory=list)
     version: int = Field(default=1, description="The entry's version: send it back as If-Match to change it")
@@ -78,6 +89,9 @@ class PersonCorrection(Change):
     phone: Phone | None = None
     hukou: Hukou | None = None
     education: str | None = Field(default=None, max_length=50)
+    retirement_group: RetirementGroup | None = Field(
+        default=None, description="A woman's retirement group: worker (old age 50) or cadre (55)"
+    )
     reason: str = Field(min_length=1, max_length=500, description="Why the record was wrong")
 
 

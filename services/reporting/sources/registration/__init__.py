@@ -137,6 +137,14 @@ METRICS: tuple[Metric, ...] = (
         "Labour force: women",
         lambda p: _in_ledger(p) and p.sex == "female",
     ),
+    # Women on the 50 -> 55 schedule retire up to 8 years before the others (2024 NPCSC decision): the
+    # county plans re-employment and pension work by how many there are (docs/rules.md).
+    persons(
+        "labour_force_female_worker_group",
+        "实名登记劳动力：女(原50周岁退休)",
+        "Labour force: women of the worker group (old retirement age 50)",
+        lambda p: _in_ledger(p) and p.sex == "female" and p.retirement_group == "worker",
+    ),
     *(_category(c) for c in PERSON_CATEGORIES),
     persons("employed", "就业人员", "Employed", lambda p: p.status == "employed"),
     *(_kind(k) for k in EMPLOYMENT_KINDS),

@@ -62,11 +62,23 @@ class PersonState(NamedTuple):
     status: str
     kind: str | None
     surveyed: tuple[str, ...] = ()
+    #: A woman's retirement group (worker: old age 50; cadre: 55), None when not recorded. Last and with a
+    #: default, so states stored before it load unchanged.
+    retirement_group: str | None = None
 
     def with_status(self, status: str, kind: str | None = None) -> PersonState:
         """The person in another status (``kind`` of employment only when employed)."""
         return PersonState(
-            self.region_code, self.day, self.urban, self.sex, self.hukou, self.categories, status, kind, self.surveyed
+            self.region_code,
+            self.day,
+            self.urban,
+            self.sex,
+            self.hukou,
+            self.categories,
+            status,
+            kind,
+            self.surveyed,
+            self.retirement_group,
         )
 
 
@@ -113,6 +125,7 @@ def _evolve_person(state: PersonState | None, event: EventEnvelope, urban: IsUrb
             status,
             state.kind if state and status == "employed" else None,
             state.surveyed if state else (),
+            data.get("retirement_group"),
         )
     if state is None:
         # An event about a person reporting never saw registered changes no stock; flows still count it.
@@ -159,6 +172,8 @@ def _corrected(state: PersonState, changes: list[dict[str, Any]], urban: IsUrban
             state = state._replace(sex=new)
         elif name == "hukou":
             state = state._replace(hukou=new)
+        elif name == "retirement_group":
+            state = state._replace(retirement_group=new)
         elif name == "categories":
             state = state._replace(categories=tuple(sorted(new or ())))
         elif name == "status" and new:
