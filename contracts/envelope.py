@@ -1,4 +1,4 @@
-"""The envelope every event travels in, on the topics and in the stores (DESIGN.md section 3)."""
+"""The envelope every event travels in, on the topics and in the stores (docs/design.md, "Events and the store")."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Kafka topic names: one topic per producing service, keyed by stream id (DESIGN.md section 3)."""
+"""Kafka topic names: one topic per producing service, keyed by stream id (docs/design.md, "Events and the store")."""
 
 from __future__ import annotations
 
