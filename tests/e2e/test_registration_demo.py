@@ -9,7 +9,7 @@ import pytest
 from openpyxl import Workbook
 
 from services.demo import load_demo
-from services.registration.population import generate_population
+from services.demo.population import generate_population
 
 pytestmark = pytest.mark.e2e
 
