@@ -22,6 +22,9 @@ import orjson
 
 #: Requests in flight at once per service: enough to keep a service's group commit and its Postgres busy.
 CONCURRENCY = 16
+#: A pooled connection idle longer than this is closed rather than reused: uvicorn closes idle
+#: keep-alive connections after 5 s, and a request sent on one it is closing would be lost.
+IDLE_SECONDS = 3.0
 
 
 class DemoFailed(RuntimeError):
@@ -63,7 +66,7 @@ class ServiceClient:
     timeout: float = 300.0
     #: Called with each finished request's weight (the progress bar).
     on_done: Callable[[int], None] = lambda _: None
-    _idle: list[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = field(default_factory=list, repr=False)
+    _idle: list[tuple[asyncio.StreamReader, asyncio.StreamWriter, float]] = field(default_factory=list, repr=False)
 
     def __post_init__(self) -> None:
         parts = urllib.parse.urlsplit(self.url)
@@ -102,8 +105,17 @@ class ServiceClient:
         query = f"?{urllib.parse.urlencode(params)}" if params else ""
         return (await self.send(Call("GET", path + query, ok=(200,), weight=0))).json()
 
+    async def _connection(self) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+        now = asyncio.get_running_loop().time()
+        while self._idle:
+            reader, writer, since = self._idle.pop()
+            if now - since < IDLE_SECONDS and not reader.at_eof():
+                return reader, writer
+            writer.close()
+        return await asyncio.open_connection(self._host, self._port)
+
     async def _exchange(self, call: Call) -> Reply:
-        reader, writer = self._idle.pop() if self._idle else await asyncio.open_connection(self._host, self._port)
+        reader, writer = await self._connection()
         body = b"" if call.body is None else orjson.dumps(call.body)
         head = f"{call.method} {urllib.parse.quote(call.path, safe='/?=&%')} HTTP/1.1\r\n".encode() + self._head
         try:
@@ -118,12 +130,12 @@ class ServiceClient:
         if close:
             writer.close()
         else:
-            self._idle.append((reader, writer))
+            self._idle.append((reader, writer, asyncio.get_running_loop().time()))
         return Reply(status, orjson.loads(payload) if payload else None)
 
     async def aclose(self) -> None:
         """Close the pooled connections."""
-        for _, writer in self._idle:
+        for _, writer, _ in self._idle:
             writer.close()
         self._idle.clear()
 

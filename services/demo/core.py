@@ -165,7 +165,7 @@ async def _run(
         caught_up = None
         if env.get("REPORTING_URL"):
             task = bar.add_task("reporting catches up", total=None)
-            caught_up = await _catch_up(ServiceClient(env["REPORTING_URL"], token), catch_up_timeout)
+            caught_up = await _catch_up(env, token, catch_up_timeout)
             bar.update(task, total=1, completed=1)
     return DemoReport(counts, skipped, time.monotonic() - started, caught_up)
 
@@ -189,18 +189,30 @@ def _advance(bar: Progress, task: Any) -> Callable[[int], None]:
     return advance
 
 
-async def _catch_up(reporting: ServiceClient, timeout: float) -> float:
-    """Seconds until reporting's worker has nothing left to apply (``GET /status``: ``behind`` 0)."""
+async def _catch_up(env: Mapping[str, str], token: str, timeout: float) -> float:
+    """Seconds until every relay has published its whole store (``GET /outbox`` on each ``*_RELAY_URL``)
+    and reporting's worker has applied everything on the topics (``GET /status``: ``behind`` 0)."""
     started = time.monotonic()
+    deadline = started + timeout
+    for name, url in sorted(env.items()):
+        if name.endswith("_RELAY_URL") and url:
+            relay = ServiceClient(url, token)
+            try:
+                while (outbox := await relay.get("/outbox"))["position"] < outbox["last_position"]:
+                    _give_up_after(deadline, f"{name} has published {outbox['position']} of {outbox['last_position']}")
+                    await asyncio.sleep(0.25)
+            finally:
+                await relay.aclose()
+    reporting = ServiceClient(env["REPORTING_URL"], token)
     try:
-        # The relay publishes within a linger of the last commit: wait until the topic has grown past
-        # what was there, then until the worker is level with it.
-        while True:
-            status = await reporting.get("/status")
-            if status.get("behind") == 0 and all(t.get("end", 0) > 0 for t in status.get("topics", [])):
-                return time.monotonic() - started
-            if time.monotonic() - started > timeout:
-                raise DemoFailed(f"reporting is still {status.get('behind')} events behind after {timeout:.0f} s")
+        while (status := await reporting.get("/status")).get("behind") != 0:
+            _give_up_after(deadline, f"reporting is still {status.get('behind')} events behind")
             await asyncio.sleep(0.25)
     finally:
         await reporting.aclose()
+    return time.monotonic() - started
+
+
+def _give_up_after(deadline: float, what: str) -> None:
+    if time.monotonic() > deadline:
+        raise DemoFailed(f"{what}; the demo gave up waiting")

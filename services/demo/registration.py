@@ -17,6 +17,7 @@ who have none yet; vacancies are opened (and filled) only for employers this run
 
 from __future__ import annotations
 
+import asyncio
 import random
 from collections import Counter
 from datetime import date, timedelta
@@ -28,7 +29,7 @@ from services.demo.client import Call, DemoFailed, Reply, ServiceClient, batches
 from services.demo.core import Fact, Simulation
 from services.demo.people import Life, simulate_life, surveys, village_completion, villages_by_township
 from services.demo.population import vacancy_for
-from services.demo.timeline import quarter_name
+from services.demo.timeline import add_months, quarter_name
 
 #: Persons per ``POST /persons/batch`` (its limit) and per ``POST /persons/changes/batch``.
 PERSONS_PER_BATCH = 1_000
@@ -36,7 +37,7 @@ CHANGE_ITEMS_PER_BATCH = 200
 #: Batches in flight at once: the service appends one batch at a time, so more only queue.
 BATCHES_IN_FLIGHT = 3
 #: Monthly chance that an employer opens a vacancy, by size.
-OPENS_VACANCY = {"micro": 0.02, "small": 0.07, "medium": 0.18, "large": 0.35}
+OPENS_VACANCY = {"micro": 0.03, "small": 0.1, "medium": 0.25, "large": 0.5}
 _SIZE_WEIGHT = {"micro": 1, "small": 5, "medium": 20, "large": 60}
 
 
@@ -71,12 +72,16 @@ class Registration:
     async def load(self, sim: Simulation, api: ServiceClient) -> Counter[str]:
         """Send the history (see the module docstring); returns what was created and what was already there."""
         counts: Counter[str] = Counter()
-        await _load_service_points(sim, api, counts)
-        new_employers = await _load_employers(sim, api, counts)
-        new_vacancies = await _load_vacancies(sim, api, counts, new_employers)
-        await _load_persons(sim, api, counts)
-        await _load_changes(sim, api, counts)
-        await _load_vacancy_changes(sim, api, counts, new_vacancies)
+
+        async def employers_and_vacancies() -> set[str]:
+            return await _load_vacancies(sim, api, counts, await _load_employers(sim, api, counts))
+
+        # What does not need the others' ids goes side by side: the service's single commands fill the
+        # time its batches wait on Postgres.
+        _, new_vacancies, _ = await asyncio.gather(
+            _load_service_points(sim, api, counts), employers_and_vacancies(), _load_persons(sim, api, counts)
+        )
+        await asyncio.gather(_load_changes(sim, api, counts), _load_vacancy_changes(sim, api, counts, new_vacancies))
         return counts
 
 
@@ -103,7 +108,8 @@ def _employers_and_vacancies(sim: Simulation) -> list[Fact]:
             registered = window.start - timedelta(days=rng.randint(30, 8 * 365))
         subject = f"employer:{index}"
         facts.append(Fact(registered, "EmployerRegistered", subject, {"region_code": employer.region_code}))
-        for month, _ in window.months:
+        # From a few months before the window, so that vacancies are open when it begins.
+        for month in (add_months(window.start, k) for k in range(-6, len(window.months))):
             if month <= registered or rng.random() >= OPENS_VACANCY[employer.size]:
                 continue
             opened = window.day_in(rng, month, month + timedelta(days=27))
@@ -113,7 +119,7 @@ def _employers_and_vacancies(sim: Simulation) -> list[Fact]:
             data = {
                 "employer": subject,
                 "positions": vacancy.positions,
-                "closes": opened + timedelta(days=rng.randint(20, 120)),
+                "closes": opened + timedelta(days=rng.randint(30, 180)),
                 "vacancy": vacancy,
             }
             facts.append(Fact(opened, "VacancyOpened", f"vacancy:{vacancies}", data))
@@ -148,7 +154,7 @@ def _assign_unit_hires(sim: Simulation, lives: list[Life], facts: list[Fact], re
         township = township_of.get(village, "")
         open_now = [v for v in vacancies if v.day < day < v.data["closes"] and remaining[v.subject] > 0]
         nearby = [v for v in open_now if township_of_employer[v.data["employer"]] == township]
-        pool = nearby if nearby and rng.random() < 0.8 else (open_now if rng.random() < 0.3 else [])
+        pool = nearby if nearby and rng.random() < 0.6 else (open_now if rng.random() < 0.3 else [])
         if pool:
             vacancy = rng.choice(pool)
             remaining[vacancy.subject] -= 1
@@ -332,21 +338,21 @@ def _changes(sim: Simulation, facts: list[Fact], rng: random.Random) -> list[dic
             case "EmploymentEnded":
                 reported = min(today, day + timedelta(days=rng.randint(0, 12) if rng.random() < 0.92 else 20))
                 out.append(
-                    {"action": "employment_end", "ended_on": day, "reason": data["reason"], "reported_on": reported}
+                    {"action": "employment/end", "ended_on": day, "reason": data["reason"], "reported_on": reported}
                 )
             case "UnemploymentRegistered":
                 out.append({"action": "unemployment", "registered_on": day})
             case "UnemploymentDeregistered":
-                out.append({"action": "unemployment_deregistration", "deregistered_on": day, "reason": data["reason"]})
+                out.append({"action": "unemployment/deregistration", "deregistered_on": day, "reason": data["reason"]})
             case "PersonMoved":
-                out.append({"action": "move", "region_code": data["region_code"], "moved_on": day})
+                out.append({"action": "moves", "region_code": data["region_code"], "moved_on": day})
             case "PersonRetired":
                 out.append({"action": "retirement", "retired_on": day})
             case "PersonDied":
                 out.append({"action": "death", "died_on": day})
             case "StatusSurveyed":
                 survey: dict[str, Any] = {
-                    "action": "survey",
+                    "action": "surveys",
                     "quarter": data["quarter"],
                     "status": data["status"],
                     "surveyed_on": day,
