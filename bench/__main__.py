@@ -18,7 +18,7 @@ from types import FrameType
 
 # isort: off
 # Importing registers the benchmarks, in the order they run: embedded infrastructure first, then the stack.
-from bench import store, projection, reporting, http_api, registration  # noqa: F401
+from bench import store, projection, reporting, http_api, registration, demo  # noqa: F401
 
 # isort: on
 from bench.core import REGISTRY, BenchmarkReport, render_markdown, render_text, run_benchmark
