@@ -5,9 +5,10 @@ filled; each resident's life (``people.py``) with every unit hire given an emplo
 the hire taken from one of that employer's open vacancies when it has one; the quarterly survey; the
 service points (平台), most built before the window and some villages' stations during it.
 
-Loads in the order the ids are needed: service points, employers, vacancies, persons (``POST
-/persons/batch``), every person's changes in one item of ``POST /persons/changes/batch`` (so a person's
-history is written whole or not at all), then each vacancy's fills and closure in order.
+Loads in two phases, because of the ids each needs: first, side by side, the service points, the
+employers (then their vacancies) and the persons (``POST /persons/batch``); then, side by side, every
+person's changes, one item of ``POST /persons/changes/batch`` per person (so a person's history is
+written whole or not at all), and each vacancy's fills (naming the person hired) and closure, in order.
 
 Idempotent: the ledger itself says what is there. A credit code, ID number or region already registered
 answers 409 with the existing id; a person's changes carry ``expected_version: 1`` (the entry as
