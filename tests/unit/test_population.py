@@ -9,9 +9,9 @@ import pytest
 
 from contracts.identifiers import parse_citizen_id, parse_credit_code
 from contracts.reference import demo_county
+from services.demo.population import generate_population
 from services.registration.domain import age_on
 from services.registration.models import EmployerCreate, PersonCreate, ServicePointCreate, VacancyCreate
-from services.demo.population import generate_population
 
 AS_OF = date(2026, 5, 20)
 URBAN_COMMUNITIES = {r.code for r in demo_county() if r.urban_rural_class and r.urban_rural_class.startswith("1")}
