@@ -24,7 +24,7 @@ from contracts.regions import Region, RegionLevel, is_urban
 from services.demo.core import Fact
 from services.demo.population import SyntheticPerson
 from services.demo.timeline import Window, anniversary, quarter_name
-from services.registration.domain import statutory_retirement_date
+from services.registration.domain.working_age import statutory_retirement_date
 
 #: How far back the county's ledger goes for people already in it when the window opens.
 LEDGER_YEARS = 3

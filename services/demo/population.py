@@ -19,8 +19,8 @@ from contracts.identifiers import citizen_id_check_character, credit_code_check_
 from contracts.reference import SUINING_COUNTY, demo_county
 from contracts.regions import Region, RegionLevel, is_urban
 from contracts.registration import EmployerSize
-from services.registration.domain import age_on
-from services.registration.models import PersonCreate
+from services.registration.domain.working_age import age_on
+from services.registration.models.person import PersonCreate
 
 #: The GB/T 2260 address code of every generated resident ID: Suining County.
 ADDRESS_CODE = SUINING_COUNTY[:6]

@@ -385,8 +385,11 @@ async def _load_vacancy_changes(sim: Simulation, api: ServiceClient, counts: Cou
 
 
 async def _in_flight(api: ServiceClient, calls: list[Call]) -> list[Reply]:
-    """Batches, a few at a time (see ``BATCHES_IN_FLIGHT``)."""
-    replies: list[Reply] = []
-    for group in batches(calls, BATCHES_IN_FLIGHT):
-        replies += await api.send_all(group)
-    return replies
+    """Batches, ``BATCHES_IN_FLIGHT`` at a time: the next one goes as soon as one is answered."""
+    slots = asyncio.Semaphore(BATCHES_IN_FLIGHT)
+
+    async def send(call: Call) -> Reply:
+        async with slots:
+            return await api.send(call)
+
+    return list(await asyncio.gather(*(send(call) for call in calls)))

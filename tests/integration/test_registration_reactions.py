@@ -11,13 +11,13 @@ import pytest
 
 from contracts.assistance import PlacedInJob
 from contracts.insurance import DeathReported
-from services.registration.commands import PersonCommands
-from services.runtime.pii import PiiVault
+from services.registration.commands.context import Ledger
 from services.registration.reactions import RegistrationReactions
 from services.runtime import kafka
 from services.runtime.consumer import EventConsumer, dead_letter_count
 from services.runtime.db import open_pool
 from services.runtime.eventstore import EventStore
+from services.runtime.pii import PiiVault
 from tests.integration.helpers import envelope, eventually
 from tests.integration.registration_client import SECRET
 from tests.integration.test_registration_persons import (
@@ -91,10 +91,10 @@ async def test_placements_and_death_reports_reach_the_ledger_once(client, infra,
 
     pool = open_pool(client.database_url, "registration", min_size=1, max_size=4)
     await pool.open(wait=True)
-    commands = PersonCommands(EventStore(), PiiVault("pii-" + SECRET))
+    ledger = Ledger(EventStore(), PiiVault("pii-" + SECRET))
     consumer = EventConsumer(
         pool,
-        RegistrationReactions(commands),
+        RegistrationReactions(ledger),
         [topic_name],
         infra.bootstrap_servers,
         group_id=topic_name,

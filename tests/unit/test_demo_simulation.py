@@ -14,7 +14,7 @@ from services.demo.core import Fact, Simulation
 from services.demo.population import generate_population
 from services.demo.registration import MODULE
 from services.demo.timeline import Window
-from services.registration.domain import statutory_retirement_date
+from services.registration.domain.working_age import statutory_retirement_date
 
 TODAY = date(2026, 12, 3)
 URBAN = {r.code for r in demo_county() if r.urban_rural_class and is_urban(r.urban_rural_class)}
