@@ -168,6 +168,7 @@ async def _decide(ledger: Ledger, conn: Connection, request: PersonRequest, inde
         hukou=body.hukou,
         education=body.education,
         categories=tuple(sorted(set(body.categories))),
+        registered_on=body.registered_on,
     )
     [event] = decide_register_person(command, today=today)
     vault = ledger.vault

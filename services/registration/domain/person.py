@@ -53,17 +53,22 @@ class RegisterPerson:
     hukou: Hukou | None = None
     education: str | None = None
     categories: tuple[str, ...] = field(default_factory=tuple)
+    #: The day the resident entered the ledger when that was before today (a paper ledger typed in later).
+    registered_on: date | None = None
 
 
 def decide_register_person(command: RegisterPerson, *, today: date) -> list[PersonRegistered]:
-    """A resident of working age who lives in a known village or community enters the ledger."""
+    """A resident of working age who lives in a known village or community enters the ledger, today or on
+    a past day (``registered_on``); the age of 16 counts on the day of entry (禁止使用童工规定 Art 2)."""
     region = region_at(command.region, command.region_code, VILLAGE, "PersonLivesInVillageOrCommunity", LIVES)
-    if age_on(command.citizen.birth_date, today) < MINIMUM_WORKING_AGE:
+    entered = command.registered_on or today
+    not_in_future(entered, today, "registered_on", "RegistrationNotInFuture")
+    if age_on(command.citizen.birth_date, entered) < MINIMUM_WORKING_AGE:
         raise RuleViolated(
             "LedgerHoldsWorkingAgeResidents",
             f"the ledger holds residents aged {MINIMUM_WORKING_AGE} or over (禁止使用童工规定 Art 2); "
             f"this person was born on {command.citizen.birth_date}",
-            field="id_number",
+            field="id_number" if command.registered_on is None else "registered_on",
         )
     return [
         PersonRegistered(
@@ -74,6 +79,7 @@ def decide_register_person(command: RegisterPerson, *, today: date) -> list[Pers
             region_code=region.code,
             education=command.education,
             categories=list(command.categories),
+            registered_on=command.registered_on,
         )
     ]
 

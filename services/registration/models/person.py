@@ -43,6 +43,9 @@ class PersonCreate(BaseModel):
     hukou: Hukou | None = Field(default=None, description="Household registration type (户籍)")
     education: str | None = Field(default=None, max_length=50)
     categories: list[PersonCategory] = Field(default_factory=list, description="Person categories (人员类别)")
+    registered_on: date | None = Field(
+        default=None, description="The day the resident entered the ledger; default today, not in the future"
+    )
 
 
 class PersonPublic(BaseModel):
