@@ -25,7 +25,17 @@ from bench.report import append_section, machine, render_section, render_text
 RESULTS = Path(__file__).with_name("results.md")
 #: The benchmark modules, in the order they run: embedded infrastructure first, then the stack. They are
 #: imported only after ``--quick`` is known, because their sizes are module constants.
-MODULES = ("store", "projection", "reporting", "http_api", "registration", "insurance")
+MODULES = (
+    "store",
+    "projection",
+    "reporting",
+    "http_api",
+    "registration",
+    "demo",
+    "insurance",
+    "assistance",
+    "supervision",
+)
 
 
 def parse_args(argv: Sequence[str]) -> argparse.Namespace:

@@ -6,7 +6,7 @@ Sizes are the issue's by default, a tenth with ``--quick``, and each can be set 
 - ``RENSHE_BENCH_XLSX_ROWS`` (100,000): rows of the ledger uploaded to ``POST /imports/persons`` per run;
 - ``RENSHE_BENCH_READS`` (2,000): searches timed for the p99.
 
-The synthetic population (``services.registration.population``) gives names, villages, hukou and education;
+The synthetic population (``services.demo.population``) gives names, villages, hukou and education;
 the citizen IDs come from ``bench.data.citizen_id`` through the stack's index counter, so they stay unique
 over every run and every other benchmark sharing the stack.
 """
@@ -28,7 +28,7 @@ from bench.core import Bar, BenchmarkFailed, Context, Measurement, RunResult, be
 from bench.cpu import CpuMeter
 from bench.data import COUNTY, citizen_id
 from bench.infra import LocalStack
-from services.registration.population import generate_population
+from services.demo.population import generate_population
 
 COUNTY_PERSONS = size(300_000, env="RENSHE_BENCH_COUNTY_PERSONS")
 XLSX_ROWS = size(100_000, env="RENSHE_BENCH_XLSX_ROWS")

@@ -119,6 +119,11 @@ class PersonRegistered(Event):
     education: str | None = None
     categories: list[str] = Field(default_factory=list)
     status: EmploymentStatus = Field(default="not_in_labour_force", description="Employment status on entry")
+    # Added without a schema_version bump: optional with a default, so every earlier event still reads
+    # and a consumer that ignores it sees what it saw before (docs/design.md "Events and the store").
+    registered_on: date | None = Field(
+        default=None, description="The day the person entered the ledger, when not the day it was recorded"
+    )
 
 
 class PersonCorrected(Event):
@@ -358,6 +363,10 @@ class EmployerRegistered(Event):
     region_code: RegionCode
     industry: str | None = Field(default=None, description="GB/T 4754 section letter, A-T")
     size: EmployerSize | None = None
+    # Optional, added without a schema_version bump (see PersonRegistered.registered_on).
+    registered_on: date | None = Field(
+        default=None, description="The day the employer was registered, when not the day it was recorded"
+    )
 
 
 class EmployerChanged(Event):
@@ -464,6 +473,11 @@ class ServicePointEstablished(_ServicePointFact):
     """A labour and social-security service point (劳动保障平台) was established."""
 
     event_type: ClassVar[str] = "ServicePointEstablished"
+
+    # Optional, added without a schema_version bump (see PersonRegistered.registered_on).
+    established_on: date | None = Field(
+        default=None, description="The day the point was established, when not the day it was recorded"
+    )
 
 
 class ServicePointUpdated(_ServicePointFact):

@@ -179,8 +179,9 @@ def stack_up(
 def stack_demo(
     data_dir: DataDir = Path(".data"),
     persons: Annotated[int, typer.Option(help="Persons to register")] = 20_000,
+    seed: Annotated[int, typer.Option(help="The same seed gives the same county")] = 430527,
 ) -> None:
-    """Load the synthetic population of the demo county into the running stack."""
+    """Simulate the demo county's last two years through the running stack's APIs."""
     import time
 
     from services import stack as local
@@ -189,7 +190,7 @@ def stack_demo(
     values = local.read_env(data_dir)
     started = time.monotonic()
     typer.echo(f"Loading the demo population ({persons:,} persons) through the registration API ...")
-    counts = load_demo(values["REGISTRATION_URL"], values["DEV_TOKEN"], persons=persons)
+    counts = load_demo(values, persons=persons, seed=seed)
     for kind, count in counts.items():
         typer.echo(f"  {kind}: {count:,}")
     typer.echo(f"Demo loaded in {time.monotonic() - started:.1f} s.")

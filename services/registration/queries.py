@@ -306,6 +306,39 @@ async def record_survey(conn: Connection, person_id: str, quarter: str, status: 
 # --- households (reg-a) ----------------------------------------------------------------------------------
 
 
+async def save_person_states(conn: Connection, rows: Sequence[PersonStateRow]) -> None:
+    """``save_person`` of the non-identifying columns for many entries in one statement (a batch of changes),
+    each person once."""
+    if not rows:
+        return
+    await conn.execute(
+        "UPDATE persons AS p SET sex = v.sex, birth_date = v.birth_date, hukou = v.hukou, education = v.education,"
+        " region_code = v.region_code, status = v.status, version = v.version,"
+        " categories = coalesce(string_to_array(nullif(v.categories, ''), ','), '{}')"
+        " FROM unnest(%s::uuid[], %s::text[], %s::date[], %s::text[], %s::text[], %s::text[], %s::text[],"
+        " %s::text[], %s::int[]) AS v(person_id, sex, birth_date, hukou, education, region_code, status,"
+        " categories, version) WHERE p.person_id = v.person_id",
+        tuple(list(column) for column in zip(*rows, strict=True)),
+    )
+
+
+#: (person_id, sex, birth_date, hukou, education, region_code, status, categories joined by commas, version)
+PersonStateRow = tuple[str, str, date, str | None, str | None, str, str, str, int]
+
+
+async def record_surveys(conn: Connection, rows: Sequence[tuple[str, str, str, date]]) -> None:
+    """``record_survey`` for many (person_id, quarter, status, surveyed_on) in one statement, each
+    (person, quarter) once."""
+    if not rows:
+        return
+    await conn.execute(
+        "INSERT INTO person_surveys (person_id, quarter, status, surveyed_on)"
+        " SELECT * FROM unnest(%s::uuid[], %s::text[], %s::text[], %s::date[])"
+        " ON CONFLICT (person_id, quarter) DO UPDATE SET status = excluded.status, surveyed_on = excluded.surveyed_on",
+        tuple(list(column) for column in zip(*rows, strict=True)),
+    )
+
+
 async def lock_persons(conn: Connection, person_ids: Sequence[str]) -> dict[str, PersonRow]:
     """Ledger entries locked until commit, in id order (so two commands never deadlock on them).
 

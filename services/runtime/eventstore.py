@@ -267,6 +267,20 @@ class EventStore:
         cursor = await conn.execute(_SELECT + " WHERE stream_id = %s ORDER BY version", (stream_id,))
         return [_row_to_recorded(row) for row in await cursor.fetchall()]
 
+    async def load_many(self, conn: Connection, stream_ids: Sequence[str]) -> dict[str, list[RecordedEvent]]:
+        """Every event of several streams in one query: stream id -> its events in version order (a stream
+        without events is absent). For commands that change many streams at once."""
+        if not stream_ids:
+            return {}
+        cursor = await conn.execute(
+            _SELECT + " WHERE stream_id = ANY(%s::text[]) ORDER BY stream_id, version", (list(stream_ids),)
+        )
+        out: dict[str, list[RecordedEvent]] = {}
+        for row in await cursor.fetchall():
+            recorded = _row_to_recorded(row)
+            out.setdefault(recorded.envelope.stream_id, []).append(recorded)
+        return out
+
     async def stream_version(self, conn: Connection, stream_id: str) -> int:
         """The stream's current version (0 when it has no events)."""
         cursor = await conn.execute("SELECT coalesce(max(version), 0) FROM events WHERE stream_id = %s", (stream_id,))

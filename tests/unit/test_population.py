@@ -9,12 +9,12 @@ import pytest
 
 from contracts.identifiers import parse_citizen_id, parse_credit_code
 from contracts.reference import demo_county
-from services.registration.domain import age_on
+from services.demo.population import generate_population
+from services.registration.domain.working_age import age_on
 from services.registration.models.employer import EmployerCreate
 from services.registration.models.person import PersonCreate
 from services.registration.models.service_point import ServicePointCreate
 from services.registration.models.vacancy import VacancyCreate
-from services.registration.population import generate_population
 
 AS_OF = date(2026, 5, 20)
 URBAN_COMMUNITIES = {r.code for r in demo_county() if r.urban_rural_class and r.urban_rural_class.startswith("1")}

@@ -121,12 +121,19 @@ def person_changer(request: Request, command: Commands, if_match: IfMatchHeader 
 ChangePerson = Annotated[PersonChanger, Depends(person_changer)]
 
 
+#: Every route that changes a ledger entry, by its path after ``/persons/{person_id}/``: its body model and
+#: ``prepare``. ``POST /persons/changes/batch`` takes these as its ``action``s, so a route added with
+#: ``add_person_change`` can be batched at once, by the same rules.
+PERSON_CHANGES: dict[str, tuple[type[Any], Prepare[Any]]] = {}
+
+
 def add_person_change(
     router: APIRouter, path: str, body: type[Any], prepare: Prepare[Any], method: str = "POST"
 ) -> None:
     """Add the route ``{method} {path}`` that changes a ledger entry: ``prepare`` builds the decision from the
     validated ``body``; the answer is the ``PersonChange`` with its version as ETag. The first line of
     ``prepare``'s docstring is the route's summary, so the command and its route say the same."""
+    PERSON_CHANGES[path.removeprefix("/persons/{person_id}/")] = (body, prepare)
 
     async def endpoint(person_id: str, body: Any, change: ChangePerson) -> Response:
         return await change(person_id, body, prepare)

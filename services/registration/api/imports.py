@@ -1,4 +1,5 @@
-"""Routes that enter many residents at once: a JSON batch, and a village's ledger (台账) as XLSX or CSV."""
+"""Routes that enter many residents or changes at once: JSON batches, and a village's ledger (台账) as XLSX
+or CSV."""
 
 from __future__ import annotations
 
@@ -9,10 +10,15 @@ from fastapi.responses import Response
 from starlette.datastructures import UploadFile
 
 from services.registration import imports
-from services.registration.api.deps import LedgerDep
-from services.registration.commands import batch
+from services.registration.api.deps import PERSON_CHANGES, LedgerDep
+from services.registration.commands import batch, changes
 from services.registration.imports import ImportResult
-from services.registration.models.batch import PersonBatch, PersonBatchResult
+from services.registration.models.batch import (
+    PersonBatch,
+    PersonBatchResult,
+    PersonChangesBatch,
+    PersonChangesBatchResult,
+)
 from services.runtime.errors import RuleViolated
 from services.runtime.http import Commands, CurrentPrincipal, DbConnection, json_response
 from services.runtime.routes import NOT_FOUND
@@ -28,6 +34,23 @@ router = APIRouter(tags=["registration"])
 async def register_person_batch(body: PersonBatch, ledger: LedgerDep, command: Commands) -> Response:
     return await command.run(
         lambda conn, meta: batch.register_person_batch(ledger, conn, command.principal, body.items, meta),
+        status_code=200,
+    )
+
+
+@router.post(
+    "/persons/changes/batch",
+    response_model=PersonChangesBatchResult,
+    summary="Many persons' changes at once: each person's changes in order, all or nothing",
+    description="Each item names a person, optionally the `expected_version` it was read at, and its changes: "
+    "each change is the body of a person route plus `action`, the route's path after `/persons/{person_id}/` "
+    f"({', '.join(f'`{a}`' for a in sorted(PERSON_CHANGES) if a != 'corrections')}), decided by that route's "
+    "rules. One result per item (200, 404, 403, 409, or 422 naming `changes.<i>.<field>`); the accepted "
+    "items commit together. Corrections of the ID number, name or phone go one by one to their route.",
+)
+async def change_person_batch(body: PersonChangesBatch, ledger: LedgerDep, command: Commands) -> Response:
+    return await command.run(
+        lambda conn, meta: changes.change_persons(ledger, conn, command.principal, body.items, meta, PERSON_CHANGES),
         status_code=200,
     )
 

@@ -53,8 +53,9 @@ async def register_employer(
         region_code=body.region_code,
         industry=body.industry,
         size=body.size,
+        registered_on=body.registered_on,
     )
-    events = decide_register_employer(command)
+    events = decide_register_employer(command, today=ledger.today())
     cursor = await conn.execute(
         "INSERT INTO employers (employer_id, credit_code, check_ok, name, region_code, industry, size)"
         " VALUES (%s, %s, %s, %s, %s, %s, %s) ON CONFLICT (credit_code) DO NOTHING RETURNING employer_id",

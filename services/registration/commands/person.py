@@ -172,6 +172,7 @@ async def _decide(ledger: Ledger, conn: Connection, request: PersonRequest, inde
         education=body.education,
         categories=tuple(sorted(set(body.categories))),
         retirement_group=body.retirement_group,
+        registered_on=body.registered_on,
     )
     [event] = decide_register_person(command, today=today)
     vault = ledger.vault

@@ -74,8 +74,9 @@ async def establish_service_point(
             population_served=body.population_served,
             equipment=tuple(body.equipment),
         ),
+        established_on=body.established_on,
     )
-    [event] = decide_establish_service_point(command)
+    [event] = decide_establish_service_point(command, today=ledger.today())
     cursor = await conn.execute(
         "INSERT INTO service_points (service_point_id, level, region_code, name, staff, floor_area_m2,"
         " has_archive_room, equipment, population_served, compliance, compliant, version)"

@@ -60,6 +60,8 @@ class RegisterPerson:
     education: str | None = None
     categories: tuple[str, ...] = field(default_factory=tuple)
     retirement_group: RetirementGroup | None = None
+    #: The day the resident entered the ledger when that was before today (a paper ledger typed in later).
+    registered_on: date | None = None
 
 
 def _group_is_for_women(sex: object, group: object) -> None:
@@ -73,19 +75,22 @@ def _group_is_for_women(sex: object, group: object) -> None:
 
 
 def decide_register_person(command: RegisterPerson, *, today: date) -> list[PersonRegistered]:
-    """A resident of working age who lives in a known village or community enters the ledger.
+    """A resident of working age who lives in a known village or community enters the ledger, today or on
+    a past day (``registered_on``); the age of 16 counts on the day of entry (禁止使用童工规定 Art 2).
 
     The event records which identity document the ID number is (docs/rules.md, "Identifiers") and a
     woman's retirement group when the clerk gives it (``RetirementGroup``; none: the 55 schedule).
     """
     region = region_at(command.region, command.region_code, VILLAGE, "PersonLivesInVillageOrCommunity", LIVES)
     _group_is_for_women(command.citizen.sex, command.retirement_group)
-    if age_on(command.citizen.birth_date, today) < MINIMUM_WORKING_AGE:
+    entered = command.registered_on or today
+    not_in_future(entered, today, "registered_on", "RegistrationNotInFuture")
+    if age_on(command.citizen.birth_date, entered) < MINIMUM_WORKING_AGE:
         raise RuleViolated(
             "LedgerHoldsWorkingAgeResidents",
             f"the ledger holds residents aged {MINIMUM_WORKING_AGE} or over (禁止使用童工规定 Art 2); "
             f"this person was born on {command.citizen.birth_date}",
-            field="id_number",
+            field="id_number" if command.registered_on is None else "registered_on",
         )
     return [
         PersonRegistered(
@@ -98,6 +103,7 @@ def decide_register_person(command: RegisterPerson, *, today: date) -> list[Pers
             categories=list(command.categories),
             id_document_type=command.citizen.document_type,
             retirement_group=command.retirement_group,
+            registered_on=command.registered_on,
         )
     ]
 

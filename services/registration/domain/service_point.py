@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, replace
+from datetime import date
 from typing import Any
 
 from contracts import registration as reg
 from contracts.envelope import Event
 from contracts.regions import Region
-from services.registration.domain.common import known_region, not_first
+from services.registration.domain.common import known_region, not_first, not_in_future
 from services.runtime.errors import RuleViolated
 
 # --- service points (平台) and their standards (seed 001) -------------------------------------------
@@ -133,11 +134,20 @@ class EstablishServicePoint:
     region: Region | None
     region_code: str
     details: ServicePointDetails
+    #: The day it was established when that was before today.
+    established_on: date | None = None
 
 
-def decide_establish_service_point(command: EstablishServicePoint) -> list[reg.ServicePointEstablished]:
-    """A service point sits in a known region of its own level; its compliance is assessed and published."""
+def decide_establish_service_point(
+    command: EstablishServicePoint, *, today: date | None = None
+) -> list[reg.ServicePointEstablished]:
+    """A service point sits in a known region of its own level; its compliance is assessed and published.
+    It may have been established on a past day (``established_on``, checked against ``today``)."""
     region = known_region(command.region, command.region_code)
+    if command.established_on is not None:
+        if today is None:
+            raise ValueError("a point established on a past day needs today's date to check it against")
+        not_in_future(command.established_on, today, "established_on", "EstablishmentNotInFuture")
     if str(region.level) != command.level:
         raise RuleViolated(
             "ServicePointRegionMatchesLevel",
@@ -150,6 +160,7 @@ def decide_establish_service_point(command: EstablishServicePoint) -> list[reg.S
             service_point_id=command.service_point_id,
             level=command.level,
             region_code=region.code,
+            established_on=command.established_on,
             **_service_point_fields(command.level, command.details),
         )
     ]

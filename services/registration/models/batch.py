@@ -6,6 +6,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from contracts.registration import EmploymentStatus
 from services.registration.models.person import PersonPublic
 
 PERSON_BATCH_MAX = 1_000
@@ -63,3 +64,91 @@ class PersonBatchResult(BaseModel):
     already_registered: int
     rejected: int
     results: list[PersonBatchItem]
+
+
+# --- many persons' changes at once (POST /persons/changes/batch) -----------------------------------------
+
+#: Persons per ``POST /persons/changes/batch``, and changes per person.
+PERSON_CHANGES_BATCH_MAX = 1_000
+PERSON_CHANGES_PER_ITEM_MAX = 200
+
+
+class PersonChangesBatch(BaseModel):
+    """Many persons' changes at once: each item is judged on its own (see ``PersonChangesItem``)."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "items": [
+                        {
+                            "person_id": "0b9a3f5e-2c4d-4e8f-9a1b-3c5d7e9f1a2b",
+                            "expected_version": 1,
+                            "changes": [
+                                {
+                                    "action": "employment",
+                                    "kind": "flexible",
+                                    "started_on": "2025-03-02",
+                                    "reported_on": "2025-03-10",
+                                },
+                                {
+                                    "action": "surveys",
+                                    "quarter": "2025Q1",
+                                    "status": "employed",
+                                    "surveyed_on": "2025-03-20",
+                                },
+                                {"action": "employment/end", "ended_on": "2025-09-30", "reason": "contract_expired"},
+                                {"action": "unemployment", "registered_on": "2025-10-09"},
+                            ],
+                        }
+                    ]
+                }
+            ]
+        },
+    )
+
+    items: list[dict[str, Any]] = Field(
+        min_length=1,
+        max_length=PERSON_CHANGES_BATCH_MAX,
+        description="Each item is a PersonChangesItem",
+        json_schema_extra={"items": {"$ref": "#/components/schemas/PersonChangesItem"}},
+    )
+
+
+class PersonChangesItem(BaseModel):
+    """One person's changes, in order, all or nothing. ``action`` names the person route the change would
+    be sent to, its path after ``/persons/{person_id}/`` (``employment``, ``employment/end``,
+    ``unemployment``, ``unemployment/deregistration``, ``moves``, ``categories``, ``retirement``, ``death``,
+    ``surveys``); the rest of the change is that route's body."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    person_id: str
+    expected_version: int | None = Field(
+        default=None, ge=1, description="The version the entry was read at (its If-Match); a stale one is 409"
+    )
+    changes: list[dict[str, Any]] = Field(min_length=1, max_length=PERSON_CHANGES_PER_ITEM_MAX)
+
+
+class PersonChangesBatchItem(BaseModel):
+    """The outcome of one item, by its index in the request."""
+
+    index: int
+    status: int = Field(
+        description="200 changed, 404 no such person, 403 outside scope, 409 stale version, 422 refused"
+    )
+    person_id: str | None = None
+    version: int | None = Field(default=None, description="The entry's version after the changes")
+    employment_status: EmploymentStatus | None = None
+    changes: int = Field(default=0, description="Changes applied")
+    problem: ItemProblem | None = None
+
+
+class PersonChangesBatchResult(BaseModel):
+    """Counts and one result per item, in request order."""
+
+    changed: int
+    conflicts: int
+    rejected: int
+    results: list[PersonChangesBatchItem]

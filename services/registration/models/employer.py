@@ -37,6 +37,9 @@ class EmployerCreate(BaseModel):
     region_code: RegionCode = Field(description="Township or village where it operates")
     industry: IndustrySection | None = None
     size: EmployerSize | None = None
+    registered_on: date | None = Field(
+        default=None, description="The day the employer was registered; default today, not in the future"
+    )
 
 
 class EmployerPublic(BaseModel):

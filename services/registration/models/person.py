@@ -50,6 +50,9 @@ class PersonCreate(BaseModel):
         description="Women only: worker (old retirement age 50, now 50 -> 55) or cadre (55 -> 58); "
         "not given: the 55 schedule (docs/rules.md)",
     )
+    registered_on: date | None = Field(
+        default=None, description="The day the resident entered the ledger; default today, not in the future"
+    )
 
 
 class PersonPublic(BaseModel):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, StringConstraints
@@ -40,6 +41,9 @@ class ServicePointCreate(BaseModel):
         default_factory=list, max_length=100
     )
     population_served: int = Field(ge=0, le=100_000_000, description="People the point serves")
+    established_on: date | None = Field(
+        default=None, description="The day the point was established; default today, not in the future"
+    )
 
 
 class ServicePointChange(BaseModel):

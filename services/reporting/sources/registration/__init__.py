@@ -39,6 +39,10 @@ __all__ = ["EMPLOYER", "PERSON", "SERVICE_POINT", "SOURCE", "VACANCY", "PersonSt
 EFFECTIVE_DAYS: dict[str, str] = {
     model.event_type: field_of(model, name)
     for model, name in (
+        # Optional: an entry recorded on the day it happened has none, and counts from the day it occurred.
+        (reg.PersonRegistered, "registered_on"),
+        (reg.EmployerRegistered, "registered_on"),
+        (reg.ServicePointEstablished, "established_on"),
         (reg.PersonMoved, "moved_on"),
         (reg.PersonCategoriesChanged, "effective_on"),
         (reg.EmploymentRegistered, "started_on"),

@@ -19,8 +19,8 @@ from contracts.identifiers import citizen_id_check_character, credit_code_check_
 from contracts.reference import SUINING_COUNTY, demo_county
 from contracts.regions import Region, RegionLevel, is_urban
 from contracts.registration import EmployerSize
-from services.registration.domain import age_on
-from services.registration.models import PersonCreate
+from services.registration.domain.working_age import age_on
+from services.registration.models.person import PersonCreate
 
 #: The GB/T 2260 address code of every generated resident ID: Suining County.
 ADDRESS_CODE = SUINING_COUNTY[:6]
@@ -70,6 +70,7 @@ _INDUSTRIES: tuple[tuple[str, int, tuple[str, ...], tuple[str, ...]], ...] = (
     ("R", 2, ("文化传媒", "旅游"), ("导游", "策划")),
     ("N", 2, ("环境卫生", "绿化"), ("保洁员", "绿化工")),
 )
+_OCCUPATIONS = {section: jobs for section, _, _, jobs in _INDUSTRIES}
 _SIZES: tuple[tuple[EmployerSize, int], ...] = (("micro", 70), ("small", 22), ("medium", 7), ("large", 1))
 _REQUIREMENTS = ("身体健康", "初中以上", "有相关经验优先", "能适应倒班", "持证上岗", "吃苦耐劳")
 
@@ -389,25 +390,28 @@ def _employers(rng: random.Random, count: int, regions: list[Region]) -> list[Sy
 
 
 def _vacancies(rng: random.Random, employers: list[SyntheticEmployer]) -> list[SyntheticVacancy]:
-    occupations = {section: jobs for section, _, _, jobs in _INDUSTRIES}
     vacancies = []
     for index, employer in enumerate(employers):
         hiring = {"micro": 0.3, "small": 0.7, "medium": 1.0, "large": 1.0}[employer.size]
         for _ in range(rng.choice((1, 1, 2, 3)) if rng.random() < hiring else 0):
-            positions = rng.choices((1, 2, 3, 5, 10, 20), (30, 25, 15, 15, 10, 5))[0]
-            wage_min_yuan = rng.randrange(1_900, 4_600, 100)
-            wage_max_yuan = round(wage_min_yuan * rng.uniform(1.1, 1.6), -2)
-            vacancies.append(
-                SyntheticVacancy(
-                    employer=index,
-                    occupation=rng.choice(occupations[employer.industry]),
-                    positions=positions,
-                    wage_min_fen=wage_min_yuan * 100,
-                    wage_max_fen=int(wage_max_yuan) * 100,
-                    requirements=",".join(rng.sample(_REQUIREMENTS, 2)),
-                )
-            )
+            vacancies.append(vacancy_for(rng, employer, index))
     return vacancies
+
+
+def vacancy_for(rng: random.Random, employer: SyntheticEmployer, index: int = 0) -> SyntheticVacancy:
+    """A vacancy ``employer`` (``Population.employers[index]``) might post: an occupation of its trade,
+    a number of positions and a monthly wage range in fen."""
+    positions = rng.choices((1, 2, 3, 5, 10, 20), (30, 25, 15, 15, 10, 5))[0]
+    wage_min_yuan = rng.randrange(1_900, 4_600, 100)
+    wage_max_yuan = round(wage_min_yuan * rng.uniform(1.1, 1.6), -2)
+    return SyntheticVacancy(
+        employer=index,
+        occupation=rng.choice(_OCCUPATIONS[employer.industry]),
+        positions=positions,
+        wage_min_fen=wage_min_yuan * 100,
+        wage_max_fen=int(wage_max_yuan) * 100,
+        requirements=",".join(rng.sample(_REQUIREMENTS, 2)),
+    )
 
 
 def _service_points(rng: random.Random, regions: list[Region]) -> list[SyntheticServicePoint]:

@@ -1,0 +1,218 @@
+"""The simulation every demo module shares: the history so far, the ids the services gave, the run loop.
+
+A run has two phases. First every module, in ``MODULES`` order, *plans*: a pure function of the seed,
+the window and what earlier modules put in the history, which adds its own facts (nothing is sent yet).
+Then every module, in the same order, *loads*: it sends its facts through its service's public API and
+records the ids the service answered (``sim.ids``), which later modules need to refer to the same
+person or employer. Planning everything first lets the progress bar know the whole amount of work, and
+makes the county one story: insurance's benefit claims follow registration's dismissals because
+insurance planned them from those facts.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import sys
+import time
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any, Protocol
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from services.demo.client import DemoFailed, ServiceClient
+from services.demo.population import Population
+from services.demo.timeline import Window, seeded
+
+
+@dataclass(frozen=True, slots=True)
+class Fact:
+    """Something that happened in the simulated county, on a day, to one subject.
+
+    ``type`` is the name of the event the fact becomes in its service (``EmploymentEnded``,
+    ``UnemploymentRegistered`` ...): one vocabulary from the simulation to the topics. ``subject`` names
+    what it happened to as ``kind:index`` (``person:17`` is ``population.persons[17]``, ``employer:3``,
+    ``vacancy:40``); ``data`` holds what a reacting module needs (``reason``, ``involuntary``, ``kind`` ...).
+    """
+
+    day: date
+    type: str
+    subject: str
+    data: Mapping[str, Any] = field(default_factory=dict)
+    source: str = "registration"
+
+
+class History:
+    """Every fact planned so far, by type and by subject, each list in the order the facts were added."""
+
+    def __init__(self) -> None:
+        self._facts: list[Fact] = []
+        self._by_type: dict[str, list[Fact]] = defaultdict(list)
+        self._by_subject: dict[str, list[Fact]] = defaultdict(list)
+
+    def add(self, fact: Fact) -> None:
+        """Record a fact."""
+        self._facts.append(fact)
+        self._by_type[fact.type].append(fact)
+        self._by_subject[fact.subject].append(fact)
+
+    def of_type(self, *types: str) -> list[Fact]:
+        """Facts of these types, by day (stable: same-day facts keep the order they were added in)."""
+        found = [f for t in types for f in self._by_type.get(t, ())]
+        return sorted(found, key=lambda f: f.day)
+
+    def of(self, subject: str) -> list[Fact]:
+        """One subject's facts, by day."""
+        return sorted(self._by_subject.get(subject, ()), key=lambda f: f.day)
+
+    def subjects(self, kind: str) -> list[str]:
+        """Subjects of one kind (``person``) that have facts, in the order they first appeared."""
+        prefix = kind + ":"
+        return [s for s in self._by_subject if s.startswith(prefix)]
+
+    def __len__(self) -> int:
+        return len(self._facts)
+
+    def __iter__(self) -> Iterator[Fact]:
+        return iter(sorted(self._facts, key=lambda f: f.day))
+
+
+@dataclass
+class Simulation:
+    """What the modules share: the seed, the window, the population, the history and the services' ids."""
+
+    seed: int
+    window: Window
+    population: Population = field(repr=False)
+    history: History = field(default_factory=History, repr=False)
+    #: ``subject`` -> the id its service gave it (``person:17`` -> a person_id), filled while loading.
+    ids: dict[str, str] = field(default_factory=dict, repr=False)
+
+    def rng(self, *names: object) -> random.Random:
+        """A random stream of its own for one purpose (see ``timeline.seeded``)."""
+        return seeded(self.seed, *names)
+
+
+class DemoModule(Protocol):
+    """One service's part of the simulation (see the package docstring)."""
+
+    #: The service it talks to, as in ``services/platform.py`` (``registration``, ``insurance`` ...).
+    service: str
+
+    def plan(self, sim: Simulation) -> int:
+        """Add this service's facts to ``sim.history`` (pure: no I/O); return the requests ``load`` will send."""
+        ...
+
+    async def load(self, sim: Simulation, api: ServiceClient) -> Counter[str]:
+        """Send the planned facts through the service's API; fill ``sim.ids``; count what was done."""
+        ...
+
+
+@dataclass
+class DemoReport:
+    """What a run did, per module, and how long it took."""
+
+    counts: dict[str, Counter[str]]
+    skipped: list[str]
+    seconds: float
+    caught_up_seconds: float | None
+
+
+def run_demo(
+    env: Mapping[str, str],
+    modules: Sequence[DemoModule],
+    *,
+    population: Population,
+    seed: int,
+    window: Window,
+    progress: bool = True,
+    catch_up_timeout: float = 300.0,
+) -> DemoReport:
+    """Plan every module, load each whose service is running (its ``<SERVICE>_URL`` in ``env``), then wait
+    until reporting has applied everything (when ``REPORTING_URL`` is given)."""
+    return asyncio.run(_run(env, modules, population, seed, window, progress, catch_up_timeout))
+
+
+async def _run(
+    env: Mapping[str, str],
+    modules: Sequence[DemoModule],
+    population: Population,
+    seed: int,
+    window: Window,
+    progress: bool,
+    catch_up_timeout: float,
+) -> DemoReport:
+    started = time.monotonic()
+    sim = Simulation(seed, window, population)
+    token = env["DEV_TOKEN"]
+    running = [m for m in modules if env.get(f"{m.service.upper()}_URL")]
+    skipped = [m.service for m in modules if m not in running]
+    planned = {m.service: m.plan(sim) for m in running}
+    counts: dict[str, Counter[str]] = {}
+    with _bar(progress) as bar:
+        for module in running:
+            task = bar.add_task(module.service, total=planned[module.service])
+            client = ServiceClient(env[f"{module.service.upper()}_URL"], token, on_done=_advance(bar, task))
+            try:
+                counts[module.service] = await module.load(sim, client)
+            finally:
+                await client.aclose()
+            bar.update(task, completed=planned[module.service])
+        caught_up = None
+        if env.get("REPORTING_URL"):
+            task = bar.add_task("reporting catches up", total=None)
+            caught_up = await _catch_up(env, token, catch_up_timeout)
+            bar.update(task, total=1, completed=1)
+    return DemoReport(counts, skipped, time.monotonic() - started, caught_up)
+
+
+def _bar(enabled: bool) -> Progress:
+    """The progress bar, on stderr (stdout keeps the summary), silent when disabled."""
+    columns = (
+        TextColumn("{task.description:<22}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+    )
+    return Progress(*columns, console=Console(file=sys.stderr), disable=not enabled, transient=False)
+
+
+def _advance(bar: Progress, task: Any) -> Callable[[int], None]:
+    def advance(weight: int) -> None:
+        if weight:
+            bar.advance(task, weight)
+
+    return advance
+
+
+async def _catch_up(env: Mapping[str, str], token: str, timeout: float) -> float:
+    """Seconds until every relay has published its whole store (``GET /outbox`` on each ``*_RELAY_URL``)
+    and reporting's worker has applied everything on the topics (``GET /status``: ``behind`` 0)."""
+    started = time.monotonic()
+    deadline = started + timeout
+    for name, url in sorted(env.items()):
+        if name.endswith("_RELAY_URL") and url:
+            relay = ServiceClient(url, token)
+            try:
+                while (outbox := await relay.get("/outbox"))["position"] < outbox["last_position"]:
+                    _give_up_after(deadline, f"{name} has published {outbox['position']} of {outbox['last_position']}")
+                    await asyncio.sleep(0.25)
+            finally:
+                await relay.aclose()
+    reporting = ServiceClient(env["REPORTING_URL"], token)
+    try:
+        while (status := await reporting.get("/status")).get("behind") != 0:
+            _give_up_after(deadline, f"reporting is still {status.get('behind')} events behind")
+            await asyncio.sleep(0.25)
+    finally:
+        await reporting.aclose()
+    return time.monotonic() - started
+
+
+def _give_up_after(deadline: float, what: str) -> None:
+    if time.monotonic() > deadline:
+        raise DemoFailed(f"{what}; the demo gave up waiting")
