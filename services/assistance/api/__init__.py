@@ -1,0 +1,127 @@
+"""Assistance's HTTP routes, one module per aggregate: thin, each one a command or a query.
+
+Every change answers with the stream's new ``version`` (also the ETag); send it back as ``If-Match``
+and a change someone else made in between is a 409 rather than lost. A rule that refuses is a 422
+naming the field and the rule, and writes nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import orjson
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+from pydantic import BaseModel, Field
+
+from contracts.regions import normalise_region_code
+from services.assistance.commands import Streams
+from services.assistance.commands.cases import CaseCommands
+from services.assistance.commands.certification import CertificationCommands
+from services.assistance.commands.households import HouseholdCommands
+from services.assistance.commands.posts import PostCommands
+from services.assistance.domain import not_in_future
+from services.runtime.aggregate import Changed
+from services.runtime.auth import Principal
+from services.runtime.db import Connection
+from services.runtime.errors import Forbidden, RuleViolated
+from services.runtime.eventstore import Metadata
+from services.runtime.http import CommandContext
+from services.runtime.routes import with_etag
+
+
+@dataclass
+class Handlers:
+    """The write side the routes reach through ``request.app.state.assistance``."""
+
+    streams: Streams
+    cases: CaseCommands
+    certifications: CertificationCommands
+    households: HouseholdCommands
+    posts: PostCommands
+
+    @classmethod
+    def of(cls, streams: Streams) -> Handlers:
+        """Every aggregate's commands over ``streams``."""
+        cases = CaseCommands(streams)
+        return cls(
+            streams, cases, CertificationCommands(streams), HouseholdCommands(streams), PostCommands(streams, cases)
+        )
+
+
+def handlers(request: Request) -> Handlers:
+    """The running app's command handlers."""
+    found: Handlers = request.app.state.assistance
+    return found
+
+
+class EventSummary(BaseModel):
+    """One event a command appended."""
+
+    type: str
+    data: dict[str, Any]
+
+
+class ChangeResult(BaseModel):
+    """What a command did: the stream it changed, its new version (the ETag) and the events appended."""
+
+    id: str
+    version: int
+    events: list[EventSummary] = Field(default_factory=list)
+
+
+def change_result(changed: Changed[Any]) -> ChangeResult:
+    """The answer to a command."""
+    return ChangeResult(
+        id=changed.stream_id,
+        version=changed.version,
+        events=[EventSummary(type=e.event_type, data=e.model_dump(mode="json")) for e in changed.events],
+    )
+
+
+async def run(
+    command: CommandContext,
+    change: Callable[[Connection, Metadata], Awaitable[Changed[Any]]],
+    *,
+    status_code: int = 200,
+) -> Response:
+    """Run a change in one transaction (with Idempotency-Key) and answer with its version as ETag."""
+
+    async def go(conn: Connection, metadata: Metadata) -> ChangeResult:
+        return change_result(await change(conn, metadata))
+
+    response = await command.run(go, status_code=status_code)
+    return with_etag(response, int(orjson.loads(response.body)["version"]))
+
+
+def day(value: date | None, field: str) -> date:
+    """The day a clerk says something happened: today when not said, never in the future."""
+    today = date.today()
+    return today if value is None else not_in_future(value, today, field)
+
+
+def region(code: str, field: str = "region_code") -> str:
+    """A region code in its 12-digit form; 422 naming the field when it is not one."""
+    try:
+        return normalise_region_code(code)
+    except ValueError as exc:
+        raise RuleViolated("RegionCodeValid", f"{field}: {exc}", field=field) from exc
+
+
+def require_person_reader(principal: Principal) -> None:
+    """Analysts read aggregates only, never a person's case."""
+    if not principal.sees_persons:
+        raise Forbidden("analysts read aggregates only, never a person", field="role")
+
+
+def build_router() -> APIRouter:
+    """Every route of the service."""
+    from services.assistance.api import cases, certification, households, posts
+
+    router = APIRouter()
+    for module in (cases, certification, households, posts):
+        router.include_router(module.router)
+    return router

@@ -1,0 +1,466 @@
+"""Case routes (援助台账): open, read, services, placement and matching."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import Response
+from pydantic import BaseModel, Field
+
+from contracts import assistance as a
+from contracts.money import NonNegativeFen
+from contracts.registration import EmploymentKind
+from services.assistance import queries
+from services.assistance.api import ChangeResult, day, handlers, region, require_person_reader, run
+from services.assistance.commands import ledger_person
+from services.assistance.domain import cases as rules
+from services.assistance.domain.cases import CaseState, case_id_for
+from services.assistance.domain.matching import rank
+from services.runtime.errors import NotFound, RuleViolated
+from services.runtime.http import Commands, CurrentPrincipal, DbConnection, json_response
+from services.runtime.routes import INVALID, NOT_FOUND, STALE, OptionalExpectedVersion, answer
+
+router = APIRouter(tags=["cases"])
+
+_CHANGE = {**NOT_FOUND, **STALE, **INVALID}
+
+
+class CaseCreate(BaseModel):
+    """Open a case on request for a person of the ledger."""
+
+    person_id: str
+    opened_on: date | None = None
+
+
+class ReferralView(BaseModel):
+    """A referral and its outcome (None while pending)."""
+
+    referral_id: str
+    vacancy_id: str
+    outcome: str | None
+
+
+class TrainingView(BaseModel):
+    """A training referral."""
+
+    training_id: str
+    occupation: str
+    completed: bool
+
+
+class CaseView(BaseModel):
+    """A case as a village or township clerk sees it (no name, no ID number: those stay in registration)."""
+
+    case_id: str
+    person_id: str
+    region_code: str
+    version: int
+    is_open: bool
+    opened_on: date
+    closed_on: date | None
+    close_reason: str | None
+    status: str | None = Field(description="The person's employment status in registration's ledger")
+    household_id: str | None
+    indicated_categories: list[a.HardToEmployCategory] = Field(
+        description="Hard-to-employ categories the events show today (computed, not certified)"
+    )
+    occupations: list[str]
+    skills: list[str]
+    expected_wage_fen: int | None
+    referrals: list[ReferralView]
+    trainings: list[TrainingView]
+    services: int = Field(description="Services recorded on the case")
+
+
+async def _view(request: Request, conn: DbConnection, state: CaseState) -> Response:
+    person = await queries.person(conn, state.person_id)
+    indicated = [] if person is None else await handlers(request).cases.indicated(conn, person, date.today())
+    view = CaseView(
+        case_id=state.case_id,
+        person_id=state.person_id,
+        region_code=state.region_code,
+        version=state.version,
+        is_open=state.is_open,
+        opened_on=state.opened_on,
+        closed_on=state.closed_on,
+        close_reason=state.close_reason,
+        status=person.status if person else None,
+        household_id=person.household_id if person else None,
+        indicated_categories=indicated,
+        occupations=list(state.profile.occupations),
+        skills=list(state.profile.skills),
+        expected_wage_fen=state.profile.expected_wage_fen,
+        referrals=[
+            ReferralView(referral_id=r.referral_id, vacancy_id=r.vacancy_id, outcome=r.outcome)
+            for r in state.referrals.values()
+        ],
+        trainings=[
+            TrainingView(training_id=t.training_id, occupation=t.occupation, completed=t.completed)
+            for t in state.trainings.values()
+        ],
+        services=state.services,
+    )
+    return answer(view.model_dump(mode="json"), state.version)
+
+
+@router.post(
+    "/cases", status_code=201, response_model=ChangeResult, responses=INVALID, summary="Open a case (援助台账建档)"
+)
+async def open_case(body: CaseCreate, request: Request, command: Commands) -> Response:
+    cases = handlers(request).cases
+    on = day(body.opened_on, "opened_on")
+    return await run(
+        command,
+        lambda conn, meta: cases.open_on_request(conn, command.principal, body.person_id, on, meta),
+        status_code=201,
+    )
+
+
+@router.get("/cases/{case_id}", response_model=CaseView, responses=NOT_FOUND, summary="One case")
+async def get_case(case_id: str, request: Request, principal: CurrentPrincipal, conn: DbConnection) -> Response:
+    require_person_reader(principal)
+    state = await handlers(request).streams.cases.get(conn, case_id, principal)
+    return await _view(request, conn, state)
+
+
+@router.get("/persons/{person_id}/case", response_model=CaseView, responses=NOT_FOUND, summary="A person's case")
+async def person_case(person_id: str, request: Request, principal: CurrentPrincipal, conn: DbConnection) -> Response:
+    require_person_reader(principal)
+    state = await handlers(request).streams.cases.get(conn, case_id_for(person_id), principal)
+    return await _view(request, conn, state)
+
+
+@router.get("/regions/{region_code}/cases", summary="Cases of a region's subtree, newest first")
+async def region_cases(
+    region_code: str,
+    principal: CurrentPrincipal,
+    conn: DbConnection,
+    is_open: bool = Query(True, alias="open"),
+    limit: int = Query(100, ge=1, le=1000),
+) -> Response:
+    require_person_reader(principal)
+    code = region(region_code)
+    principal.require_region(code)
+    rows = await queries.cases_in(conn, code, is_open=is_open, limit=limit)
+    keys = ("case_id", "person_id", "region_code", "is_open", "opened_on", "closed_on", "close_reason")
+    return json_response({"cases": [dict(zip(keys, row, strict=True)) for row in rows]})
+
+
+# --- services ------------------------------------------------------------------------------------------
+
+
+class ProfileUpdate(BaseModel):
+    """What work the person seeks (求职意向)."""
+
+    occupations: list[str] = Field(default_factory=list, examples=[["保洁员", "叉车司机"]])
+    skills: list[str] = Field(default_factory=list, examples=[["叉车", "电工证"]])
+    expected_wage_fen: NonNegativeFen | None = Field(default=None, examples=[300000])
+
+
+class GuidanceCreate(BaseModel):
+    """Vocational guidance given (职业指导)."""
+
+    topic: str = Field(min_length=1, examples=["求职技巧"])
+    outcome: str = Field(min_length=1, examples=["已制定求职计划"])
+    given_on: date | None = None
+
+
+class HomeVisitCreate(BaseModel):
+    """A home visit (入户家访)."""
+
+    findings: str = Field(min_length=1)
+    needs: list[str] = Field(default_factory=list, examples=[["技能培训", "就近就业"]])
+    visited_on: date | None = None
+
+
+class ReferralCreate(BaseModel):
+    """Refer to a vacancy (推荐就业)."""
+
+    vacancy_id: str
+    referred_on: date | None = None
+
+
+class OutcomeCreate(BaseModel):
+    """How a referral ended; ``hired`` places the person (``started_on`` defaults to the day recorded)."""
+
+    outcome: a.ReferralOutcome
+    recorded_on: date | None = None
+    started_on: date | None = None
+
+
+class TrainingCreate(BaseModel):
+    """Refer to vocational training."""
+
+    occupation: str = Field(min_length=1, examples=["家政服务员"])
+    provider: str = Field(min_length=1, examples=["绥宁县职业中专"])
+    referred_on: date | None = None
+
+
+class TrainingCompletion(BaseModel):
+    """A training completed, with the certificate obtained (职业资格/技能等级证书)."""
+
+    certificate: str | None = None
+    completed_on: date | None = None
+
+
+class EntrepreneurshipCreate(BaseModel):
+    """An entrepreneurship service (创业服务)."""
+
+    kind: a.EntrepreneurshipServiceKind
+    outcome: str = Field(min_length=1)
+    given_on: date | None = None
+
+
+class LoanPreReview(BaseModel):
+    """Pre-review of a small guaranteed business loan (创业担保贷款), the amount in fen."""
+
+    amount_fen: NonNegativeFen = Field(examples=[15000000])
+    passed: bool
+    reason: str = ""
+    reviewed_on: date | None = None
+
+
+class PlacementCreate(BaseModel):
+    """Placement in a job (安置就业)."""
+
+    kind: EmploymentKind
+    employer_id: str | None = None
+    vacancy_id: str | None = None
+    started_on: date
+    placed_on: date | None = None
+
+
+@router.put(
+    "/cases/{case_id}/profile", response_model=ChangeResult, responses=_CHANGE, summary="Record the job-seeking profile"
+)
+async def put_profile(
+    case_id: str, body: ProfileUpdate, request: Request, command: Commands, version: OptionalExpectedVersion
+) -> Response:
+    cases, on = handlers(request).cases, date.today()
+    decide = lambda s: rules.decide_profile(s, body.occupations, body.skills, body.expected_wage_fen, on)  # noqa: E731
+    return await run(
+        command,
+        lambda conn, meta: cases.change(conn, command.principal, case_id, decide, meta, expected_version=version),
+    )
+
+
+@router.post(
+    "/cases/{case_id}/guidance",
+    response_model=ChangeResult,
+    responses=_CHANGE,
+    summary="Vocational guidance (职业指导)",
+)
+async def guidance(
+    case_id: str, body: GuidanceCreate, request: Request, command: Commands, version: OptionalExpectedVersion
+) -> Response:
+    cases, on = handlers(request).cases, day(body.given_on, "given_on")
+    decide = lambda s: rules.decide_guidance(s, body.topic, body.outcome, on)  # noqa: E731
+    return await run(
+        command,
+        lambda conn, meta: cases.change(conn, command.principal, case_id, decide, meta, expected_version=version),
+    )
+
+
+@router.post(
+    "/cases/{case_id}/home-visits", response_model=ChangeResult, responses=_CHANGE, summary="Home visit (入户家访)"
+)
+async def home_visit(
+    case_id: str, body: HomeVisitCreate, request: Request, command: Commands, version: OptionalExpectedVersion
+) -> Response:
+    cases, on = handlers(request).cases, day(body.visited_on, "visited_on")
+    decide = lambda s: rules.decide_home_visit(s, body.findings, body.needs, on)  # noqa: E731
+    return await run(
+        command,
+        lambda conn, meta: cases.change(conn, command.principal, case_id, decide, meta, expected_version=version),
+    )
+
+
+@router.post(
+    "/cases/{case_id}/referrals",
+    response_model=ChangeResult,
+    responses=_CHANGE,
+    summary="Refer to a vacancy (推荐就业)",
+)
+async def refer(
+    case_id: str, body: ReferralCreate, request: Request, command: Commands, version: OptionalExpectedVersion
+) -> Response:
+    cases, on = handlers(request).cases, day(body.referred_on, "referred_on")
+    return await run(
+        command, lambda conn, meta: cases.refer(conn, command.principal, case_id, body.vacancy_id, on, meta, version)
+    )
+
+
+@router.post(
+    "/cases/{case_id}/referrals/{referral_id}/outcome",
+    response_model=ChangeResult,
+    responses=_CHANGE,
+    summary="A referral's outcome: hired (placed), not hired, no show",
+)
+async def referral_outcome(
+    case_id: str,
+    referral_id: str,
+    body: OutcomeCreate,
+    request: Request,
+    command: Commands,
+    version: OptionalExpectedVersion,
+) -> Response:
+    cases, on = handlers(request).cases, day(body.recorded_on, "recorded_on")
+    started = body.started_on or on
+    return await run(
+        command,
+        lambda conn, meta: cases.referral_outcome(
+            conn, command.principal, case_id, referral_id, body.outcome, on, started, meta, version
+        ),
+    )
+
+
+@router.post("/cases/{case_id}/trainings", response_model=ChangeResult, responses=_CHANGE, summary="Refer to training")
+async def training(
+    case_id: str, body: TrainingCreate, request: Request, command: Commands, version: OptionalExpectedVersion
+) -> Response:
+    cases, on, training_id = handlers(request).cases, day(body.referred_on, "referred_on"), str(uuid.uuid4())
+    decide = lambda s: rules.decide_training_referral(s, training_id, body.occupation, body.provider, on)  # noqa: E731
+    return await run(
+        command,
+        lambda conn, meta: cases.change(conn, command.principal, case_id, decide, meta, expected_version=version),
+    )
+
+
+@router.post(
+    "/cases/{case_id}/trainings/{training_id}/completion",
+    response_model=ChangeResult,
+    responses=_CHANGE,
+    summary="Training completed, with its certificate",
+)
+async def training_completion(
+    case_id: str,
+    training_id: str,
+    body: TrainingCompletion,
+    request: Request,
+    command: Commands,
+    version: OptionalExpectedVersion,
+) -> Response:
+    cases, on = handlers(request).cases, day(body.completed_on, "completed_on")
+    decide = lambda s: rules.decide_training_completion(s, training_id, body.certificate, on)  # noqa: E731
+    return await run(
+        command,
+        lambda conn, meta: cases.change(conn, command.principal, case_id, decide, meta, expected_version=version),
+    )
+
+
+@router.post(
+    "/cases/{case_id}/entrepreneurship",
+    response_model=ChangeResult,
+    responses=_CHANGE,
+    summary="Entrepreneurship service (创业服务)",
+)
+async def entrepreneurship(
+    case_id: str, body: EntrepreneurshipCreate, request: Request, command: Commands, version: OptionalExpectedVersion
+) -> Response:
+    cases, on = handlers(request).cases, day(body.given_on, "given_on")
+    decide = lambda s: rules.decide_entrepreneurship(s, body.kind, body.outcome, on)  # noqa: E731
+    return await run(
+        command,
+        lambda conn, meta: cases.change(conn, command.principal, case_id, decide, meta, expected_version=version),
+    )
+
+
+@router.post(
+    "/cases/{case_id}/business-loan-reviews",
+    response_model=ChangeResult,
+    responses=_CHANGE,
+    summary="Business-loan pre-review (创业担保贷款资格初审)",
+)
+async def loan_review(
+    case_id: str, body: LoanPreReview, request: Request, command: Commands, version: OptionalExpectedVersion
+) -> Response:
+    h = handlers(request)
+    on, policy = day(body.reviewed_on, "reviewed_on"), h.streams.policy
+    decide = lambda s: rules.decide_loan_pre_review(s, body.amount_fen, body.passed, body.reason, on, policy)  # noqa: E731
+    return await run(
+        command,
+        lambda conn, meta: h.cases.change(conn, command.principal, case_id, decide, meta, expected_version=version),
+    )
+
+
+@router.post(
+    "/cases/{case_id}/placement", response_model=ChangeResult, responses=_CHANGE, summary="Place in a job (安置就业)"
+)
+async def placement(
+    case_id: str, body: PlacementCreate, request: Request, command: Commands, version: OptionalExpectedVersion
+) -> Response:
+    cases, on = handlers(request).cases, day(body.placed_on, "placed_on")
+    return await run(
+        command,
+        lambda conn, meta: cases.place(
+            conn,
+            command.principal,
+            case_id,
+            kind=body.kind,
+            employer_id=body.employer_id,
+            vacancy_id=body.vacancy_id,
+            started_on=body.started_on,
+            on=on,
+            metadata=meta,
+            expected_version=version,
+        ),
+    )
+
+
+# --- matching ------------------------------------------------------------------------------------------
+
+
+class MatchView(BaseModel):
+    """One vacancy in the ranking, with why it ranked there."""
+
+    vacancy_id: str
+    employer_id: str
+    region_code: str
+    occupation: str
+    wage_min_fen: int
+    wage_max_fen: int
+    remaining: int
+    score: int
+    reasons: list[str]
+
+
+@router.get("/persons/{person_id}/matches", summary="Open vacancies ranked for a job seeker (人岗匹配)")
+async def matches(
+    person_id: str,
+    request: Request,
+    principal: CurrentPrincipal,
+    conn: DbConnection,
+    limit: int = Query(20, ge=1, le=100),
+) -> Response:
+    require_person_reader(principal)
+    try:
+        person = await ledger_person(conn, person_id)
+    except RuleViolated as exc:
+        raise NotFound(exc.detail, field="person_id") from exc
+    principal.require_region(person.region_code)
+    case = await handlers(request).streams.cases.load(conn, case_id_for(person_id))
+    profile = case.profile if case is not None else rules.Profile()
+    ranked = rank(profile, person.region_code, await queries.open_vacancies(conn, person.region_code[:6]), limit)
+    body = [
+        MatchView(
+            vacancy_id=m.vacancy.vacancy_id,
+            employer_id=m.vacancy.employer_id,
+            region_code=m.vacancy.region_code,
+            occupation=m.vacancy.occupation,
+            wage_min_fen=m.vacancy.wage_min_fen,
+            wage_max_fen=m.vacancy.wage_max_fen,
+            remaining=m.vacancy.remaining,
+            score=m.score,
+            reasons=list(m.reasons),
+        ).model_dump(mode="json")
+        for m in ranked
+    ]
+    return json_response(
+        {
+            "person_id": person_id,
+            "profile_recorded": case is not None and bool(profile.occupations or profile.skills),
+            "matches": body,
+        }
+    )
