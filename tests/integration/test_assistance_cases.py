@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+import psycopg
 import pytest
 
 from tests.integration.assistance_client import ANALYST, OTHER_VILLAGE, VILLAGE_CLERK, assistance_stack, token
@@ -22,8 +23,6 @@ async def stack(infra):
 
 
 def events(stack, stream_id: str) -> list[str]:
-    import psycopg
-
     with psycopg.connect(stack.database_url) as conn:
         rows = conn.execute("SELECT type FROM assistance.events WHERE stream_id = %s ORDER BY version", (stream_id,))
         return [r[0] for r in rows.fetchall()]
@@ -90,7 +89,8 @@ async def test_services_are_recorded_with_when_and_outcome(stack) -> None:
     assert events(stack, case_id)[-1] == "ReferralOutcomeRecorded"
     history = count(
         stack.database_url,
-        f"SELECT count(*) FROM assistance.events WHERE stream_id = '{case_id}' AND metadata->>'actor' = 'county-officer'",
+        "SELECT count(*) FROM assistance.events"
+        f" WHERE stream_id = '{case_id}' AND metadata->>'actor' = 'county-officer'",
     )
     assert history == 8
 
@@ -172,7 +172,7 @@ async def test_matches_rank_vacancies_and_say_why(stack) -> None:
     )
     assert profile.status_code == 200, profile.text
     ranked = (await stack.assistance.get(f"/persons/{person}/matches")).json()["matches"]
-    assert [m["vacancy_id"] for m in ranked][0] == forklift
+    assert ranked[0]["vacancy_id"] == forklift
     assert ranked[0]["score"] > ranked[1]["score"]
     assert "same township" in ranked[0]["reasons"]
     assert any("叉车司机 is one the person seeks" in r for r in ranked[0]["reasons"])
