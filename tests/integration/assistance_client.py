@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import httpx
@@ -149,3 +149,24 @@ async def assistance_stack(infra: Any, **settings: Any) -> AsyncIterator[Stack]:
         finally:
             await pool.close()
             await registration_pool.close()
+
+
+async def certify(stack: Stack, person_id: str, **application: Any) -> tuple[str, str]:
+    """Take a person through all three levels (applied 30 days ago, reviewed 25 days ago, decided today: the notice of 5 working days ended even across the National Day holiday);
+    (application id, certification id)."""
+    today = date.today()
+    body = {"person_id": person_id, "applied_on": str(today - timedelta(days=30)), **application}
+    applied = await stack.assistance.post("/hard-to-employ/applications", json=body, headers=VILLAGE_CLERK)
+    assert applied.status_code == 201, applied.text
+    application_id = str(applied.json()["id"])
+    reviewed = await stack.assistance.post(
+        f"/hard-to-employ/applications/{application_id}/review",
+        json={"passed": True, "reviewed_on": str(today - timedelta(days=25))},
+        headers=TOWNSHIP_CLERK,
+    )
+    assert reviewed.status_code == 200, reviewed.text
+    decided = await stack.assistance.post(
+        f"/hard-to-employ/applications/{application_id}/decision", json={"certify": True}, headers=COUNTY_OFFICER
+    )
+    assert decided.status_code == 200, decided.text
+    return application_id, str(decided.json()["events"][0]["data"]["certification_id"])
