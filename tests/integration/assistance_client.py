@@ -152,8 +152,11 @@ async def assistance_stack(infra: Any, **settings: Any) -> AsyncIterator[Stack]:
 
 
 async def certify(stack: Stack, person_id: str, **application: Any) -> tuple[str, str]:
-    """Take a person through all three levels (applied 30 days ago, reviewed 25 days ago, decided today: the notice of 5 working days ended even across the National Day holiday);
-    (application id, certification id)."""
+    """Take a person through all three levels; (application id, certification id).
+
+    Applied 30 days ago, reviewed 25 days ago, decided today: the notice of 5 working days has ended
+    even across the National Day holiday.
+    """
     today = date.today()
     body = {"person_id": person_id, "applied_on": str(today - timedelta(days=30)), **application}
     applied = await stack.assistance.post("/hard-to-employ/applications", json=body, headers=VILLAGE_CLERK)
