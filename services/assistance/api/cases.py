@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date
+from functools import partial
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
@@ -239,7 +240,13 @@ async def put_profile(
     case_id: str, body: ProfileUpdate, request: Request, command: Commands, version: OptionalExpectedVersion
 ) -> Response:
     cases, on = handlers(request).cases, date.today()
-    decide = lambda s: rules.decide_profile(s, body.occupations, body.skills, body.expected_wage_fen, on)  # noqa: E731
+    decide = partial(
+        rules.decide_profile,
+        occupations=body.occupations,
+        skills=body.skills,
+        expected_wage_fen=body.expected_wage_fen,
+        on=on,
+    )
     return await run(
         command,
         lambda conn, meta: cases.change(conn, command.principal, case_id, decide, meta, expected_version=version),
@@ -256,7 +263,7 @@ async def guidance(
     case_id: str, body: GuidanceCreate, request: Request, command: Commands, version: OptionalExpectedVersion
 ) -> Response:
     cases, on = handlers(request).cases, day(body.given_on, "given_on")
-    decide = lambda s: rules.decide_guidance(s, body.topic, body.outcome, on)  # noqa: E731
+    decide = partial(rules.decide_guidance, topic=body.topic, outcome=body.outcome, on=on)
     return await run(
         command,
         lambda conn, meta: cases.change(conn, command.principal, case_id, decide, meta, expected_version=version),
@@ -270,7 +277,7 @@ async def home_visit(
     case_id: str, body: HomeVisitCreate, request: Request, command: Commands, version: OptionalExpectedVersion
 ) -> Response:
     cases, on = handlers(request).cases, day(body.visited_on, "visited_on")
-    decide = lambda s: rules.decide_home_visit(s, body.findings, body.needs, on)  # noqa: E731
+    decide = partial(rules.decide_home_visit, findings=body.findings, needs=body.needs, on=on)
     return await run(
         command,
         lambda conn, meta: cases.change(conn, command.principal, case_id, decide, meta, expected_version=version),
@@ -321,7 +328,13 @@ async def training(
     case_id: str, body: TrainingCreate, request: Request, command: Commands, version: OptionalExpectedVersion
 ) -> Response:
     cases, on, training_id = handlers(request).cases, day(body.referred_on, "referred_on"), str(uuid.uuid4())
-    decide = lambda s: rules.decide_training_referral(s, training_id, body.occupation, body.provider, on)  # noqa: E731
+    decide = partial(
+        rules.decide_training_referral,
+        training_id=training_id,
+        occupation=body.occupation,
+        provider=body.provider,
+        on=on,
+    )
     return await run(
         command,
         lambda conn, meta: cases.change(conn, command.principal, case_id, decide, meta, expected_version=version),
@@ -343,7 +356,7 @@ async def training_completion(
     version: OptionalExpectedVersion,
 ) -> Response:
     cases, on = handlers(request).cases, day(body.completed_on, "completed_on")
-    decide = lambda s: rules.decide_training_completion(s, training_id, body.certificate, on)  # noqa: E731
+    decide = partial(rules.decide_training_completion, training_id=training_id, certificate=body.certificate, on=on)
     return await run(
         command,
         lambda conn, meta: cases.change(conn, command.principal, case_id, decide, meta, expected_version=version),
@@ -360,7 +373,7 @@ async def entrepreneurship(
     case_id: str, body: EntrepreneurshipCreate, request: Request, command: Commands, version: OptionalExpectedVersion
 ) -> Response:
     cases, on = handlers(request).cases, day(body.given_on, "given_on")
-    decide = lambda s: rules.decide_entrepreneurship(s, body.kind, body.outcome, on)  # noqa: E731
+    decide = partial(rules.decide_entrepreneurship, kind=body.kind, outcome=body.outcome, on=on)
     return await run(
         command,
         lambda conn, meta: cases.change(conn, command.principal, case_id, decide, meta, expected_version=version),
@@ -378,7 +391,14 @@ async def loan_review(
 ) -> Response:
     h = handlers(request)
     on, policy = day(body.reviewed_on, "reviewed_on"), h.streams.policy
-    decide = lambda s: rules.decide_loan_pre_review(s, body.amount_fen, body.passed, body.reason, on, policy)  # noqa: E731
+    decide = partial(
+        rules.decide_loan_pre_review,
+        amount_fen=body.amount_fen,
+        passed=body.passed,
+        reason=body.reason,
+        on=on,
+        policy=policy,
+    )
     return await run(
         command,
         lambda conn, meta: h.cases.change(conn, command.principal, case_id, decide, meta, expected_version=version),

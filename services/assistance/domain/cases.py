@@ -211,7 +211,7 @@ def decide_guidance(state: CaseState, topic: str, outcome: str, on: date) -> lis
 
 
 def decide_home_visit(state: CaseState, findings: str, needs: list[str], on: date) -> list[a.HomeVisited]:
-    """A home visit (入户家访, seed 002: village staff visit the households they assist)."""
+    """A home visit (入户家访): village staff visit the households they assist (docs/design.md, "Assistance")."""
     _require_open(state)
     return [a.HomeVisited(**_fact(state), visited_on=on, findings=findings, needs=needs)]
 
