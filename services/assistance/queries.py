@@ -308,3 +308,13 @@ async def cases_in(conn: Connection, region_code: str, *, is_open: bool, limit: 
         (subtree_pattern(region_code), is_open, limit),
     )
     return list(await cursor.fetchall())
+
+
+async def certifications_due(conn: Connection, region_code: str, until: date) -> list[tuple[Any, ...]]:
+    """Certified statuses of a region's subtree still holding whose review is due on or before ``until``."""
+    cursor = await conn.execute(
+        "SELECT certification_id, person_id, region_code, certified_on, review_on FROM certifications"
+        " WHERE region_code LIKE %s AND ended_on IS NULL AND review_on <= %s ORDER BY review_on, certification_id",
+        (subtree_pattern(region_code), until),
+    )
+    return list(await cursor.fetchall())

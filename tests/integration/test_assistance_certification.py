@@ -53,6 +53,16 @@ async def test_three_levels_certify_a_4050_woman_from_the_ledgers_events(stack) 
     assert status.json()["review_on"] == str(TODAY.replace(year=TODAY.year + 1))
     again = await apply(stack, person, categories=["disabled"], evidence=["残疾人证"])
     assert (again.status_code, again.json()["rule"]) == (422, "NotAlreadyCertified")
+    history = (await stack.assistance.get(f"/streams/{application_id}/history")).json()["entries"]
+    assert [(e["type"], e["actor"]) for e in history] == [
+        ("HardToEmployApplied", "village-clerk"),
+        ("HardToEmployReviewed", "township-clerk"),
+        ("HardToEmployDecided", "county-officer"),
+    ]
+    due = "/regions/430527100000/hard-to-employ/review-due?within_days="
+    assert (await stack.assistance.get(due + "30")).json()["certifications"] == []
+    [listed] = (await stack.assistance.get(due + "400")).json()["certifications"]
+    assert listed["certification_id"] == certification_id
 
 
 async def test_steps_out_of_order_and_at_the_wrong_level_are_refused_and_write_nothing(stack) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 import orjson
@@ -24,12 +24,12 @@ from services.assistance.commands.certification import CertificationCommands
 from services.assistance.commands.households import HouseholdCommands
 from services.assistance.commands.posts import PostCommands
 from services.assistance.domain import not_in_future
-from services.runtime.aggregate import Changed
+from services.runtime.aggregate import Changed, is_uuid
 from services.runtime.auth import Principal
 from services.runtime.db import Connection
-from services.runtime.errors import Forbidden, RuleViolated
+from services.runtime.errors import Forbidden, NotFound, RuleViolated
 from services.runtime.eventstore import Metadata
-from services.runtime.http import CommandContext
+from services.runtime.http import CommandContext, CurrentPrincipal, DbConnection, json_response
 from services.runtime.routes import with_etag
 
 
@@ -117,11 +117,64 @@ def require_person_reader(principal: Principal) -> None:
         raise Forbidden("analysts read aggregates only, never a person", field="role")
 
 
+class HistoryEntry(BaseModel):
+    """One event of a stream: who, when, what (the audit trail, docs/design.md "Security and data")."""
+
+    version: int
+    type: str
+    occurred_at: datetime
+    recorded_at: datetime
+    actor: str | None = Field(description="Staff id, or the service whose event caused it")
+    correlation_id: str | None
+    causation_id: str | None = Field(description="The event that caused this one (reactions)")
+    data: dict[str, Any]
+
+
+class History(BaseModel):
+    """Every event of a stream, oldest first."""
+
+    stream_id: str
+    stream_type: str
+    entries: list[HistoryEntry]
+
+
+history_router = APIRouter(tags=["audit"])
+
+
+@history_router.get("/streams/{stream_id}/history", response_model=History, summary="Who did what to a stream")
+async def stream_history(stream_id: str, request: Request, principal: CurrentPrincipal, conn: DbConnection) -> Response:
+    """The audit trail of any assistance stream (case, application, certification, household, post)."""
+    require_person_reader(principal)
+    recorded = await handlers(request).streams.store.load(conn, stream_id) if is_uuid(stream_id) else []
+    if not recorded:
+        raise NotFound(f"no stream {stream_id}", field="stream_id")
+    # The region of a stream is that of its latest event (a case follows its person's moves).
+    region_code = recorded[-1].envelope.region_code
+    if region_code:
+        principal.require_region(region_code)
+    entries = [
+        HistoryEntry(
+            version=r.envelope.version,
+            type=r.envelope.type,
+            occurred_at=r.envelope.occurred_at,
+            recorded_at=r.envelope.recorded_at,
+            actor=r.metadata.get("actor"),
+            correlation_id=r.metadata.get("correlation_id"),
+            causation_id=r.metadata.get("causation_id"),
+            data=r.envelope.data,
+        )
+        for r in recorded
+    ]
+    body = History(stream_id=stream_id, stream_type=recorded[0].envelope.stream_type, entries=entries)
+    return json_response(body.model_dump(mode="json"))
+
+
 def build_router() -> APIRouter:
     """Every route of the service."""
     from services.assistance.api import cases, certification, households, posts
 
     router = APIRouter()
+    router.include_router(history_router)
     for module in (cases, certification, households, posts):
         router.include_router(module.router)
     return router

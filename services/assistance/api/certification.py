@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
 from contracts.assistance import HardToEmployCategory
-from services.assistance.api import ChangeResult, day, handlers, require_person_reader, run
+from services.assistance import queries
+from services.assistance.api import ChangeResult, day, handlers, region, require_person_reader, run
 from services.assistance.domain.certification import EndReason
-from services.runtime.http import Commands, CurrentPrincipal, DbConnection
+from services.runtime.http import Commands, CurrentPrincipal, DbConnection, json_response
 from services.runtime.routes import INVALID, NOT_FOUND, STALE, OptionalExpectedVersion, answer
 
 router = APIRouter(tags=["hard-to-employ"])
@@ -240,4 +241,24 @@ async def end_status(
         lambda conn, meta: certifications.end(
             conn, command.principal, certification_id, body.reason, on, meta, version
         ),
+    )
+
+
+@router.get("/regions/{region_code}/hard-to-employ/review-due", summary="Certifications due for review")
+async def review_due(
+    region_code: str, principal: CurrentPrincipal, conn: DbConnection, within_days: int = Query(30, ge=0, le=3660)
+) -> Response:
+    """Certified statuses still holding whose review date falls within ``within_days`` (or has passed)."""
+    require_person_reader(principal)
+    code = region(region_code)
+    principal.require_region(code)
+    until = date.today() + timedelta(days=within_days)
+    keys = ("certification_id", "person_id", "region_code", "certified_on", "review_on")
+    rows = await queries.certifications_due(conn, code, until)
+    return json_response(
+        {
+            "region_code": code,
+            "due_on_or_before": until,
+            "certifications": [dict(zip(keys, r, strict=True)) for r in rows],
+        }
     )
