@@ -3,6 +3,7 @@ services recorded, placement publishing ``PlacedInJob``; bad input and steps out
 
 from __future__ import annotations
 
+import asyncio
 from datetime import date, timedelta
 
 import psycopg
@@ -176,3 +177,13 @@ async def test_matches_rank_vacancies_and_say_why(stack) -> None:
     assert ranked[0]["score"] > ranked[1]["score"]
     assert "same township" in ranked[0]["reasons"]
     assert any("叉车司机 is one the person seeks" in r for r in ranked[0]["reasons"])
+
+
+async def test_concurrent_services_without_if_match_are_all_recorded(stack) -> None:
+    person = await stack.person()
+    await stack.sync()
+    case_id = (await stack.case_of(person))["case_id"]
+    body = {"topic": "求职技巧", "outcome": "已指导"}
+    answers = await asyncio.gather(*(stack.assistance.post(f"/cases/{case_id}/guidance", json=body) for _ in range(3)))
+    assert sorted(a.status_code for a in answers) == [200, 200, 200]
+    assert sorted(a.json()["version"] for a in answers) == [2, 3, 4]

@@ -27,7 +27,7 @@ from services.assistance.domain import not_in_future
 from services.runtime.aggregate import Changed, is_uuid
 from services.runtime.auth import Principal
 from services.runtime.db import Connection
-from services.runtime.errors import Forbidden, NotFound, RuleViolated
+from services.runtime.errors import Conflict, Forbidden, NotFound, RuleViolated
 from services.runtime.eventstore import Metadata
 from services.runtime.http import CommandContext, CurrentPrincipal, DbConnection, json_response
 from services.runtime.routes import with_etag
@@ -82,18 +82,35 @@ def change_result(changed: Changed[Any]) -> ChangeResult:
     )
 
 
+#: Times a change that named no version is tried again after a concurrent change of the same stream.
+CONFLICT_RETRIES = 2
+
+
 async def run(
     command: CommandContext,
     change: Callable[[Connection, Metadata], Awaitable[Changed[Any]]],
     *,
     status_code: int = 200,
+    expected_version: int | None = None,
 ) -> Response:
-    """Run a change in one transaction (with Idempotency-Key) and answer with its version as ETag."""
+    """Run a change in one transaction (with Idempotency-Key) and answer with its version as ETag.
+
+    A caller who sent no If-Match asked for the change whatever the version: when another change of the
+    same stream commits first, the change is decided again on the new state (a fresh transaction) instead
+    of answering 409. A caller who sent If-Match gets the 409.
+    """
 
     async def go(conn: Connection, metadata: Metadata) -> ChangeResult:
         return change_result(await change(conn, metadata))
 
-    response = await command.run(go, status_code=status_code)
+    retries = CONFLICT_RETRIES if expected_version is None else 0
+    for attempt in range(retries + 1):
+        try:
+            response = await command.run(go, status_code=status_code)
+            break
+        except Conflict:
+            if attempt == retries:
+                raise
     return with_etag(response, int(orjson.loads(response.body)["version"]))
 
 

@@ -250,6 +250,7 @@ async def put_profile(
     return await run(
         command,
         lambda conn, meta: cases.change(conn, command.principal, case_id, decide, meta, expected_version=version),
+        expected_version=version,
     )
 
 
@@ -267,6 +268,7 @@ async def guidance(
     return await run(
         command,
         lambda conn, meta: cases.change(conn, command.principal, case_id, decide, meta, expected_version=version),
+        expected_version=version,
     )
 
 
@@ -281,6 +283,7 @@ async def home_visit(
     return await run(
         command,
         lambda conn, meta: cases.change(conn, command.principal, case_id, decide, meta, expected_version=version),
+        expected_version=version,
     )
 
 
@@ -295,7 +298,9 @@ async def refer(
 ) -> Response:
     cases, on = handlers(request).cases, day(body.referred_on, "referred_on")
     return await run(
-        command, lambda conn, meta: cases.refer(conn, command.principal, case_id, body.vacancy_id, on, meta, version)
+        command,
+        lambda conn, meta: cases.refer(conn, command.principal, case_id, body.vacancy_id, on, meta, version),
+        expected_version=version,
     )
 
 
@@ -320,6 +325,7 @@ async def referral_outcome(
         lambda conn, meta: cases.referral_outcome(
             conn, command.principal, case_id, referral_id, body.outcome, on, started, meta, version
         ),
+        expected_version=version,
     )
 
 
@@ -338,6 +344,7 @@ async def training(
     return await run(
         command,
         lambda conn, meta: cases.change(conn, command.principal, case_id, decide, meta, expected_version=version),
+        expected_version=version,
     )
 
 
@@ -360,6 +367,7 @@ async def training_completion(
     return await run(
         command,
         lambda conn, meta: cases.change(conn, command.principal, case_id, decide, meta, expected_version=version),
+        expected_version=version,
     )
 
 
@@ -377,6 +385,7 @@ async def entrepreneurship(
     return await run(
         command,
         lambda conn, meta: cases.change(conn, command.principal, case_id, decide, meta, expected_version=version),
+        expected_version=version,
     )
 
 
@@ -402,6 +411,7 @@ async def loan_review(
     return await run(
         command,
         lambda conn, meta: h.cases.change(conn, command.principal, case_id, decide, meta, expected_version=version),
+        expected_version=version,
     )
 
 
@@ -426,6 +436,7 @@ async def placement(
             metadata=meta,
             expected_version=version,
         ),
+        expected_version=version,
     )
 
 

@@ -158,6 +158,7 @@ async def review(
             metadata=meta,
             expected_version=version,
         ),
+        expected_version=version,
     )
 
 
@@ -176,6 +177,7 @@ async def objection(
         lambda conn, meta: certifications.object(
             conn, command.principal, application_id, body.objection, on, meta, version
         ),
+        expected_version=version,
     )
 
 
@@ -201,6 +203,7 @@ async def decision(
             metadata=meta,
             expected_version=version,
         ),
+        expected_version=version,
     )
 
 
@@ -241,6 +244,7 @@ async def end_status(
         lambda conn, meta: certifications.end(
             conn, command.principal, certification_id, body.reason, on, meta, version
         ),
+        expected_version=version,
     )
 
 

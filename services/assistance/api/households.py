@@ -83,7 +83,9 @@ async def confirm(
 ) -> Response:
     households, on = handlers(request).households, day(body.confirmed_on, "confirmed_on")
     return await run(
-        command, lambda conn, meta: households.confirm(conn, command.principal, household_id, on, meta, version)
+        command,
+        lambda conn, meta: households.confirm(conn, command.principal, household_id, on, meta, version),
+        expected_version=version,
     )
 
 
@@ -100,6 +102,7 @@ async def dismiss(
     return await run(
         command,
         lambda conn, meta: households.dismiss(conn, command.principal, household_id, body.reason, on, meta, version),
+        expected_version=version,
     )
 
 
@@ -114,7 +117,9 @@ async def refusal(
 ) -> Response:
     households, on = handlers(request).households, day(body.refused_on, "refused_on")
     return await run(
-        command, lambda conn, meta: households.refused_help(conn, command.principal, household_id, on, meta, version)
+        command,
+        lambda conn, meta: households.refused_help(conn, command.principal, household_id, on, meta, version),
+        expected_version=version,
     )
 
 

@@ -134,6 +134,7 @@ async def fill(
             metadata=meta,
             expected_version=version,
         ),
+        expected_version=version,
     )
 
 
@@ -150,6 +151,7 @@ async def exit_post(
     return await run(
         command,
         lambda conn, meta: posts.exit(conn, command.principal, post_id, body.person_id, body.reason, on, meta, version),
+        expected_version=version,
     )
 
 
@@ -160,7 +162,11 @@ async def term_end(
     post_id: str, body: TermEnd, request: Request, command: Commands, version: OptionalExpectedVersion
 ) -> Response:
     posts, on = handlers(request).posts, day(body.ended_on, "ended_on")
-    return await run(command, lambda conn, meta: posts.end_term(conn, command.principal, post_id, on, meta, version))
+    return await run(
+        command,
+        lambda conn, meta: posts.end_term(conn, command.principal, post_id, on, meta, version),
+        expected_version=version,
+    )
 
 
 @router.get("/regions/{region_code}/public-welfare-posts", summary="Running posts, optionally those ending soon")

@@ -80,10 +80,13 @@ class Streams:
         *,
         also: Sequence[tuple[Append, Sequence[Event]]] = (),
     ) -> Changed[S]:
-        """Append ``events`` (and other streams' ``also``) in one statement, then update the lists."""
-        changed = await aggregate.record(conn, stream_id, before, events, metadata, also=[x for x, _ in also])
+        """Update the lists, then append ``events`` (and other streams' ``also``) in one statement.
+
+        The append comes last: it takes the store's exclusive lock (docs/adr/0001-store-ordering.md), which
+        is then held only until the commit, not while the lists are written.
+        """
         await queries.record(conn, [*events, *(e for _, more in also for e in more)])
-        return changed
+        return await aggregate.record(conn, stream_id, before, events, metadata, also=[x for x, _ in also])
 
 
 async def ledger_person(conn: Connection, person_id: str) -> PersonView:
