@@ -115,27 +115,30 @@ class AssistanceReactions:
         if person is None:
             log.warning("%s for %s, whom assistance never saw registered", event.event_type, envelope.stream_id)
             return
-        await self.person_changed(conn, person, event, meta)
+        await self.person_changed(conn, person, event, meta, envelope.occurred_at.date())
 
-    async def person_changed(self, conn: Connection, person: PersonView, event: Event, meta: Metadata) -> None:
-        """Keep the person current, and the case and certification with them."""
+    async def person_changed(
+        self, conn: Connection, person: PersonView, event: Event, meta: Metadata, on: date
+    ) -> None:
+        """Keep the person current, and the case and certification with them (``on``: when it happened)."""
         if isinstance(event, reg.UnemploymentRegistered):
             person = replace(person, status="registered_unemployed", unemployed_since=event.registered_on)
             await queries.save_person(conn, person)
             await self.cases.open_case(conn, None, person, event.registered_on, "unemployment_registered", meta)
         elif isinstance(event, reg.PersonMoved):
-            await queries.save_person(conn, replace(person, region_code=event.region_code))
-            await self._case(
-                conn, person, lambda s: case_rules.decide_move_case(s, event.region_code, event.moved_on), meta
-            )
+            await self._moved(conn, person, event.region_code, event.moved_on, meta)
         elif isinstance(event, reg.PersonCategoriesChanged):
             await queries.save_person(conn, replace(person, categories=tuple(event.categories)))
         elif isinstance(event, reg.PersonCorrected):
             updates = {c.field: c.new for c in event.changes if not c.redacted and c.field in _CORRECTABLE}
             if isinstance(updates.get("birth_date"), str):
                 updates["birth_date"] = date.fromisoformat(updates["birth_date"])
+            region = updates.pop("region_code", None)
             if updates:
-                await queries.save_person(conn, replace(person, **updates))
+                person = replace(person, **updates)
+                await queries.save_person(conn, person)
+            if region:
+                await self._moved(conn, person, str(region), on, meta)
         elif isinstance(event, reg.EmploymentRegistered):
             await queries.save_person(conn, replace(person, status="employed", unemployed_since=None))
             if event.source != "assistance":
@@ -157,6 +160,13 @@ class AssistanceReactions:
             await queries.save_person(conn, replace(person, status="deceased", unemployed_since=None))
             await self._close(conn, person, event.died_on, "died", meta)
             await self._end_status(conn, person, event.died_on, "died", meta)
+
+    async def _moved(self, conn: Connection, person: PersonView, region_code: str, on: date, meta: Metadata) -> None:
+        """The case follows the person; a move out of the county ends a certified status (another county's)."""
+        await queries.save_person(conn, replace(person, region_code=region_code))
+        await self._case(conn, person, lambda s: case_rules.decide_move_case(s, region_code, on), meta)
+        if region_code[:6] != person.region_code[:6]:
+            await self._end_status(conn, person, on, "moved_away", meta)
 
     async def _case(self, conn: Connection, person: PersonView, decide: Decision, meta: Metadata) -> None:
         case_id = case_id_for(person.person_id)
@@ -197,7 +207,7 @@ class AssistanceReactions:
 
 
 #: Person fields a correction can carry in clear (PII fields come redacted and are not ours anyway).
-_CORRECTABLE = frozenset({"sex", "birth_date", "hukou"})
+_CORRECTABLE = frozenset({"sex", "birth_date", "hukou", "region_code"})
 
 _HANDLED = frozenset(
     t.event_type

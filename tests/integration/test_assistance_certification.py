@@ -9,9 +9,12 @@ from datetime import date, timedelta
 import psycopg
 import pytest
 
+from contracts.registration import PersonMoved
+from tests.factories import envelope
 from tests.integration.assistance_client import (
     COUNTY_OFFICER,
     TOWNSHIP_CLERK,
+    VILLAGE,
     VILLAGE_CLERK,
     assistance_stack,
     certify,
@@ -21,6 +24,7 @@ from tests.integration.assistance_client import (
 pytestmark = pytest.mark.integration
 
 TODAY = date.today()
+ELSEWHERE = "330503100201"
 
 
 @pytest.fixture
@@ -149,3 +153,22 @@ async def test_reemployment_in_a_unit_ends_the_certified_status(stack) -> None:
         f"/hard-to-employ/certifications/{certification_id}/end", json={"reason": "revoked"}
     )
     assert (ended.status_code, ended.json()["rule"]) == (422, "CertificationActive")
+
+
+async def test_a_move_out_of_the_county_ends_the_status_and_moves_the_case(stack) -> None:
+    person = await stack.person()
+    await stack.sync()
+    _, certification_id = await certify(stack, person, categories=["disabled"], evidence=["残疾人证"])
+    # Registration's ledger of another county (南浔区) is not this test county's: hand the event over directly.
+    moved = PersonMoved(person_id=person, from_region_code=VILLAGE, region_code=ELSEWHERE, moved_on=TODAY)
+    async with stack.pool.connection() as conn, conn.transaction():
+        await stack.reactions.apply(
+            conn, [envelope(moved.event_type, stream_id=person, version=9, **moved.model_dump(mode="json"))]
+        )
+    status = (await stack.assistance.get(f"/hard-to-employ/certifications/{certification_id}")).json()
+    assert (status["active"], status["end_reason"]) == (False, "moved_away")
+    # The case went with the person, out of this county officer's sight.
+    assert (await stack.assistance.get(f"/persons/{person}/case")).status_code == 403
+    with psycopg.connect(stack.database_url) as conn:
+        row = conn.execute("SELECT region_code FROM assistance.cases WHERE person_id = %s", (person,)).fetchone()
+    assert row == (ELSEWHERE,)

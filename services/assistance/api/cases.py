@@ -63,6 +63,10 @@ class CaseView(BaseModel):
     closed_on: date | None
     close_reason: str | None
     status: str | None = Field(description="The person's employment status in registration's ledger")
+    sex: str | None
+    birth_date: date | None
+    hukou: str | None
+    categories: list[str] = Field(description="The person's categories in registration's ledger (人员类别)")
     household_id: str | None
     indicated_categories: list[a.HardToEmployCategory] = Field(
         description="Hard-to-employ categories the events show today (computed, not certified)"
@@ -88,6 +92,10 @@ async def _view(request: Request, conn: DbConnection, state: CaseState) -> Respo
         closed_on=state.closed_on,
         close_reason=state.close_reason,
         status=person.status if person else None,
+        sex=person.sex if person else None,
+        birth_date=person.birth_date if person else None,
+        hukou=person.hukou if person else None,
+        categories=list(person.categories) if person else [],
         household_id=person.household_id if person else None,
         indicated_categories=indicated,
         occupations=list(state.profile.occupations),
