@@ -22,6 +22,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from datetime import date
 
+from contracts import assistance as a
 from contracts import registration as reg
 from contracts.envelope import Event, EventEnvelope
 from contracts.registry import decode
@@ -33,6 +34,7 @@ from services.assistance.commands.certification import CertificationCommands
 from services.assistance.commands.households import HouseholdCommands
 from services.assistance.domain import cases as case_rules
 from services.assistance.domain.cases import OpenVacancy, case_id_for
+from services.assistance.domain.certification import EndReason
 from services.assistance.domain.persons import PersonView
 from services.runtime.db import Connection
 from services.runtime.eventstore import Metadata
@@ -177,13 +179,17 @@ class AssistanceReactions:
         if events:
             await self.streams.record(self.streams.cases, conn, case_id, state, events, meta)
 
-    async def _close(self, conn: Connection, person: PersonView, on: date, reason: str, meta: Metadata) -> None:
-        await self._case(conn, person, lambda s: case_rules.decide_close_case(s, on, reason), meta)  # type: ignore[arg-type]
+    async def _close(
+        self, conn: Connection, person: PersonView, on: date, reason: a.CaseCloseReason, meta: Metadata
+    ) -> None:
+        await self._case(conn, person, lambda s: case_rules.decide_close_case(s, on, reason), meta)
 
-    async def _end_status(self, conn: Connection, person: PersonView, on: date, reason: str, meta: Metadata) -> None:
+    async def _end_status(
+        self, conn: Connection, person: PersonView, on: date, reason: EndReason, meta: Metadata
+    ) -> None:
         certification_id = await queries.active_certification(conn, person.person_id)
         if certification_id is not None:
-            await self.certifications.end(conn, None, certification_id, reason, on, meta)  # type: ignore[arg-type]
+            await self.certifications.end(conn, None, certification_id, reason, on, meta)
 
     async def vacancy(self, conn: Connection, event: Event) -> None:
         """Keep the view of open vacancies."""
