@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
 from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 from fastapi import APIRouter, FastAPI
@@ -12,15 +17,19 @@ from contracts.topics import ASSISTANCE_EVENTS
 from services.assistance import queries
 from services.assistance.api import Handlers, build_router
 from services.assistance.commands import Streams
+from services.assistance.commands.certification import CertificationCommands
 from services.assistance.domain import Policy
 from services.assistance.reactions import SOURCE_TOPICS, AssistanceReactions
 from services.runtime import consumer, eventstore, http, regions, relay
 from services.runtime.consumer import EventConsumer
-from services.runtime.eventstore import EventStore
+from services.runtime.errors import Conflict
+from services.runtime.eventstore import EventStore, Metadata
 from services.runtime.http import dead_letters_router
 from services.runtime.process import Loop, create_service_app, run_loops, serve_api
 from services.runtime.settings import ServiceSettings
 from services.runtime.workdays import WorkdayCalendar
+
+log = logging.getLogger(__name__)
 
 
 class AssistanceSettings(ServiceSettings):
@@ -37,6 +46,8 @@ class AssistanceSettings(ServiceSettings):
     public_welfare_post_max_years: int = 3
     #: Years after which a certified hard-to-employ status is due for review.
     certification_review_years: int = 1
+    #: Seconds between two sweeps of the worker ending certified statuses whose review date has passed.
+    review_sweep_seconds: float = 3600.0
     #: YAML file of official holidays for years the calendar library does not know yet (``WORKDAY_OVERRIDES``).
     workday_overrides: str = ""
 
@@ -100,10 +111,33 @@ def run_relay() -> None:
     run_loops(settings, DDL, build)
 
 
+@dataclass
+class ReviewSweep:
+    """Ends, once an interval, the certified statuses whose review date passed without a review."""
+
+    pool: AsyncConnectionPool
+    certifications: CertificationCommands
+    interval: float
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Sweep until ``stop``; a sweep that collides with another worker's is simply tried next time."""
+        while not stop.is_set():
+            try:
+                async with self.pool.connection() as conn, conn.transaction():
+                    ended = await self.certifications.end_due(conn, date.today(), Metadata(actor="assistance"))
+                if ended:
+                    log.info("ended %d certified statuses past their review date", ended)
+            except Conflict:
+                log.info("another worker swept at the same time; next sweep in %.0f s", self.interval)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), self.interval)
+
+
 def run_worker() -> None:
-    """``renshe assistance worker``: react to registration's events."""
+    """``renshe assistance worker``: react to registration's events; end statuses past their review date."""
     settings = AssistanceSettings()
-    reactions = AssistanceReactions(streams_for(settings))
+    streams = streams_for(settings)
+    reactions = AssistanceReactions(streams)
 
     def build(pool: AsyncConnectionPool) -> tuple[list[Loop], Callable[[], bool]]:
         worker = EventConsumer(
@@ -113,6 +147,7 @@ def run_worker() -> None:
             settings.kafka_bootstrap_servers,
             replication_factor=settings.kafka_replication_factor,
         )
-        return [worker.run], worker.ready.is_set
+        sweep = ReviewSweep(pool, CertificationCommands(streams), settings.review_sweep_seconds)
+        return [worker.run, sweep.run], worker.ready.is_set
 
     run_loops(settings, DDL, build)

@@ -318,3 +318,13 @@ async def certifications_due(conn: Connection, region_code: str, until: date) ->
         (subtree_pattern(region_code), until),
     )
     return list(await cursor.fetchall())
+
+
+async def certifications_past_review(conn: Connection, today: date) -> list[tuple[str, date]]:
+    """(certification id, review date) of every status still holding whose review date is before ``today``."""
+    cursor = await conn.execute(
+        "SELECT certification_id, review_on FROM certifications WHERE ended_on IS NULL AND review_on < %s"
+        " ORDER BY review_on, certification_id",
+        (today,),
+    )
+    return [(str(row[0]), row[1]) for row in await cursor.fetchall()]

@@ -10,6 +10,7 @@ import psycopg
 import pytest
 
 from contracts.registration import PersonMoved
+from services.runtime.eventstore import Metadata
 from tests.factories import envelope
 from tests.integration.assistance_client import (
     COUNTY_OFFICER,
@@ -172,3 +173,27 @@ async def test_a_move_out_of_the_county_ends_the_status_and_moves_the_case(stack
     with psycopg.connect(stack.database_url) as conn:
         row = conn.execute("SELECT region_code FROM assistance.cases WHERE person_id = %s", (person,)).fetchone()
     assert row == (ELSEWHERE,)
+
+
+async def test_the_workers_sweep_ends_a_status_whose_review_date_passed(stack) -> None:
+    person = await stack.person()
+    await stack.sync()
+
+    def days(n: int) -> str:
+        return str(TODAY - timedelta(days=n))
+
+    applied = await apply(stack, person, categories=["disabled"], evidence=["残疾人证"], applied_on=days(420))
+    path = f"/hard-to-employ/applications/{applied.json()['id']}"
+    await stack.assistance.post(
+        f"{path}/review", json={"passed": True, "reviewed_on": days(410)}, headers=TOWNSHIP_CLERK
+    )
+    decided = await stack.assistance.post(f"{path}/decision", json={"certify": True, "decided_on": days(380)})
+    assert decided.status_code == 200, decided.text
+    certification_id = decided.json()["events"][0]["data"]["certification_id"]
+    async with stack.pool.connection() as conn, conn.transaction():
+        assert await stack.reactions.certifications.end_due(conn, TODAY, Metadata(actor="assistance")) == 1
+    async with stack.pool.connection() as conn, conn.transaction():
+        assert await stack.reactions.certifications.end_due(conn, TODAY, Metadata(actor="assistance")) == 0
+    status = (await stack.assistance.get(f"/hard-to-employ/certifications/{certification_id}")).json()
+    review_on = date.fromisoformat(days(380)).replace(year=date.fromisoformat(days(380)).year + 1)
+    assert (status["active"], status["end_reason"], status["ended_on"]) == (False, "review_due", str(review_on))

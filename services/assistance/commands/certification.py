@@ -154,3 +154,11 @@ class CertificationCommands:
         require_version("certification", certification_id, state.version, expected_version)
         events = domain.decide_end(state, reason, on, strict=principal is not None)
         return await self.streams.record(self.certifications, conn, certification_id, state, events, metadata)
+
+    async def end_due(self, conn: Connection, today: date, metadata: Metadata) -> int:
+        """End every status whose review date has passed without a review (the worker's daily sweep)."""
+        ended = 0
+        for certification_id, review_on in await queries.certifications_past_review(conn, today):
+            changed = await self.end(conn, None, certification_id, "review_due", review_on, metadata)
+            ended += len(changed.events)
+        return ended
