@@ -86,7 +86,7 @@ def create_app(settings: AssistanceSettings | None = None) -> FastAPI:
         "households, services, public-welfare posts, placement and matching.",
         routers=[build_router(), dead_letters_router()],
     )
-    app.state.assistance = Handlers.of(streams_for(settings))
+    app.state.assistance = Handlers.of(streams_for(settings), app.state.renshe.pool)
     return app
 
 

@@ -187,3 +187,16 @@ async def test_concurrent_services_without_if_match_are_all_recorded(stack) -> N
     answers = await asyncio.gather(*(stack.assistance.post(f"/cases/{case_id}/guidance", json=body) for _ in range(3)))
     assert sorted(a.status_code for a in answers) == [200, 200, 200]
     assert sorted(a.json()["version"] for a in answers) == [2, 3, 4]
+
+
+async def test_a_retried_service_with_an_idempotency_key_is_recorded_once(stack) -> None:
+    person = await stack.person()
+    await stack.sync()
+    case_id = (await stack.case_of(person))["case_id"]
+    body = {"findings": "家中无人就业", "needs": ["公益性岗位"]}
+    key = {"Idempotency-Key": "visit-2026-12-03"}
+    first = await stack.assistance.post(f"/cases/{case_id}/home-visits", json=body, headers=key)
+    again = await stack.assistance.post(f"/cases/{case_id}/home-visits", json=body, headers=key)
+    assert (first.status_code, again.status_code, again.headers.get("Idempotent-Replayed")) == (200, 200, "true")
+    assert again.json() == first.json()
+    assert events(stack, case_id) == ["CaseOpened", "HomeVisited"]

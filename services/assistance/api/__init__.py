@@ -15,20 +15,23 @@ from typing import Any
 import orjson
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
+from psycopg_pool import AsyncConnectionPool
 from pydantic import BaseModel, Field
 
 from contracts.regions import normalise_region_code
 from services.assistance.commands import Streams
-from services.assistance.commands.cases import CaseCommands
+from services.assistance.commands.cases import CaseChange, CaseCommands
 from services.assistance.commands.certification import CertificationCommands
 from services.assistance.commands.households import HouseholdCommands
 from services.assistance.commands.posts import PostCommands
 from services.assistance.domain import not_in_future
+from services.assistance.domain.cases import CaseState
 from services.runtime.aggregate import Changed, is_uuid
 from services.runtime.auth import Principal
 from services.runtime.db import Connection
 from services.runtime.errors import Conflict, Forbidden, NotFound, RuleViolated
 from services.runtime.eventstore import Metadata
+from services.runtime.groupcommit import GroupCommit
 from services.runtime.http import CommandContext, CurrentPrincipal, DbConnection, json_response
 from services.runtime.routes import with_etag
 
@@ -42,14 +45,16 @@ class Handlers:
     certifications: CertificationCommands
     households: HouseholdCommands
     posts: PostCommands
+    #: Plain changes of a case (a service recorded) share transactions (group commit); None: each alone.
+    case_batches: GroupCommit[CaseChange, Changed[CaseState]] | None = None
 
     @classmethod
-    def of(cls, streams: Streams) -> Handlers:
-        """Every aggregate's commands over ``streams``."""
+    def of(cls, streams: Streams, pool: AsyncConnectionPool | None = None) -> Handlers:
+        """Every aggregate's commands over ``streams``; with ``pool``, case changes are group-committed."""
         cases = CaseCommands(streams)
-        return cls(
-            streams, cases, CertificationCommands(streams), HouseholdCommands(streams), PostCommands(streams, cases)
-        )
+        batches = None if pool is None else GroupCommit(pool, cases.change_many, name="case_change")
+        certifications, households = CertificationCommands(streams), HouseholdCommands(streams)
+        return cls(streams, cases, certifications, households, PostCommands(streams, cases), batches)
 
 
 def handlers(request: Request) -> Handlers:
@@ -83,7 +88,7 @@ def change_result(changed: Changed[Any]) -> ChangeResult:
 
 
 #: Times a change that named no version is tried again after a concurrent change of the same stream.
-CONFLICT_RETRIES = 2
+CONFLICT_RETRIES = 4
 
 
 async def run(
@@ -188,10 +193,10 @@ async def stream_history(stream_id: str, request: Request, principal: CurrentPri
 
 def build_router() -> APIRouter:
     """Every route of the service."""
-    from services.assistance.api import cases, certification, households, posts
+    from services.assistance.api import cases, certification, households, posts, services
 
     router = APIRouter()
     router.include_router(history_router)
-    for module in (cases, certification, households, posts):
+    for module in (cases, services, certification, households, posts):
         router.include_router(module.router)
     return router

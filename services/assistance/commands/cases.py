@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import date
 
 from contracts import assistance as a
@@ -18,11 +19,22 @@ from services.assistance.domain.persons import PersonView, computed_categories
 from services.runtime.aggregate import Changed, require_version
 from services.runtime.auth import Principal
 from services.runtime.db import Connection
-from services.runtime.errors import NotFound
+from services.runtime.errors import Conflict, DomainError, NotFound
 from services.runtime.eventstore import Append, Metadata
 
 #: A decision over a case's current state.
 Decision = Callable[[CaseState], Sequence[Event]]
+
+
+@dataclass(frozen=True)
+class CaseChange:
+    """One request to change a case: who, which case, the decision, and the version it was based on."""
+
+    principal: Principal
+    case_id: str
+    decide: Decision
+    metadata: Metadata
+    expected_version: int | None = None
 
 
 class CaseCommands:
@@ -86,6 +98,37 @@ class CaseCommands:
         before = await self.cases.get(conn, case_id, principal)
         require_version("case", case_id, before.version, expected_version)
         return await self.streams.record(self.cases, conn, case_id, before, list(decide(before)), metadata)
+
+    async def change_many(
+        self, conn: Connection, changes: Sequence[CaseChange]
+    ) -> list[Changed[CaseState] | DomainError]:
+        """Many changes of different cases decided one by one and appended in one statement (group commit).
+
+        Per change, what it did or the error refusing it. A second change of a case already changed in the
+        batch is answered 409 (its append would need the first one's version): the route decides it again.
+        """
+        results: list[Changed[CaseState] | DomainError] = []
+        appends: list[Append] = []
+        recorded: list[Event] = []
+        seen: set[str] = set()
+        for change in changes:
+            try:
+                if change.case_id in seen:
+                    raise Conflict(f"case {change.case_id} is being changed by another request", field="If-Match")
+                require_staff(change.principal)
+                before = await self.cases.get(conn, change.case_id, change.principal)
+                require_version("case", change.case_id, before.version, change.expected_version)
+                events = list(change.decide(before))
+            except DomainError as refused:
+                results.append(refused)
+                continue
+            seen.add(change.case_id)
+            appends.append(self.cases.appending(change.case_id, before, events, change.metadata))
+            recorded.extend(events)
+            results.append(Changed(change.case_id, before, self.cases.fold(events, before) or before, events))
+        await queries.record(conn, recorded)
+        await self.streams.store.append_batch(conn, [x for x in appends if x.events])
+        return results
 
     # --- services -------------------------------------------------------------------------------------
 
