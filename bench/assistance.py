@@ -49,7 +49,7 @@ def _headers(stack: LocalStack) -> dict[str, str]:
     return {"authorization": f"Bearer {stack.token}", "content-type": "application/json"}
 
 
-async def _register(stack: LocalStack, client: httpx.AsyncClient, count: int) -> list[str]:
+async def _register(stack: LocalStack, client: Clients, count: int) -> list[str]:
     """``count`` new persons through registration's batch API; their ids."""
     first = stack.take_person_indexes(count)
     ids: list[str] = []
@@ -67,6 +67,29 @@ async def _register(stack: LocalStack, client: httpx.AsyncClient, count: int) ->
     return ids
 
 
+class Clients:
+    """Several httpx clients of 8 connections each: one client with more connections makes httpx's own pool
+    the bottleneck (``bench.loadgen.HTTPX_CONNECTIONS_PER_CLIENT``)."""
+
+    def __init__(self, connections: int) -> None:
+        self.clients = [
+            httpx.AsyncClient(timeout=120, limits=httpx.Limits(max_connections=8))
+            for _ in range(max(1, connections // 8))
+        ]
+        self._next = 0
+
+    def post(self, url: str, **kw: Any) -> Any:
+        """A POST on the next client in turn."""
+        self._next = (self._next + 1) % len(self.clients)
+        return self.clients[self._next].post(url, **kw)
+
+    async def __aenter__(self) -> Clients:
+        return self
+
+    async def __aexit__(self, *_: object) -> None:
+        await asyncio.gather(*(c.aclose() for c in self.clients))
+
+
 async def _gather_limited(calls: list[Any], limit: int = CONCURRENCY) -> list[Any]:
     semaphore = asyncio.Semaphore(limit)
 
@@ -77,7 +100,7 @@ async def _gather_limited(calls: list[Any], limit: int = CONCURRENCY) -> list[An
     return await asyncio.gather(*(one(c) for c in calls))
 
 
-async def _unemployed(stack: LocalStack, client: httpx.AsyncClient, persons: list[str]) -> None:
+async def _unemployed(stack: LocalStack, client: Clients, persons: list[str]) -> None:
     calls = [
         client.post(f"{stack.registration_url}/persons/{p}/unemployment", content=b"{}", headers=_headers(stack))
         for p in persons
@@ -109,7 +132,7 @@ async def assistance_command_http(ctx: Context) -> RunResult:
     distinct open cases, 64 in flight, on one API process; commands per second."""
     stack = await ctx.resources.stack()
     url = _url(stack)
-    async with httpx.AsyncClient(timeout=120, limits=httpx.Limits(max_connections=CONCURRENCY)) as client:
+    async with Clients(CONCURRENCY) as client:
         persons = await _register(stack, client, CASES)
         await _unemployed(stack, client, persons)
         cases = await _cases(stack, persons)
@@ -140,7 +163,7 @@ async def assistance_case_latency(ctx: Context) -> RunResult:
     stack = await ctx.resources.stack()
     _url(stack)
     count = int(RATE * SECONDS)
-    async with httpx.AsyncClient(timeout=120, limits=httpx.Limits(max_connections=256)) as client:
+    async with Clients(256) as client:
         persons = await _register(stack, client, count)
         await asyncio.sleep(2)  # let assistance see the registrations first: only the reaction is timed
         started = time.monotonic()
@@ -183,7 +206,7 @@ async def assistance_placement_latency(ctx: Context) -> RunResult:
     PlacedInJob to reporting applying registration's EmploymentRegistered it caused."""
     stack = await ctx.resources.stack()
     url = _url(stack)
-    async with httpx.AsyncClient(timeout=120, limits=httpx.Limits(max_connections=CONCURRENCY)) as client:
+    async with Clients(CONCURRENCY) as client:
         persons = await _register(stack, client, PLACEMENTS)
         await _unemployed(stack, client, persons)
         cases = await _cases(stack, persons)
