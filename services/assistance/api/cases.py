@@ -6,7 +6,7 @@ from datetime import date
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from contracts import assistance as a
 from services.assistance import queries
@@ -33,6 +33,10 @@ _CHANGE = {**NOT_FOUND, **STALE, **INVALID}
 
 class CaseCreate(BaseModel):
     """Open a case on request for a person of the ledger."""
+
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"person_id": "6f1c2a9e-4b7d-4c1e-9a53-2d0b8e7f6a10"}]}
+    )
 
     person_id: str
     opened_on: date | None = None

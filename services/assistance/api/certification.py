@@ -6,7 +6,7 @@ from datetime import date, timedelta
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from contracts.assistance import HardToEmployCategory
 from services.assistance import queries
@@ -24,6 +24,19 @@ class ApplicationCreate(BaseModel):
     """Apply at the village or township. Type only the categories that need evidence; 4050, long-term
     unemployment and zero-employment household are computed from the ledger's events."""
 
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "person_id": "6f1c2a9e-4b7d-4c1e-9a53-2d0b8e7f6a10",
+                    "categories": ["disabled"],
+                    "evidence": ["残疾人证"],
+                }
+            ]
+        },
+    )
+
     person_id: str
     categories: list[HardToEmployCategory] = Field(default_factory=list, examples=[["disabled"]])
     evidence: list[str] = Field(default_factory=list, examples=[["残疾人证 43052719xxxx"]])
@@ -33,6 +46,8 @@ class ApplicationCreate(BaseModel):
 class ReviewCreate(BaseModel):
     """The township's initial review (初审); passing starts the public notice (公示)."""
 
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"passed": True, "reason": "材料齐全"}]})
+
     passed: bool
     reason: str = ""
     reviewed_on: date | None = None
@@ -41,12 +56,18 @@ class ReviewCreate(BaseModel):
 class ObjectionCreate(BaseModel):
     """An objection received during the notice (异议)."""
 
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"objection": "其家庭有经营性收入"}]})
+
     objection: str = Field(min_length=1)
     received_on: date | None = None
 
 
 class DecisionCreate(BaseModel):
     """The county's decision (审核认定)."""
+
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"certify": True, "reason": "公示无异议"}]}
+    )
 
     certify: bool
     reason: str = ""
@@ -55,6 +76,8 @@ class DecisionCreate(BaseModel):
 
 class StatusEnd(BaseModel):
     """End a certified status: the review is due, or it is revoked."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"reason": "review_due"}]})
 
     reason: EndReason
     ended_on: date | None = None

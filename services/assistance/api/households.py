@@ -6,7 +6,7 @@ from datetime import date
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from services.assistance import queries
 from services.assistance.api import ChangeResult, day, handlers, region, run
@@ -21,11 +21,15 @@ _CHANGE = {**NOT_FOUND, **STALE, **INVALID}
 class ConfirmationCreate(BaseModel):
     """The township confirms: no member works and the household has no business or investment income."""
 
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"confirmed_on": "2026-12-01"}]})
+
     confirmed_on: date | None = None
 
 
 class DismissalCreate(BaseModel):
     """The township finds the household is not zero-employment."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"reason": "有经营性收入"}]})
 
     reason: str = Field(min_length=1, examples=["有经营性收入"])
     dismissed_on: date | None = None
@@ -33,6 +37,8 @@ class DismissalCreate(BaseModel):
 
 class RefusalCreate(BaseModel):
     """The household refused help without good reason (无正当理由拒绝帮助)."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"refused_on": "2026-12-01"}]})
 
     refused_on: date | None = None
 

@@ -7,7 +7,7 @@ from datetime import date, timedelta
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from contracts.money import NonNegativeFen
 from services.assistance import queries
@@ -24,6 +24,23 @@ _CHANGE = {**NOT_FOUND, **STALE, **INVALID}
 class PostCreate(BaseModel):
     """A public-welfare post: unit, positions, monthly subsidy in fen, term."""
 
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "region_code": "430527100000",
+                    "unit": "长铺镇人民政府",
+                    "title": "保洁员",
+                    "positions": 2,
+                    "monthly_subsidy_fen": 150000,
+                    "term_starts_on": "2026-01-01",
+                    "term_ends_on": "2028-12-31",
+                }
+            ]
+        },
+    )
+
     region_code: str = Field(examples=["430527100000"])
     unit: str = Field(min_length=1, examples=["长铺镇人民政府"])
     title: str = Field(min_length=1, examples=["保洁员"])
@@ -36,6 +53,13 @@ class PostCreate(BaseModel):
 class FillCreate(BaseModel):
     """Place a certified person in the post."""
 
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{"person_id": "6f1c2a9e-4b7d-4c1e-9a53-2d0b8e7f6a10", "started_on": "2026-12-01"}]
+        },
+    )
+
     person_id: str
     started_on: date
     ends_on: date | None = None
@@ -44,6 +68,11 @@ class FillCreate(BaseModel):
 class ExitCreate(BaseModel):
     """An occupant leaves the post."""
 
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"person_id": "6f1c2a9e-4b7d-4c1e-9a53-2d0b8e7f6a10", "reason": "本人辞职"}]},
+    )
+
     person_id: str
     reason: str = Field(min_length=1, examples=["本人辞职"])
     exited_on: date | None = None
@@ -51,6 +80,8 @@ class ExitCreate(BaseModel):
 
 class TermEnd(BaseModel):
     """The post's term ran out."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"ended_on": "2028-12-31"}]})
 
     ended_on: date | None = None
 

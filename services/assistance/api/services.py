@@ -9,7 +9,7 @@ from functools import partial
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from contracts import assistance as a
 from contracts.money import NonNegativeFen
@@ -66,6 +66,13 @@ async def record(
 class ProfileUpdate(BaseModel):
     """What work the person seeks (求职意向)."""
 
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{"occupations": ["保洁员", "叉车司机"], "skills": ["叉车"], "expected_wage_fen": 250000}]
+        },
+    )
+
     occupations: list[str] = Field(default_factory=list, examples=[["保洁员", "叉车司机"]])
     skills: list[str] = Field(default_factory=list, examples=[["叉车", "电工证"]])
     expected_wage_fen: NonNegativeFen | None = Field(default=None, examples=[300000])
@@ -73,6 +80,11 @@ class ProfileUpdate(BaseModel):
 
 class GuidanceCreate(BaseModel):
     """Vocational guidance given (职业指导)."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"topic": "求职技巧", "outcome": "已制定求职计划", "given_on": "2026-12-01"}]},
+    )
 
     topic: str = Field(min_length=1, examples=["求职技巧"])
     outcome: str = Field(min_length=1, examples=["已制定求职计划"])
@@ -82,6 +94,13 @@ class GuidanceCreate(BaseModel):
 class HomeVisitCreate(BaseModel):
     """A home visit (入户家访)."""
 
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{"findings": "夫妻二人均失业，有意愿就近就业", "needs": ["技能培训", "公益性岗位"]}]
+        },
+    )
+
     findings: str = Field(min_length=1)
     needs: list[str] = Field(default_factory=list, examples=[["技能培训", "就近就业"]])
     visited_on: date | None = None
@@ -90,12 +109,20 @@ class HomeVisitCreate(BaseModel):
 class ReferralCreate(BaseModel):
     """Refer to a vacancy (推荐就业)."""
 
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"vacancy_id": "0b8e7f6a-4b7d-4c1e-9a53-2d0b6f1c2a9e"}]}
+    )
+
     vacancy_id: str
     referred_on: date | None = None
 
 
 class OutcomeCreate(BaseModel):
     """How a referral ended; ``hired`` places the person (``started_on`` defaults to the day recorded)."""
+
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"outcome": "hired", "started_on": "2026-12-01"}]}
+    )
 
     outcome: a.ReferralOutcome
     recorded_on: date | None = None
@@ -105,6 +132,10 @@ class OutcomeCreate(BaseModel):
 class TrainingCreate(BaseModel):
     """Refer to vocational training."""
 
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"occupation": "家政服务员", "provider": "绥宁县职业中专"}]}
+    )
+
     occupation: str = Field(min_length=1, examples=["家政服务员"])
     provider: str = Field(min_length=1, examples=["绥宁县职业中专"])
     referred_on: date | None = None
@@ -113,12 +144,21 @@ class TrainingCreate(BaseModel):
 class TrainingCompletion(BaseModel):
     """A training completed, with the certificate obtained (职业资格/技能等级证书)."""
 
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"certificate": "家政服务员五级", "completed_on": "2026-11-28"}]},
+    )
+
     certificate: str | None = None
     completed_on: date | None = None
 
 
 class EntrepreneurshipCreate(BaseModel):
     """An entrepreneurship service (创业服务)."""
+
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"kind": "project_advice", "outcome": "推荐竹木加工项目"}]}
+    )
 
     kind: a.EntrepreneurshipServiceKind
     outcome: str = Field(min_length=1)
@@ -128,6 +168,10 @@ class EntrepreneurshipCreate(BaseModel):
 class LoanPreReview(BaseModel):
     """Pre-review of a small guaranteed business loan (创业担保贷款), the amount in fen."""
 
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"amount_fen": 15000000, "passed": True, "reason": "符合条件"}]}
+    )
+
     amount_fen: NonNegativeFen = Field(examples=[15000000])
     passed: bool
     reason: str = ""
@@ -136,6 +180,15 @@ class LoanPreReview(BaseModel):
 
 class PlacementCreate(BaseModel):
     """Placement in a job (安置就业)."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"kind": "unit", "employer_id": "6f1c2a9e-4b7d-4c1e-9a53-2d0b8e7f6a10", "started_on": "2026-12-01"}
+            ]
+        },
+    )
 
     kind: EmploymentKind
     employer_id: str | None = None
