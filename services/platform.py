@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from contracts.topics import INSURANCE_EVENTS, REGISTRATION_EVENTS, Topic
+from contracts.topics import ASSISTANCE_EVENTS, INSURANCE_EVENTS, REGISTRATION_EVENTS, Topic
 
 Role = Literal["api", "relay", "worker"]
 #: The function of a service's ``app`` module each role runs.
@@ -111,6 +111,17 @@ SERVICES: tuple[Service, ...] = (
         worker_port=27,
         worker_summary="React to registration's hires, job losses and deaths, and assistance's placements.",
         http_port=8103,
+    ),
+    Service(
+        "assistance",
+        "Employment assistance (就业援助): cases, hard-to-employ certification, zero-employment households, "
+        "services, public-welfare posts, placement and matching.",
+        api_port=11,
+        topic=ASSISTANCE_EVENTS,
+        relay_port=22,
+        worker_port=23,
+        worker_summary="React to registration's events; end certified statuses past their review date.",
+        http_port=8102,
     ),
     Service(
         "reporting",

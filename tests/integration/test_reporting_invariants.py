@@ -9,6 +9,7 @@ listed source without one. The sources' histories are interleaved and folded tog
 from __future__ import annotations
 
 import random
+import uuid
 from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -22,7 +23,7 @@ from contracts.insurance import INSURANCE_TYPES
 from contracts.reference import demo_county
 from contracts.regions import RegionLevel, UrbanRuralClass
 from contracts.registration import EMPLOYMENT_KINDS, PERSON_CATEGORIES
-from contracts.topics import INSURANCE_EVENTS, REGISTRATION_EVENTS
+from contracts.topics import ASSISTANCE_EVENTS, INSURANCE_EVENTS, REGISTRATION_EVENTS
 from services.reporting.periods import Window, parse_period, window
 from services.reporting.projection import RegionMetricsProjection
 from services.reporting.queries import figures, metrics_of
@@ -761,6 +762,377 @@ def insurance_history(rng: random.Random, count: int) -> tuple[list[EventEnvelop
             truth.flows.append(("contributions_fen", region, posted, employer_fen + personal_fen))
             truth.flows.append(("contributions_employer_fen", region, posted, employer_fen))
             truth.flows.append(("contributions_personal_fen", region, posted, personal_fen))
+
+
+def assistance_counts(kind: str, s: dict[str, Any]) -> dict[str, int]:
+    """What one of assistance's entities adds to each of its stock metrics."""
+    if kind == "assistance_case":
+        return {"assistance_cases_open": int(s["open"])}
+    if kind == "hard_to_employ_certification":
+        return {"hard_to_employ_certified": int(s["active"])}
+    if kind == "zero_employment_household":
+        return {
+            "zero_employment_households_detected": int(s["stage"] == "detected"),
+            "zero_employment_households_outstanding": int(s["stage"] == "confirmed"),
+        }
+    if kind == "public_welfare_post":
+        return {
+            "public_welfare_positions": s["positions"] if s["running"] else 0,
+            "public_welfare_positions_filled": s["filled"] if s["running"] else 0,
+        }
+    return {}
+
+
+def _assistance_event(type_: str, stream_type: str, entity_id: str, region: str, **data: Any) -> EventEnvelope:
+    at = datetime.combine(FIRST_DAY, time(12), UTC)
+    return EventEnvelope(
+        event_id=uuid.uuid4(),
+        type=type_,
+        schema_version=1,
+        stream_type=stream_type,
+        stream_id=entity_id,
+        version=1,
+        region_code=region,
+        occurred_at=at,
+        recorded_at=at,
+        data={"region_code": region, **data},
+    )
+
+
+def assistance_history(rng: random.Random, count: int) -> tuple[list[EventEnvelope], Naive]:
+    """``count`` events of assistance's cases, services, certifications, households and posts, and the truth.
+
+    Every event carries the day it took effect, so the naive truth dates each change by it."""
+    truth = Naive(assistance_counts)
+    out: list[EventEnvelope] = []
+    cases: list[str] = []
+    certifications: list[str] = []
+    households: list[str] = []
+    posts: list[str] = []
+    services = [
+        ("VocationalGuidanceGiven", "given_on", {"topic": "t", "outcome": "o"}),
+        ("HomeVisited", "visited_on", {"findings": "f"}),
+        ("EntrepreneurshipServiceGiven", "given_on", {"kind": "other", "outcome": "o"}),
+        ("BusinessLoanPreReviewed", "reviewed_on", {"amount_fen": 100, "passed": True, "reason": ""}),
+    ]
+    while len(out) < count:
+        roll, day = rng.random(), random_day(rng)
+        if roll < 0.45:
+            if not cases or rng.random() < 0.3:
+                cid, region = f"c{len(cases)}", rng.choice(VILLAGES)
+                fact = {"case_id": cid, "person_id": "p" + cid}
+                out.append(
+                    _assistance_event(
+                        "CaseOpened",
+                        "assistance_case",
+                        cid,
+                        region,
+                        **fact,
+                        opened_on=day.isoformat(),
+                        reason="requested",
+                        sex="male",
+                        birth_date="1980-01-01",
+                    )
+                )
+                truth.change("assistance_case", cid, day, region=region, open=True)
+                cases.append(cid)
+                continue
+            cid = rng.choice(cases)
+            s = truth.state("assistance_case", cid)
+            region, fact = s["region"], {"case_id": cid, "person_id": "p" + cid}
+            action = rng.choice(["move", "close", "place", "reopen", "service", "service", "refer", "outcome", "train"])
+            if action == "move" and s["open"]:
+                new = rng.choice(VILLAGES)
+                out.append(
+                    _assistance_event(
+                        "CaseMoved",
+                        "assistance_case",
+                        cid,
+                        new,
+                        **fact,
+                        from_region_code=region,
+                        moved_on=day.isoformat(),
+                    )
+                )
+                truth.change("assistance_case", cid, day, region=new)
+            elif action == "close" and s["open"]:
+                out.append(
+                    _assistance_event(
+                        "CaseClosed",
+                        "assistance_case",
+                        cid,
+                        region,
+                        **fact,
+                        closed_on=day.isoformat(),
+                        reason="reemployed",
+                    )
+                )
+                truth.change("assistance_case", cid, day, open=False)
+            elif action == "place" and s["open"]:
+                out.append(
+                    _assistance_event(
+                        "PlacedInJob",
+                        "assistance_case",
+                        cid,
+                        region,
+                        **fact,
+                        kind="flexible",
+                        started_on=day.isoformat(),
+                        placed_on=day.isoformat(),
+                    )
+                )
+                truth.change("assistance_case", cid, day, open=False)
+                truth.flows.append(("assisted_placed", region, day, 1))
+            elif action == "reopen" and not s["open"]:
+                out.append(
+                    _assistance_event(
+                        "CaseOpened",
+                        "assistance_case",
+                        cid,
+                        region,
+                        **fact,
+                        opened_on=day.isoformat(),
+                        reason="unemployment_registered",
+                        sex="female",
+                        birth_date="1980-01-01",
+                    )
+                )
+                truth.change("assistance_case", cid, day, open=True)
+            elif action == "service":
+                kind, field_name, data = rng.choice(services)
+                out.append(
+                    _assistance_event(
+                        kind, "assistance_case", cid, region, **fact, **{field_name: day.isoformat()}, **data
+                    )
+                )
+                truth.flows.append(("assistance_services", region, day, 1))
+            elif action == "refer":
+                out.append(
+                    _assistance_event(
+                        "JobReferred",
+                        "assistance_case",
+                        cid,
+                        region,
+                        **fact,
+                        referral_id="r",
+                        vacancy_id="v",
+                        employer_id="e",
+                        occupation="o",
+                        referred_on=day.isoformat(),
+                    )
+                )
+                truth.flows.append(("assistance_services", region, day, 1))
+                truth.flows.append(("job_referrals", region, day, 1))
+            elif action == "outcome":
+                outcome = rng.choice(["hired", "not_hired", "no_show"])
+                out.append(
+                    _assistance_event(
+                        "ReferralOutcomeRecorded",
+                        "assistance_case",
+                        cid,
+                        region,
+                        **fact,
+                        referral_id="r",
+                        vacancy_id="v",
+                        outcome=outcome,
+                        recorded_on=day.isoformat(),
+                    )
+                )
+                truth.flows.append(("job_referral_outcomes", region, day, 1))
+                truth.flows.append(("job_referrals_hired", region, day, int(outcome == "hired")))
+            elif action == "train":
+                out.append(
+                    _assistance_event(
+                        "TrainingCompleted",
+                        "assistance_case",
+                        cid,
+                        region,
+                        **fact,
+                        training_id="t",
+                        occupation="o",
+                        completed_on=day.isoformat(),
+                    )
+                )
+                truth.flows.append(("trainings_completed", region, day, 1))
+        elif roll < 0.6:
+            if not certifications or rng.random() < 0.5:
+                xid, region = f"x{len(certifications)}", rng.choice(VILLAGES)
+                out.append(
+                    _assistance_event(
+                        "HardToEmployCertified",
+                        "hard_to_employ_certification",
+                        xid,
+                        region,
+                        certification_id=xid,
+                        person_id="p",
+                        categories=["disabled"],
+                        certified_on=day.isoformat(),
+                        review_on=(day + timedelta(days=365)).isoformat(),
+                    )
+                )
+                truth.change("hard_to_employ_certification", xid, day, region=region, active=True)
+                truth.flows.append(("hard_to_employ_newly_certified", region, day, 1))
+                certifications.append(xid)
+            else:
+                xid = rng.choice(certifications)
+                s = truth.state("hard_to_employ_certification", xid)
+                if s["active"]:
+                    out.append(
+                        _assistance_event(
+                            "HardToEmployStatusEnded",
+                            "hard_to_employ_certification",
+                            xid,
+                            s["region"],
+                            certification_id=xid,
+                            person_id="p",
+                            ended_on=day.isoformat(),
+                            reason="reemployed",
+                        )
+                    )
+                    truth.change("hard_to_employ_certification", xid, day, active=False)
+        elif roll < 0.85:
+            hid = rng.choice(households) if households and rng.random() < 0.7 else f"h{len(households)}"
+            if hid not in households:
+                households.append(hid)
+            s = (
+                truth.state("zero_employment_household", hid)
+                if ("zero_employment_household", hid) in truth.histories
+                else None
+            )
+            stage = s["stage"] if s else "none"
+            region = s["region"] if s and stage != "none" else rng.choice(VILLAGES)
+            fact = {"household_id": hid}
+            if stage == "none":
+                out.append(
+                    _assistance_event(
+                        "ZeroEmploymentHouseholdDetected",
+                        "zero_employment_household",
+                        hid,
+                        region,
+                        **fact,
+                        detected_on=day.isoformat(),
+                        member_ids=["m"],
+                        unemployed_member_ids=["m"],
+                    )
+                )
+                truth.change("zero_employment_household", hid, day, region=region, stage="detected")
+            elif stage == "detected" and rng.random() < 0.7:
+                out.append(
+                    _assistance_event(
+                        "ZeroEmploymentHouseholdConfirmed",
+                        "zero_employment_household",
+                        hid,
+                        region,
+                        **fact,
+                        confirmed_on=day.isoformat(),
+                        clear_by=(day + timedelta(days=30)).isoformat(),
+                    )
+                )
+                truth.change("zero_employment_household", hid, day, stage="confirmed")
+            elif stage == "detected":
+                out.append(
+                    _assistance_event(
+                        "ZeroEmploymentHouseholdDismissed",
+                        "zero_employment_household",
+                        hid,
+                        region,
+                        **fact,
+                        dismissed_on=day.isoformat(),
+                        reason="income",
+                    )
+                )
+                truth.change("zero_employment_household", hid, day, stage="none")
+            else:
+                days, within = rng.randrange(60), rng.random() < 0.6
+                out.append(
+                    _assistance_event(
+                        "ZeroEmploymentHouseholdCleared",
+                        "zero_employment_household",
+                        hid,
+                        region,
+                        **fact,
+                        cleared_on=day.isoformat(),
+                        reason="member_placed",
+                        days_outstanding=days,
+                        within_target=within,
+                    )
+                )
+                truth.change("zero_employment_household", hid, day, stage="none")
+                truth.flows.append(("zero_employment_households_cleared", region, day, 1))
+                truth.flows.append(("zero_employment_days_to_clear", region, day, days))
+                truth.flows.append(("zero_employment_cleared_within_target", region, day, int(within)))
+        else:
+            if not posts or rng.random() < 0.3:
+                pid, region, positions = f"w{len(posts)}", rng.choice(TOWNSHIPS + VILLAGES), rng.randrange(1, 5)
+                at = datetime.combine(day, time(3), UTC)  # created: counted on the day it occurred
+                created = _assistance_event(
+                    "PublicWelfarePostCreated",
+                    "public_welfare_post",
+                    pid,
+                    region,
+                    post_id=pid,
+                    unit="u",
+                    title="t",
+                    positions=positions,
+                    monthly_subsidy_fen=1,
+                    term_starts_on=day.isoformat(),
+                    term_ends_on=(day + timedelta(days=700)).isoformat(),
+                )
+                out.append(created.model_copy(update={"occurred_at": at, "recorded_at": at}))
+                truth.change(
+                    "public_welfare_post", pid, day, region=region, positions=positions, filled=0, running=True
+                )
+                posts.append(pid)
+                continue
+            pid = rng.choice(posts)
+            s = truth.state("public_welfare_post", pid)
+            fact = {"post_id": pid}
+            if not s["running"]:
+                continue
+            action = rng.random()
+            if action < 0.5 and s["filled"] < s["positions"]:
+                out.append(
+                    _assistance_event(
+                        "PublicWelfarePostFilled",
+                        "public_welfare_post",
+                        pid,
+                        s["region"],
+                        **fact,
+                        person_id="p",
+                        case_id="c",
+                        certification_id="x",
+                        started_on=day.isoformat(),
+                        ends_on=day.isoformat(),
+                    )
+                )
+                truth.change("public_welfare_post", pid, day, filled=s["filled"] + 1)
+            elif action < 0.85 and s["filled"]:
+                out.append(
+                    _assistance_event(
+                        "PublicWelfarePostExited",
+                        "public_welfare_post",
+                        pid,
+                        s["region"],
+                        **fact,
+                        person_id="p",
+                        exited_on=day.isoformat(),
+                        reason="r",
+                    )
+                )
+                truth.change("public_welfare_post", pid, day, filled=s["filled"] - 1)
+            elif action >= 0.85:
+                out.append(
+                    _assistance_event(
+                        "PublicWelfarePostTermEnded",
+                        "public_welfare_post",
+                        pid,
+                        s["region"],
+                        **fact,
+                        ended_on=day.isoformat(),
+                        occupants=[],
+                    )
+                )
+                truth.change("public_welfare_post", pid, day, filled=0, running=False)
     return out, truth
 
 
@@ -797,6 +1169,16 @@ NAIVE: dict[str, NaiveSource] = {
                 "survivor_paid_fen",
                 "enrolment_expected",
             }
+        ),
+    ),
+    ASSISTANCE_EVENTS.name: NaiveSource(
+        assistance_history,
+        # Everything but public-welfare posts, which a township itself may hold, happens where people live.
+        frozenset(
+            m.name
+            for m in CATALOGUE.metrics
+            if m.name.startswith(("assistance_", "hard_to_employ_", "zero_employment_", "job_referral", "trainings_"))
+            or m.name == "assisted_placed"
         ),
     ),
 }
@@ -837,7 +1219,7 @@ def expected(truths: dict[str, Naive], as_of: date, flows_from: date) -> dict[tu
             if m.kind == "ratio":
                 num = sum(values[(r.code, n)] for n in m.numerator)
                 den = sum(values[(r.code, d)] for d in m.denominator)
-                values[(r.code, m.name)] = round(100 * num / den, 2) if den else None
+                values[(r.code, m.name)] = round(m.scale * num / den, 2) if den else None
     return values
 
 
@@ -895,3 +1277,6 @@ async def test_every_level_equals_its_children_and_a_naive_fold_now_and_in_the_p
     county = got["430527000000"][windows.index(window(None, TODAY, TODAY))]
     assert county["labour_force"] > 100 and county["employed"] > 10 and county["service_points"] > 10
     assert METRICS_BY_NAME["places"].kind == "stock" and county["places"] == len(TOWNSHIPS) + len(VILLAGES)
+    # Assistance's too: cases opened and closed, households cleared, posts filled.
+    assert county["assistance_cases_open"] > 10 and county["hard_to_employ_certified"] > 10
+    assert county["public_welfare_positions_filled"] > 0 and county["zero_employment_mean_days_to_clear"] is not None
