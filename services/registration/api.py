@@ -66,12 +66,12 @@ from services.registration.models import (
     VacancyList,
     VacancyPublic,
 )
-from services.runtime.pii import PiiVault, mask_id_number
 from services.runtime.auth import Principal, Role
 from services.runtime.errors import Forbidden, NotFound, PreconditionRequired, RuleViolated
 from services.runtime.eventstore import Metadata
 from services.runtime.groupcommit import GroupCommit
 from services.runtime.http import Commands, CommandShortcut, CurrentPrincipal, DbConnection, json_response
+from services.runtime.pii import PiiVault, mask_id_number
 
 router = APIRouter(tags=["registration"])
 

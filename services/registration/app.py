@@ -11,13 +11,13 @@ from pydantic import SecretStr
 from contracts.topics import REGISTRATION_EVENTS
 from services.registration import api, queries
 from services.registration.commands import PersonCommands
-from services.runtime.pii import PiiVault
 from services.registration.reactions import SOURCE_TOPICS, RegistrationReactions
 from services.runtime import consumer, eventstore, http, regions, relay
 from services.runtime.consumer import EventConsumer
 from services.runtime.eventstore import EventStore
 from services.runtime.groupcommit import GroupCommit
 from services.runtime.http import dead_letters_router
+from services.runtime.pii import PiiVault
 from services.runtime.process import (
     Loop,
     MissingSetting,

@@ -57,12 +57,12 @@ from services.registration.models import (
     VacancyFill,
     VacancyPublic,
 )
-from services.runtime.pii import PiiVault, mask_id_number
 from services.runtime.auth import Principal
 from services.runtime.db import Connection
 from services.runtime.errors import Conflict, DomainError, Forbidden, NotFound, RuleViolated
 from services.runtime.eventstore import Append, EventStore, Metadata, PendingEvent, RecordedEvent
 from services.runtime.http import status_for
+from services.runtime.pii import PiiVault, mask_id_number
 from services.runtime.regions import find_region
 
 #: Said in the response to a legacy credit code that fails the check character (GB 32100), accepted anyway.

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -36,6 +38,8 @@ class ServiceSettings(BaseSettings):
     db_pool_min: int = 2
     db_pool_max: int = 10
     log_level: str = "INFO"
+    #: What a worker's reactions run on: ``aiokafka`` batches or ``faust`` agents (services/runtime/faust_driver.py).
+    consumer_driver: Literal["aiokafka", "faust"] = "aiokafka"
     #: CSV of the official division list (code,name,level,parent,urban_rural_class); empty: the demo county.
     regions_csv: str = ""
 

@@ -1,17 +1,16 @@
-"""The consumer runtime on the real broker and Postgres: redelivery changes nothing; poison goes to the DLQ."""
+"""The aiokafka driver's own behaviour: the inbox's answer by place, deduplication in memory, dead letters
+over HTTP. What both drivers promise (order, redelivery, poison, restart) is in test_consumer_drivers.py."""
 
 from __future__ import annotations
 
 import asyncio
-import json
 
 import pytest
 from aiokafka import ConsumerRecord
 
-from services.runtime import consumer as consumer_module
 from services.runtime import kafka
 from services.runtime.consumer import EventConsumer, dead_letter_count
-from tests.integration.helpers import envelope, eventually, read_topic
+from tests.integration.helpers import envelope, eventually
 
 pytestmark = pytest.mark.integration
 
@@ -63,74 +62,6 @@ async def run_until(consumer: EventConsumer, check) -> None:
     finally:
         stop.set()
         await task
-
-
-async def test_redelivered_events_are_applied_once(pool, infra, topic_name, applied_table):
-    envelopes = [envelope(stream_id=f"s{i}", n=i) for i in range(50)]
-    await produce(infra, topic_name, envelopes, times=3)  # what a relay crash and a broker restart can do
-    consumer = EventConsumer(pool, Recorder(), [topic_name], infra.bootstrap_servers, group_id=topic_name)
-
-    async def all_read() -> bool:
-        return consumer_module.CONSUMED.labels("test.recorder")._value.get() >= before + 150
-
-    before = consumer_module.CONSUMED.labels("test.recorder")._value.get()
-    await run_until(consumer, all_read)
-    assert await count(pool, "SELECT count(*) FROM applied") == 50
-    assert await count(pool, "SELECT count(DISTINCT event_id) FROM applied") == 50
-
-    # A new consumer group re-reads the whole topic (as after a lost offset): still nothing doubles.
-    again = EventConsumer(pool, Recorder(), [topic_name], infra.bootstrap_servers, group_id=topic_name + ".again")
-    before = consumer_module.CONSUMED.labels("test.recorder")._value.get()
-    await run_until(again, all_read)
-    assert await count(pool, "SELECT count(*) FROM applied") == 50
-
-
-async def test_an_event_that_keeps_failing_is_dead_lettered_and_the_rest_applied(
-    pool, infra, topic_name, applied_table
-):
-    good = [envelope(stream_id=f"s{i}", n=i) for i in range(20)]
-    poison = envelope(stream_id="bad", n=99, poison=True)
-    await produce(infra, topic_name, [*good[:10], poison, *good[10:]])
-    await kafka.ensure_topics(infra.bootstrap_servers, [(topic_name, 3)])
-    consumer = EventConsumer(
-        pool, Recorder(), [topic_name], infra.bootstrap_servers, group_id=topic_name, retry_backoff=0.01
-    )
-    dead_before = consumer_module.DEAD.labels("test.recorder")._value.get()
-
-    async def dead_lettered() -> bool:
-        async with pool.connection() as conn:
-            return (
-                await dead_letter_count(conn, "test.recorder") == 1
-                and await count(pool, "SELECT count(*) FROM applied") == 20
-            )
-
-    await run_until(consumer, dead_lettered)
-    async with pool.connection() as conn:
-        row = await (await conn.execute("SELECT event_id, error, topic FROM dead_letters")).fetchone()
-    assert str(row[0]) == str(poison.event_id)
-    assert "poison pill" in row[1] and row[2] == topic_name
-    assert consumer_module.DEAD.labels("test.recorder")._value.get() == dead_before + 1
-    parked = await read_topic(infra.bootstrap_servers, topic_name + ".dlq")
-    assert [json.loads(value)["event_id"] for _, _, _, value in parked] == [str(poison.event_id)]
-
-
-async def test_an_undecodable_message_is_dead_lettered(pool, infra, topic_name, applied_table):
-    await kafka.ensure_topics(infra.bootstrap_servers, [(topic_name, 1)])
-    producer = kafka.producer(infra.bootstrap_servers)
-    await producer.start()
-    await producer.send_and_wait(topic_name, value=b"{not json")
-    await producer.stop()
-    await produce(infra, topic_name, [envelope(stream_id="ok", n=1)])
-    consumer = EventConsumer(pool, Recorder(), [topic_name], infra.bootstrap_servers, group_id=topic_name)
-
-    async def done() -> bool:
-        async with pool.connection() as conn:
-            return (
-                await dead_letter_count(conn, "test.recorder") == 1
-                and await count(pool, "SELECT count(*) FROM applied") == 1
-            )
-
-    await run_until(consumer, done)
 
 
 async def test_dead_letters_are_listable_over_http(infra, pool, topic_name):

@@ -12,12 +12,12 @@ import pytest
 from contracts.assistance import PlacedInJob
 from contracts.insurance import DeathReported
 from services.registration.commands import PersonCommands
-from services.runtime.pii import PiiVault
 from services.registration.reactions import RegistrationReactions
 from services.runtime import kafka
 from services.runtime.consumer import EventConsumer, dead_letter_count
 from services.runtime.db import open_pool
 from services.runtime.eventstore import EventStore
+from services.runtime.pii import PiiVault
 from tests.integration.helpers import envelope, eventually
 from tests.integration.registration_client import SECRET
 from tests.integration.test_registration_persons import (
