@@ -50,7 +50,7 @@ def test_no_agreement_in_fifteen_days_refers_the_dispute_to_arbitration_once():
     state = applied(date(2026, 9, 2))
     assert d.decide_lapse(state, date(2026, 9, 17)) == []
     [referral] = d.decide_lapse(state, date(2026, 9, 18))
-    assert referral.reason == "no_agreement_in_15_days"
+    assert (referral.reason, referral.referred_on) == ("no_agreement_in_15_days", date(2026, 9, 18))
     state = apply(state, [referral])
     assert d.decide_lapse(state, date(2026, 9, 19)) == []
     with pytest.raises(RuleViolated) as refused:

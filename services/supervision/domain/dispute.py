@@ -10,7 +10,7 @@ calendar days, moved past rest days when they end on one (民法典 Art 203).
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import date
+from datetime import date, timedelta
 from typing import Literal
 
 from contracts.envelope import Event
@@ -184,14 +184,18 @@ def decide_fail(state: DisputeState, failed_on: date, reason: str, today: date) 
 
 
 def decide_lapse(state: DisputeState, today: date) -> list[DisputeReferredToArbitration]:
-    """The scheduled check: 15 days without agreement refer the dispute to arbitration, once."""
+    """The scheduled check: 15 days without agreement refer the dispute to arbitration, once.
+
+    The referral is dated the day after the limit, when the right to arbitrate arose, whenever the check
+    notices it.
+    """
     if state.stage != "mediating" or today <= state.mediation_due:
         return []
     return [
         DisputeReferredToArbitration(
             dispute_id=state.dispute_id,
             region_code=state.region_code,
-            referred_on=today,
+            referred_on=state.mediation_due + timedelta(days=1),
             reason="no_agreement_in_15_days",
         )
     ]
