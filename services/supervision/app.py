@@ -39,7 +39,7 @@ class SupervisionSettings(ServiceSettings):
     #: YAML of holidays and swapped working days for years ``chinesecalendar`` does not know yet.
     workday_overrides: str = ""
     #: Seconds between two runs of the worker's deadline check.
-    deadline_check_interval: float = 60.0
+    deadline_check_interval: float = 15.0
     complaint_decision_workdays: int = 5
     investigation_workdays: int = 60
     extension_max_workdays: int = 30
