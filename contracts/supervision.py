@@ -192,6 +192,7 @@ class RectificationOrdered(_CaseEvent):
 
     ordered_on: date
     due_on: date
+    workdays: int | None = Field(default=None, description="Working days from ordered_on; None: a named date")
     provisional: bool
     requirements: str
 
@@ -262,6 +263,17 @@ class CaseDeadlineBreached(_CaseEvent):
     limit: Literal["investigation", "rectification"]
     due_on: date
     detected_on: date
+
+
+class CaseDeadlineRecomputed(_CaseEvent):
+    """A provisional limit was computed again once its year's official calendar arrived (holiday notice)."""
+
+    event_type: ClassVar[str] = "CaseDeadlineRecomputed"
+
+    limit: Literal["investigation", "rectification"]
+    previous_due_on: date
+    due_on: date
+    provisional: bool
 
 
 # --- grid inspection (网格化监察) ------------------------------------------------------------------------
@@ -530,4 +542,5 @@ EVENTS: tuple[type[Event], ...] = (
     EmployerRatingChanged,
     ArrearsMonitoringOpened,
     ArrearsMonitoringClosed,
+    CaseDeadlineRecomputed,
 )

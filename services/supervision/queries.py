@@ -242,6 +242,16 @@ async def passed_deadlines(conn: Connection, today: date, limit: int = 1000) -> 
     return [(str(t), str(s)) for t, s in await cursor.fetchall()]
 
 
+async def provisional_deadlines(conn: Connection, stream_type: str, official_years: Sequence[int]) -> list[str]:
+    """Streams with a provisional limit falling in a year the calendar now knows officially."""
+    cursor = await conn.execute(
+        "SELECT DISTINCT stream_id::text FROM deadlines WHERE provisional AND stream_type = %s"
+        " AND extract(year FROM due_on)::int = ANY(%s)",
+        (stream_type, list(official_years)),
+    )
+    return [str(r[0]) for r in await cursor.fetchall()]
+
+
 async def mark_checked(conn: Connection, stream_id: str, today: date) -> None:
     """The stream's passed limits were checked (and flagged where a rule says so)."""
     await conn.execute("UPDATE deadlines SET flagged = true WHERE stream_id = %s AND due_on < %s", (stream_id, today))

@@ -143,3 +143,21 @@ def test_the_breach_check_flags_each_limit_once():
     [investigation] = k.decide_flag_breaches(state, date(2026, 9, 23))
     assert (investigation.limit, investigation.due_on) == ("investigation", date(2026, 9, 22))
     assert k.decide_flag_breaches(apply(state, [investigation]), TODAY) == []
+
+
+def test_a_provisional_limit_is_recomputed_once_the_years_calendar_arrives(tmp_path):
+    state = opened(date(2026, 11, 2))
+    # 2027 is beyond the library: weekends alone, so Friday 1 January counts and the limit is provisional.
+    assert (state.due_on, state.provisional) == (date(2027, 1, 25), True)
+    assert k.decide_recompute(state, CAL, LIMITS) == []
+    overrides = tmp_path / "workdays.yaml"
+    overrides.write_text('2027:\n  holidays: ["2027-01-01"]\n  workdays: []\n', encoding="utf-8")
+    official = WorkdayCalendar.official(overrides)
+    [recomputed] = k.decide_recompute(state, official, LIMITS)
+    assert (recomputed.previous_due_on, recomputed.due_on, recomputed.provisional) == (
+        date(2027, 1, 25),
+        date(2027, 1, 26),
+        False,
+    )
+    state = apply(state, [recomputed])
+    assert k.decide_recompute(state, official, LIMITS) == []

@@ -170,6 +170,15 @@ class CaseCommands:
         await self.saved(conn, changed.after, metadata, changed.events, changed.before)
         return len(changed.events)
 
+    async def recompute(self, conn: Connection, case_id: str, metadata: Metadata) -> int:
+        """Provisional limits computed again once the official calendar knows their year."""
+        ctx = self.context
+        changed = await self.cases.change(
+            conn, case_id, lambda s: domain.decide_recompute(s, ctx.calendar, ctx.limits), metadata
+        )
+        await self.saved(conn, changed.after, metadata, changed.events, changed.before)
+        return len(changed.events)
+
     async def saved(
         self,
         conn: Connection,

@@ -7,7 +7,8 @@ aggregate's own rule in its own transaction: a complaint undecided after 5 worki
 The rules look at the stream's state, so a second run, a second worker or a crash between the event and the
 mark records nothing twice; a stream changed meanwhile (409) is simply checked on the next round.
 Petitions, grid follow-ups and arbitration limits are shown overdue in the lists; no rule records an event
-for them.
+for them. The same pass recomputes cases' provisional limits once the official calendar knows their year
+(``CaseDeadlineRecomputed``): a restart with the new ``chinesecalendar`` or override file is enough.
 """
 
 from __future__ import annotations
@@ -68,7 +69,23 @@ class DeadlineCheck:
             for stream_type, stream_id in due:
                 seen.add((stream_type, stream_id))
                 recorded += await self._check(stream_type, stream_id, day)
+        recorded += await self._recompute()
         self.flagged_total += recorded
+        return recorded
+
+    async def _recompute(self) -> int:
+        """Cases whose provisional limits fall in a year the official calendar now knows are computed again."""
+        years = sorted(self.cases.context.calendar.official_years)
+        async with self.pool.connection() as conn:
+            streams = await queries.provisional_deadlines(conn, "case", years)
+        recorded = 0
+        metadata = Metadata(actor=ACTOR, correlation_id="calendar-recompute")
+        for stream_id in streams:
+            try:
+                async with self.pool.connection() as conn, conn.transaction():
+                    recorded += await self.cases.recompute(conn, stream_id, metadata)
+            except Conflict:
+                log.info("case %s changed during the recompute; computed again next round", stream_id)
         return recorded
 
     async def _check(self, stream_type: str, stream_id: str, day: date) -> int:

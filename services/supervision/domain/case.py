@@ -15,6 +15,7 @@ from contracts.envelope import Event
 from contracts.supervision import (
     CaseClosed,
     CaseDeadlineBreached,
+    CaseDeadlineRecomputed,
     CaseExtended,
     CaseInspected,
     CaseOpened,
@@ -28,7 +29,7 @@ from contracts.supervision import (
     RectificationVerified,
 )
 from services.runtime.errors import RuleViolated
-from services.runtime.workdays import WorkdayCalendar
+from services.runtime.workdays import Deadline, WorkdayCalendar
 from services.supervision.domain.limits import Limits, require_dated
 
 CaseStatus = Literal["open", "closed", "transferred"]
@@ -56,7 +57,12 @@ class CaseState:
     violation_found: bool = False
     last_step_on: date | None = None
     order_due: date | None = None
+    #: How the order's deadline was given: from ``order_from``, ``order_workdays`` working days, or a date.
+    order_from: date | None = None
+    order_workdays: int | None = None
+    order_named_due: date | None = None
     order_provisional: bool = False
+    extension_workdays: int = 0
     order_open: bool = False
     order_breached: bool = False
     refused_rectification: bool = False
@@ -104,9 +110,13 @@ def evolve_case(state: CaseState | None, event: Event) -> CaseState:
             last_step_on=event.inspected_on,
         )
     if isinstance(event, RectificationOrdered):
+        named = event.due_on if event.workdays is None else None
         return replace(
             state,
             order_due=event.due_on,
+            order_from=event.ordered_on,
+            order_workdays=event.workdays,
+            order_named_due=named,
             order_provisional=event.provisional,
             order_open=True,
             order_breached=False,
@@ -128,7 +138,13 @@ def evolve_case(state: CaseState | None, event: Event) -> CaseState:
             last_step_on=event.decided_on,
         )
     if isinstance(event, CaseExtended):
-        return replace(state, extended=True, due_on=event.due_on, provisional=event.provisional)
+        return replace(
+            state, extended=True, extension_workdays=event.workdays, due_on=event.due_on, provisional=event.provisional
+        )
+    if isinstance(event, CaseDeadlineRecomputed):
+        if event.limit == "investigation":
+            return replace(state, due_on=event.due_on, provisional=event.provisional)
+        return replace(state, order_due=event.due_on, order_provisional=event.provisional)
     if isinstance(event, CaseTransferred):
         return replace(state, status="transferred", transferred_to=event.to, closed_on=event.transferred_on)
     if isinstance(event, CaseClosed):
@@ -242,6 +258,7 @@ def decide_order_rectification(
             region_code=state.region_code,
             ordered_on=ordered_on,
             due_on=deadline.due,
+            workdays=None if due_on is not None else workdays or limits.rectification_workdays,
             provisional=deadline.provisional,
             requirements=requirements.strip(),
         )
@@ -430,3 +447,36 @@ def decide_flag_breaches(state: CaseState, today: date) -> list[CaseDeadlineBrea
             )
         )
     return breaches
+
+
+def decide_recompute(state: CaseState, cal: WorkdayCalendar, limits: Limits) -> list[CaseDeadlineRecomputed]:
+    """Provisional limits computed again on the calendar as it now is; one event per limit that changed."""
+    if not state.open:
+        return []
+    events = []
+    if state.provisional:
+        due = cal.add_workdays(state.opened_on, limits.investigation_workdays)
+        if state.extension_workdays:
+            extended = cal.add_workdays(due.due, state.extension_workdays)
+            due = Deadline(extended.due, due.provisional or extended.provisional)
+        if (due.due, due.provisional) != (state.due_on, state.provisional):
+            events.append(
+                CaseDeadlineRecomputed(
+                    case_id=state.case_id, region_code=state.region_code, limit="investigation",
+                    previous_due_on=state.due_on, due_on=due.due, provisional=due.provisional,
+                )
+            )  # fmt: skip
+    if state.order_open and state.order_provisional and state.order_due is not None and state.order_from is not None:
+        order = (
+            cal.add_workdays(state.order_from, state.order_workdays)
+            if state.order_workdays
+            else cal.next_workday(state.order_named_due or state.order_due)
+        )
+        if (order.due, order.provisional) != (state.order_due, state.order_provisional):
+            events.append(
+                CaseDeadlineRecomputed(
+                    case_id=state.case_id, region_code=state.region_code, limit="rectification",
+                    previous_due_on=state.order_due, due_on=order.due, provisional=order.provisional,
+                )
+            )  # fmt: skip
+    return events
