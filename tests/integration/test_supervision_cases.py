@@ -83,6 +83,11 @@ async def test_a_case_runs_inspection_order_verification_penalty_closure_and_the
     assert closed["status"] == "closed" and closed["investigation"]["met"] is True
     after = await post(client, case_id, "inspections", {"findings": "再查", "violation_found": True}, expect=422)
     assert (after["rule"], after["field"]) == ("CaseIsOpen", "status")
+    trail = (await client.get(f"/cases/{case_id}/history", headers=token())).json()["entries"]
+    assert [e["type"] for e in trail] == [
+        "CaseOpened", "CaseInspected", "RectificationOrdered", "RectificationVerified", "PenaltyImposed", "CaseClosed",
+    ]  # fmt: skip
+    assert {e["actor"] for e in trail} == {"inspector-1"}
     [closure] = [data for kind, data in events(client.database_url, case_id) if kind == "CaseClosed"]
     assert (closure["within_limit"], closure["wages_recovered_fen"]) == (True, 1_200_000)
     rating = (await client.get(f"/employers/{case['employer']['employer_id']}/rating", headers=token())).json()

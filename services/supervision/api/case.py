@@ -24,7 +24,7 @@ from services.runtime.eventstore import Metadata
 from services.runtime.http import Commands, CurrentPrincipal, DbConnection, json_response
 from services.runtime.routes import INVALID, NOT_FOUND, STALE, OptionalExpectedVersion, answer
 from services.supervision import queries
-from services.supervision.api import Body, EmployerBody, Service, Supervision, run_change
+from services.supervision.api import Body, EmployerBody, History, Service, Supervision, history, run_change
 from services.supervision.commands.case import Decide
 from services.supervision.domain.case import CaseState, CaseStatus, Outcome
 from services.supervision.domain.limits import DeadlineView, deadline_view
@@ -287,6 +287,11 @@ async def open_case(body: CaseCreate, service: Service, command: Commands) -> Re
 async def get_case(case_id: str, service: Service, principal: CurrentPrincipal, conn: DbConnection) -> Response:
     state = await service.cases.get(conn, principal, case_id)
     return answer(case_public(service, state), state.version)
+
+
+@router.get("/cases/{case_id}/history", response_model=History, responses=NOT_FOUND, summary="The case's audit trail")
+async def case_history(case_id: str, service: Service, principal: CurrentPrincipal, conn: DbConnection) -> Response:
+    return json_response(await history(conn, principal, service.cases.cases, case_id))
 
 
 async def _step(

@@ -13,11 +13,11 @@ from contracts.supervision import ComplaintType, EmployerRef, InspectionScope, R
 from services.runtime.auth import Principal
 from services.runtime.db import Connection
 from services.runtime.eventstore import Metadata
-from services.runtime.http import Commands, CurrentPrincipal, DbConnection
+from services.runtime.http import Commands, CurrentPrincipal, DbConnection, json_response
 from services.runtime.pii import mask_id_number
 from services.runtime.routes import INVALID, NOT_FOUND, STALE, OptionalExpectedVersion, answer
-from services.supervision.api import Body, EmployerBody, Service, Supervision, run_change
-from services.supervision.commands import CASE_ROLES
+from services.supervision.api import Body, EmployerBody, History, Service, Supervision, history, run_change
+from services.supervision.commands import CASE_ROLES, require_person_reader
 from services.supervision.commands.complaint import Complainant, ComplaintInput
 from services.supervision.domain.complaint import ComplaintState, ComplaintStatus
 from services.supervision.domain.limits import DeadlineView, deadline_view
@@ -187,6 +187,16 @@ async def get_complaint(
 ) -> Response:
     state = await service.complaints.get(conn, principal, complaint_id)
     return answer(await _with_complainant(service, conn, principal, state), state.version)
+
+
+@router.get(
+    "/complaints/{complaint_id}/history", response_model=History, responses=NOT_FOUND, summary="The audit trail"
+)
+async def complaint_history(
+    complaint_id: str, service: Service, principal: CurrentPrincipal, conn: DbConnection
+) -> Response:
+    require_person_reader(principal)
+    return json_response(await history(conn, principal, service.complaints.complaints, complaint_id))
 
 
 @router.post(
