@@ -413,3 +413,20 @@ async def open_cases(
         params,
     )
     return list(await cursor.fetchall())
+
+
+async def region_deadlines(
+    conn: Connection, region_code: str, *, due_before: date | None, limit: int
+) -> list[tuple[Any, ...]]:
+    """Open limits of every kind in a region, in due order.
+
+    Rows are ``(stream_type, stream_id, limit, region, due, provisional)``.
+    """
+    width = {RegionLevel.PROVINCE: 2, RegionLevel.CITY: 4, RegionLevel.COUNTY: 6, RegionLevel.TOWNSHIP: 9}
+    scope = region_code[: width.get(region_level(region_code), 12)]
+    cursor = await conn.execute(
+        "SELECT stream_type, stream_id::text, limit_name, region_code, due_on, provisional FROM deadlines"
+        " WHERE region_code::text LIKE %s AND (%s::date IS NULL OR due_on < %s) ORDER BY due_on LIMIT %s",
+        (scope + "%", due_before, due_before, limit),
+    )
+    return list(await cursor.fetchall())

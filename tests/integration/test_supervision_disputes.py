@@ -115,3 +115,23 @@ async def test_a_petition_is_registered_assigned_and_answered_with_the_petitione
     answered = (await client.post(url + "/answer", json={"summary": "已督促发放"}, headers=token())).json()
     assert answered["answer"]["met"] is True and answered["version"] == 3
     assert (await client.get(url, headers=token("analyst"))).status_code == 403
+
+
+async def test_the_deadlines_list_shows_every_open_limit_of_a_region(client):
+    township = token("township", TOWNSHIP)
+    await client.post(
+        "/petitions",
+        json={"petitioner": {"name": "王五"}, "channel": "letter", "subject": "欠薪", "region_code": TOWNSHIP,
+              "received_on": "2026-09-01"},
+        headers=township,
+    )  # fmt: skip
+    await client.post(
+        "/disputes", json={"employer": employer(8), "claim": "加班费", "received_on": "2026-12-01"}, headers=township
+    )
+    listed = (await client.get(f"/deadlines?region={TOWNSHIP}", headers=township)).json()["limits"]
+    assert [(x["stream_type"], x["limit"], x["deadline"]["overdue"]) for x in listed] == [
+        ("petition", "answer", True),
+        ("dispute", "mediation", False),
+    ]
+    overdue = (await client.get("/deadlines?overdue=true", headers=token())).json()["limits"]
+    assert [x["limit"] for x in overdue] == ["answer"]

@@ -142,9 +142,9 @@ async def history(conn: Connection, principal: Principal, aggregate: Aggregate[A
 
 def router() -> APIRouter:
     """Every supervision route."""
-    from services.supervision.api import case, complaint, dispute, grid, petition, rating
+    from services.supervision.api import case, complaint, deadlines, dispute, grid, petition, rating
 
     combined = APIRouter()
-    for module in (complaint, case, grid, dispute, petition, rating):
+    for module in (complaint, case, grid, dispute, petition, rating, deadlines):
         combined.include_router(module.router)
     return combined
