@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 
 from fastapi import APIRouter, FastAPI
 from psycopg_pool import AsyncConnectionPool
 from pydantic import SecretStr
 
 from contracts.topics import REGISTRATION_EVENTS
-from services.registration import api, queries
-from services.registration.commands import PersonCommands
+from services.registration import api, schema
+from services.registration.commands.context import Ledger
+from services.registration.commands.person import register_persons
 from services.registration.reactions import SOURCE_TOPICS, RegistrationReactions
 from services.runtime import consumer, eventstore, http, regions, relay
 from services.runtime.consumer import EventConsumer
@@ -42,7 +44,7 @@ class RegistrationSettings(ServiceSettings):
         return "registration"
 
 
-DDL = [*eventstore.DDL, *relay.DDL, *consumer.DDL, *http.IDEMPOTENCY_DDL, *regions.DDL, *queries.DDL]
+DDL = [*eventstore.DDL, *relay.DDL, *consumer.DDL, *http.IDEMPOTENCY_DDL, *regions.DDL, *schema.DDL]
 
 
 def create_app(settings: RegistrationSettings | None = None) -> FastAPI:
@@ -58,10 +60,12 @@ def create_app(settings: RegistrationSettings | None = None) -> FastAPI:
         routers=[api.router, dead_letters_router()],
         shortcuts=[api.REGISTER_PERSON],
     )
-    commands = PersonCommands(EventStore(), _vault(settings))
-    app.state.commands = commands
+    ledger = Ledger(EventStore(), _vault(settings))
+    app.state.ledger = ledger
     app.state.import_max_bytes = settings.import_max_bytes
-    app.state.person_batches = GroupCommit(app.state.renshe.pool, commands.register_persons, name="register_person")
+    app.state.person_batches = GroupCommit(
+        app.state.renshe.pool, partial(register_persons, ledger), name="register_person"
+    )
     return app
 
 
@@ -96,12 +100,12 @@ def _vault(settings: RegistrationSettings) -> PiiVault:
 def run_worker() -> None:
     """``renshe registration worker``: react to assistance placements and insurance death reports."""
     settings = RegistrationSettings()
-    commands = PersonCommands(EventStore(), _vault(settings))
+    ledger = Ledger(EventStore(), _vault(settings))
 
     def build(pool: AsyncConnectionPool) -> tuple[list[Loop], Callable[[], bool]]:
         worker = EventConsumer(
             pool,
-            RegistrationReactions(commands),
+            RegistrationReactions(ledger),
             SOURCE_TOPICS,
             settings.kafka_bootstrap_servers,
             replication_factor=settings.kafka_replication_factor,

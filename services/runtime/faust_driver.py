@@ -22,12 +22,42 @@ from typing import Any
 import faust
 from aiokafka import ConsumerRecord
 from faust.streams import Stream
+from faust.transport.drivers import TRANSPORTS
+from faust.transport.drivers import aiokafka as faust_aiokafka
 from psycopg_pool import AsyncConnectionPool
 
 from services.runtime import kafka
 from services.runtime.consumer import EventConsumer, Handler, PartitionLag
 
 log = logging.getLogger(__name__)
+
+#: How long a fetch may wait for data. faust fixes 1,500 ms, and the embedded broker answers a waiting fetch
+#: only when the wait runs out, so every reaction would wait 1.5 s; the aiokafka driver uses the same 50 ms.
+FETCH_MAX_WAIT_MS = 50
+
+
+class _PromptConsumerThread(faust_aiokafka.AIOKafkaConsumerThread):
+    def _create_worker_consumer(self, transport: Any) -> Any:
+        consumer = super()._create_worker_consumer(transport)
+        # aiokafka hands this to its fetcher when the consumer starts, which is after this returns.
+        consumer._fetch_max_wait_ms = FETCH_MAX_WAIT_MS
+        return consumer
+
+
+class _PromptConsumer(faust_aiokafka.Consumer):
+    def _new_consumer_thread(self) -> _PromptConsumerThread:
+        return _PromptConsumerThread(self, loop=self.loop, beacon=self.beacon)
+
+
+class PromptTransport(faust_aiokafka.Transport):
+    """faust's aiokafka transport with fetches that wait :data:`FETCH_MAX_WAIT_MS` at most."""
+
+    Consumer = _PromptConsumer
+
+
+#: The broker URL scheme of :class:`PromptTransport`.
+TRANSPORT_SCHEME = "renshe-kafka"
+TRANSPORTS.data[TRANSPORT_SCHEME] = f"{__name__}:PromptTransport"
 
 
 def _record(event: Any) -> ConsumerRecord:
@@ -104,7 +134,7 @@ class FaustConsumer:
     def _app(self) -> faust.App:
         app = faust.App(
             self.core.group_id,
-            broker=[f"kafka://{server}" for server in self.bootstrap_servers.split(",")],
+            broker=[f"{TRANSPORT_SCHEME}://{server}" for server in self.bootstrap_servers.split(",")],
             store="memory://",
             autodiscover=False,
             web_enabled=False,
