@@ -22,9 +22,9 @@ from services.runtime.pii import PiiVault
 from services.runtime.process import Loop, MissingSetting, create_service_app, run_loops, serve_api
 from services.runtime.settings import ServiceSettings
 from services.runtime.workdays import WorkdayCalendar
-from services.supervision import api, queries
+from services.supervision import api, schema
 from services.supervision.api import Supervision
-from services.supervision.commands import Context
+from services.supervision.commands.context import Context
 from services.supervision.commands.deadlines import DeadlineCheck
 from services.supervision.domain.limits import Limits
 from services.supervision.reactions import SOURCE_TOPICS, SupervisionReactions
@@ -73,7 +73,7 @@ class SupervisionSettings(ServiceSettings):
         )
 
 
-DDL = [*eventstore.DDL, *relay.DDL, *consumer.DDL, *http.IDEMPOTENCY_DDL, *regions.DDL, *queries.DDL]
+DDL = [*eventstore.DDL, *relay.DDL, *consumer.DDL, *http.IDEMPOTENCY_DDL, *regions.DDL, *schema.DDL]
 
 
 def context(settings: SupervisionSettings) -> Context:

@@ -23,9 +23,9 @@ from services.runtime.db import Connection
 from services.runtime.eventstore import Metadata
 from services.runtime.http import CommandContext
 from services.runtime.routes import with_etag
-from services.supervision.commands import Context, EmployerInput
 from services.supervision.commands.case import CaseCommands
 from services.supervision.commands.complaint import ComplaintCommands
+from services.supervision.commands.context import Context, EmployerInput
 from services.supervision.commands.dispute import DisputeCommands
 from services.supervision.commands.grid import GridCommands
 from services.supervision.commands.petition import PetitionCommands

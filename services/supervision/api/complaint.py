@@ -17,8 +17,8 @@ from services.runtime.http import Commands, CurrentPrincipal, DbConnection, json
 from services.runtime.pii import mask_id_number
 from services.runtime.routes import INVALID, NOT_FOUND, STALE, OptionalExpectedVersion, answer
 from services.supervision.api import Body, EmployerBody, History, Service, Supervision, history, run_change
-from services.supervision.commands import CASE_ROLES, require_person_reader
 from services.supervision.commands.complaint import Complainant, ComplaintInput
+from services.supervision.commands.context import CASE_ROLES, require_person_reader
 from services.supervision.domain.complaint import ComplaintState, ComplaintStatus
 from services.supervision.domain.limits import DeadlineView, deadline_view
 

@@ -18,7 +18,8 @@ from services.runtime.db import Connection
 from services.runtime.errors import RuleViolated
 from services.runtime.eventstore import Metadata
 from services.supervision import queries
-from services.supervision.commands import (
+from services.supervision.commands.case import CaseCommands
+from services.supervision.commands.context import (
     CASE_ROLES,
     INTAKE_ROLES,
     Context,
@@ -28,7 +29,6 @@ from services.supervision.commands import (
     require_role,
     resolve_employer,
 )
-from services.supervision.commands.case import CaseCommands
 from services.supervision.domain import complaint as domain
 from services.supervision.domain.case import OpenCase, decide_open_case
 

@@ -12,7 +12,7 @@ from services.runtime.auth import Principal, Role
 from services.runtime.db import Connection
 from services.runtime.eventstore import Metadata
 from services.supervision import queries
-from services.supervision.commands import (
+from services.supervision.commands.context import (
     ARBITRATION_ROLES,
     TOWNSHIP_ROLES,
     Context,

@@ -11,7 +11,7 @@ from services.runtime.db import Connection
 from services.runtime.errors import RuleViolated
 from services.runtime.eventstore import Metadata
 from services.supervision import queries
-from services.supervision.commands import (
+from services.supervision.commands.context import (
     INTAKE_ROLES,
     TOWNSHIP_ROLES,
     Context,

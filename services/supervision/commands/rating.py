@@ -15,7 +15,7 @@ from services.runtime.aggregate import Aggregate
 from services.runtime.db import Connection
 from services.runtime.eventstore import Metadata
 from services.supervision import queries
-from services.supervision.commands import Context
+from services.supervision.commands.context import Context
 from services.supervision.domain.rating import ComplianceFacts, RatingState, decide_rate, evolve_rating, grade_of
 
 _RATING_STREAMS = uuid.UUID("0e9c0c1a-2b7d-4f3e-8a51-7d6c2e9b4a10")
