@@ -308,11 +308,34 @@ async def region_deadlines(
 
     Rows are ``(stream_type, stream_id, limit, region, due, provisional)``.
     """
-    width = {RegionLevel.PROVINCE: 2, RegionLevel.CITY: 4, RegionLevel.COUNTY: 6, RegionLevel.TOWNSHIP: 9}
-    scope = region_code[: width.get(region_level(region_code), 12)]
+    scope = region_prefix(region_code)
     cursor = await conn.execute(
         "SELECT stream_type, stream_id::text, limit_name, region_code, due_on, provisional FROM deadlines"
         " WHERE region_code::text LIKE %s AND (%s::date IS NULL OR due_on < %s) ORDER BY due_on LIMIT %s",
         (scope + "%", due_before, due_before, limit),
+    )
+    return list(await cursor.fetchall())
+
+
+def region_prefix(region_code: str) -> str:
+    """The leading digits every code inside a region shares, for a ``LIKE`` over ``region_code``."""
+    width = {RegionLevel.PROVINCE: 2, RegionLevel.CITY: 4, RegionLevel.COUNTY: 6, RegionLevel.TOWNSHIP: 9}
+    return region_code[: width.get(region_level(region_code), 12)]
+
+
+async def region_complaints(
+    conn: Connection, region_code: str, *, status: str | None, due_before: date | None, limit: int
+) -> list[tuple[Any, ...]]:
+    """Complaints received in a region, earliest decision first, optionally by status or with the decision passed."""
+    cursor = await conn.execute(
+        """
+        SELECT complaint_id::text, region_code, complaint_type, status, received_on, decision_due, provisional,
+               decided_on, case_id::text, version
+        FROM complaints
+        WHERE region_code::text LIKE %(scope)s AND (%(status)s::text IS NULL OR status = %(status)s)
+          AND (%(before)s::date IS NULL OR (status = 'received' AND decision_due < %(before)s))
+        ORDER BY decision_due, complaint_id LIMIT %(limit)s
+        """,
+        {"scope": region_prefix(region_code) + "%", "status": status, "before": due_before, "limit": limit},
     )
     return list(await cursor.fetchall())

@@ -154,3 +154,13 @@ async def test_a_complaint_outside_the_callers_region_is_403(client):
         "/complaints", json=complaint_body(region_code="430527101201"), headers=token("village", VILLAGE)
     )
     assert response.status_code == 403
+
+
+async def test_the_complaint_list_flags_undecided_ones_past_five_working_days(client):
+    late = await file(client, received_on="2026-07-01")
+    recent = await file(client, received_on="2026-12-02", employer=employer(2))
+    listed = (await client.get("/complaints?region=430527100000", headers=token())).json()["complaints"]
+    assert [c["complaint_id"] for c in listed] == [late["complaint_id"], recent["complaint_id"]]
+    overdue = (await client.get("/complaints?overdue=true", headers=token())).json()["complaints"]
+    assert [c["complaint_id"] for c in overdue] == [late["complaint_id"]] and overdue[0]["decision"]["overdue"]
+    assert (await client.get("/complaints", headers=token("analyst"))).status_code == 403

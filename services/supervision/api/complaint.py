@@ -3,19 +3,23 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Annotated
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
 from contracts.money import NonNegativeFen
+from contracts.regions import normalise_region_code
 from contracts.supervision import ComplaintType, EmployerRef, InspectionScope, RefusalReason
 from services.runtime.auth import Principal
 from services.runtime.db import Connection
+from services.runtime.errors import RuleViolated
 from services.runtime.eventstore import Metadata
 from services.runtime.http import Commands, CurrentPrincipal, DbConnection, json_response
 from services.runtime.pii import mask_id_number
 from services.runtime.routes import INVALID, NOT_FOUND, STALE, OptionalExpectedVersion, answer
+from services.supervision import queries
 from services.supervision.api import Body, EmployerBody, History, Service, Supervision, history, run_change
 from services.supervision.commands.complaint import Complainant, ComplaintInput
 from services.supervision.commands.context import CASE_ROLES, require_person_reader
@@ -179,6 +183,62 @@ async def file_complaint(body: ComplaintCreate, service: Service, command: Comma
         return complaint_public(service, changed.after)
 
     return await run_change(command, run, 201)
+
+
+class ComplaintSummary(BaseModel):
+    """A complaint in a list (no complainant)."""
+
+    complaint_id: str
+    region_code: str
+    complaint_type: ComplaintType
+    status: ComplaintStatus
+    received_on: date
+    decision: DeadlineView | None
+    case_id: str | None
+    version: int
+
+
+class ComplaintList(BaseModel):
+    """A region's complaints, earliest decision first."""
+
+    region_code: str
+    complaints: list[ComplaintSummary]
+
+
+@router.get("/complaints", response_model=ComplaintList, summary="A region's complaints; overdue=true: undecided late")
+async def list_complaints(
+    service: Service,
+    principal: CurrentPrincipal,
+    conn: DbConnection,
+    region: str | None = None,
+    status: ComplaintStatus | None = None,
+    overdue: bool = False,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> Response:
+    require_person_reader(principal)
+    try:
+        code = normalise_region_code(region or principal.region)
+    except ValueError as exc:
+        raise RuleViolated("RegionCodeValid", str(exc), field="region") from None
+    principal.require_region(code)
+    ctx, today = service.context, service.context.today()
+    found = await queries.region_complaints(
+        conn, code, status=status, due_before=today if overdue else None, limit=limit
+    )
+    items = [
+        ComplaintSummary(
+            complaint_id=r[0],
+            region_code=r[1],
+            complaint_type=r[2],
+            status=r[3],
+            received_on=r[4],
+            decision=None if r[3] == "awaiting_material" else deadline_view(ctx.calendar, r[5], r[6], today, r[7]),
+            case_id=r[8],
+            version=r[9],
+        )
+        for r in found
+    ]
+    return json_response(ComplaintList(region_code=code, complaints=items))
 
 
 @router.get("/complaints/{complaint_id}", response_model=ComplaintPublic, responses=NOT_FOUND, summary="One complaint")
