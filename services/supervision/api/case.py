@@ -13,7 +13,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from contracts.money import NonNegativeFen
 from contracts.regions import normalise_region_code
@@ -37,6 +37,19 @@ Method = Literal["site", "documents", "interview"]
 class CaseCreate(Body):
     """A case opened without a complaint (ex officio, grid inspection, arrears monitoring)."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "employer": {"employer_id": "0190f3a2-6c1e-7c3e-9a4b-2f6d8e1a5b7c"},
+                    "source": "ex_officio",
+                    "scope": "wages_minimum_wage",
+                    "workers_concerned": 5,
+                }
+            ]
+        }
+    )
+
     employer: EmployerBody
     source: CaseSource = "ex_officio"
     scope: InspectionScope
@@ -47,6 +60,12 @@ class CaseCreate(Body):
 class InspectionBody(Body):
     """An inspection (调查检查)."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"method": "site", "findings": "工资表缺三个月，三名工人未发工资", "violation_found": True}]
+        }
+    )
+
     method: Method = "site"
     findings: str = Field(min_length=1)
     violation_found: bool
@@ -55,6 +74,8 @@ class InspectionBody(Body):
 
 class RectificationOrderBody(Body):
     """A rectification order (责令改正): its deadline as a date, or as working days (default 15)."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"requirements": "十日内补发拖欠工资", "workdays": 10}]})
 
     requirements: str = Field(min_length=1)
     due_on: date | None = None
@@ -65,6 +86,8 @@ class RectificationOrderBody(Body):
 class VerificationBody(Body):
     """The order's verification."""
 
+    model_config = ConfigDict(json_schema_extra={"examples": [{"complied": True, "wages_paid_fen": 1200000}]})
+
     complied: bool
     wages_paid_fen: NonNegativeFen = 0
     verified_on: date | None = None
@@ -72,6 +95,10 @@ class VerificationBody(Body):
 
 class PenaltyBody(Body):
     """A penalty (行政处罚), in fen."""
+
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"amount_fen": 500000, "legal_basis": "劳动保障监察条例 Art 26"}]}
+    )
 
     amount_fen: NonNegativeFen
     legal_basis: str = Field(examples=["劳动保障监察条例 Art 26"])
@@ -81,6 +108,10 @@ class PenaltyBody(Body):
 class ExtensionBody(Body):
     """The one extension (条例 Art 17), approved by the county bureau."""
 
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"workdays": 30, "reason": "涉及人数多，需调取银行流水"}]}
+    )
+
     workdays: int = Field(examples=[30])
     reason: str
     approved_on: date | None = None
@@ -89,6 +120,10 @@ class ExtensionBody(Body):
 class TransferBody(Body):
     """A transfer (移送)."""
 
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"to": "public_security", "reason": "涉嫌拒不支付劳动报酬罪"}]}
+    )
+
     to: Literal["public_security", "other_department", "other_jurisdiction"]
     reason: str
     transferred_on: date | None = None
@@ -96,6 +131,8 @@ class TransferBody(Body):
 
 class ClosureBody(Body):
     """Closure (结案)."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"outcome": "corrected"}]})
 
     outcome: Outcome
     wages_recovered_fen: NonNegativeFen | None = Field(default=None, description="Default: what the orders recovered")

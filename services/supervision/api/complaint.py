@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from contracts.money import NonNegativeFen
 from contracts.regions import normalise_region_code
@@ -40,6 +40,27 @@ class ComplainantBody(Body):
 class ComplaintCreate(Body):
     """A complaint as received (投诉登记)."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "region_code": "430527100201",
+                    "complainant": {"name": "杨秀成", "phone": "13800000001"},
+                    "employer": {
+                        "credit_code": "91350100M000100Y43",
+                        "name": "绥宁县长铺竹木加工厂",
+                        "region_code": "430527100000",
+                    },
+                    "complaint_type": "wage_arrears",
+                    "facts": "2026年6月起拖欠三名工人工资",
+                    "violation_from": "2026-06-01",
+                    "workers_concerned": 3,
+                    "amount_claimed_fen": 1200000,
+                }
+            ]
+        }
+    )
+
     region_code: str | None = Field(default=None, description="Where it was received; default: your region")
     complainant: ComplainantBody
     employer: EmployerBody
@@ -56,6 +77,8 @@ class ComplaintCreate(Body):
 class CompletionRequest(Body):
     """Ask for missing material (补正材料): the decision clock stops."""
 
+    model_config = ConfigDict(json_schema_extra={"examples": [{"missing": ["工资条", "劳动合同复印件"]}]})
+
     missing: list[str] = Field(min_length=1, examples=[["工资条", "劳动合同复印件"]])
     requested_on: date | None = None
 
@@ -63,17 +86,27 @@ class CompletionRequest(Body):
 class CompletionRecord(Body):
     """The material arrived: the clock runs again."""
 
+    model_config = ConfigDict(json_schema_extra={"examples": [{"completed_on": "2026-10-12"}]})
+
     completed_on: date | None = None
 
 
 class Acceptance(Body):
     """Accept (受理): a case is opened the same day."""
 
+    model_config = ConfigDict(json_schema_extra={"examples": [{"accepted_on": "2026-10-09"}]})
+
     accepted_on: date | None = None
 
 
 class Refusal(Body):
     """Refuse in writing (不予受理)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"reason": "older_than_two_years", "explanation": "违法行为已于2024年3月终了，超过两年"}]
+        }
+    )
 
     reason: RefusalReason
     explanation: str = Field(min_length=1)

@@ -6,7 +6,7 @@ from datetime import date
 
 from fastapi import APIRouter
 from fastapi.responses import Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from contracts.money import NonNegativeFen
 from contracts.supervision import EmployerRef
@@ -26,6 +26,19 @@ _STEP = {**NOT_FOUND, **STALE, **INVALID}
 class MediationCreate(Body):
     """A mediation application (调解申请)."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "employer": {"employer_id": "0190f3a2-6c1e-7c3e-9a4b-2f6d8e1a5b7c"},
+                    "claim": "追索加班费",
+                    "amount_claimed_fen": 300000,
+                    "workers_concerned": 1,
+                }
+            ]
+        }
+    )
+
     employer: EmployerBody
     claim: str = Field(min_length=1)
     amount_claimed_fen: NonNegativeFen = 0
@@ -37,12 +50,16 @@ class MediationCreate(Body):
 class SessionBody(Body):
     """A mediation session."""
 
+    model_config = ConfigDict(json_schema_extra={"examples": [{"summary": "双方陈述，企业同意核对考勤"}]})
+
     summary: str = ""
     held_on: date | None = None
 
 
 class AgreementBody(Body):
     """A mediation agreement (调解协议)."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"amount_agreed_fen": 250000}]})
 
     amount_agreed_fen: NonNegativeFen = 0
     agreed_on: date | None = None
@@ -51,6 +68,8 @@ class AgreementBody(Body):
 class FailureBody(Body):
     """Mediation failed (调解不成)."""
 
+    model_config = ConfigDict(json_schema_extra={"examples": [{"reason": "双方分歧较大"}]})
+
     reason: str = Field(min_length=1)
     failed_on: date | None = None
 
@@ -58,11 +77,15 @@ class FailureBody(Body):
 class DayBody(Body):
     """A step that is only its date (arbitration applied for, accepted)."""
 
+    model_config = ConfigDict(json_schema_extra={"examples": [{"on": "2026-11-20"}]})
+
     on: date | None = None
 
 
 class ArbitrationExtensionBody(Body):
     """The award's one extension (Art 43)."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"days": 15}]})
 
     days: int = Field(examples=[15])
     extended_on: date | None = None
@@ -70,6 +93,8 @@ class ArbitrationExtensionBody(Body):
 
 class AwardBody(Body):
     """The award (仲裁裁决)."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"amount_awarded_fen": 280000}]})
 
     amount_awarded_fen: NonNegativeFen = 0
     awarded_on: date | None = None

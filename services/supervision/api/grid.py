@@ -6,7 +6,7 @@ from datetime import date
 
 from fastapi import APIRouter
 from fastapi.responses import Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from contracts.supervision import EmployerRef, Finding
 from services.runtime.db import Connection
@@ -23,6 +23,18 @@ router = APIRouter(tags=["grid inspection"])
 class GridInspectionCreate(Body):
     """A grid inspector's visit (网格化巡查)."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "grid": "长铺镇第3网格",
+                    "employer": {"employer_id": "0190f3a2-6c1e-7c3e-9a4b-2f6d8e1a5b7c"},
+                    "findings": [{"scope": "labour_contracts", "description": "5人未签书面劳动合同", "workers": 5}],
+                }
+            ]
+        }
+    )
+
     grid: str = Field(min_length=1, examples=["长铺镇第3网格"])
     employer: EmployerBody
     findings: list[Finding] = Field(default_factory=list, description="Empty: nothing wrong found")
@@ -31,6 +43,10 @@ class GridInspectionCreate(Body):
 
 class FollowUpBody(Body):
     """The follow-up (复查); unresolved findings may open a case (inspectors and the county)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"resolved": False, "notes": "仍未签订", "open_case": True}]}
+    )
 
     resolved: bool
     notes: str = ""

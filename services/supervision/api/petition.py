@@ -6,7 +6,7 @@ from datetime import date
 
 from fastapi import APIRouter
 from fastapi.responses import Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from services.runtime.db import Connection
 from services.runtime.eventstore import Metadata
@@ -29,6 +29,18 @@ class PetitionerBody(Body):
 class PetitionCreate(Body):
     """A letter, visit, call or online message (信访登记)."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "petitioner": {"name": "李四", "phone": "13900000002"},
+                    "channel": "visit",
+                    "subject": "反映某厂拖欠工资",
+                }
+            ]
+        }
+    )
+
     petitioner: PetitionerBody
     channel: Channel
     subject: str = Field(min_length=1, examples=["反映某厂拖欠工资"])
@@ -39,12 +51,16 @@ class PetitionCreate(Body):
 class AssignmentBody(Body):
     """Assign to an officer (交办)."""
 
+    model_config = ConfigDict(json_schema_extra={"examples": [{"assignee": "inspector-1"}]})
+
     assignee: str = Field(min_length=1)
     assigned_on: date | None = None
 
 
 class AnswerBody(Body):
     """Answer the petitioner (答复)."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"summary": "已督促企业发放，企业承诺月底前付清"}]})
 
     summary: str = Field(min_length=1)
     answered_on: date | None = None
