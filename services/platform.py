@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from contracts.topics import REGISTRATION_EVENTS, Topic
+from contracts.topics import REGISTRATION_EVENTS, SUPERVISION_EVENTS, Topic
 
 Role = Literal["api", "relay", "worker"]
 #: The function of a service's ``app`` module each role runs.
@@ -101,6 +101,17 @@ SERVICES: tuple[Service, ...] = (
         http_port=8101,
         pii_roles=("api", "worker"),
         api_max_replicas=10,
+    ),
+    Service(
+        "supervision",
+        "Labour inspection (劳动保障监察): complaints, cases, grid inspection, mediation, petitions, ratings.",
+        api_port=14,
+        topic=SUPERVISION_EVENTS,
+        relay_port=28,
+        worker_port=29,
+        worker_summary="Follow registration's employers and insurance's arrears; flag passed time limits.",
+        http_port=8104,
+        pii_roles=("api", "worker"),
     ),
     Service(
         "reporting",

@@ -52,8 +52,12 @@ def test_stack_env_names_every_listed_service_and_relay():
     assert service_urls(ports) == {
         "REGISTRATION_URL": "http://127.0.0.1:18110",
         "REPORTING_URL": "http://127.0.0.1:18115",
+        "SUPERVISION_URL": "http://127.0.0.1:18114",
     }
-    assert relay_urls(ports) == {"REGISTRATION_RELAY_URL": "http://127.0.0.1:18120"}
+    assert relay_urls(ports) == {
+        "REGISTRATION_RELAY_URL": "http://127.0.0.1:18120",
+        "SUPERVISION_RELAY_URL": "http://127.0.0.1:18128",
+    }
     assert service_urls(ports, LISTED)["PENSION_URL"] == "http://127.0.0.1:18113"
     assert relay_urls(ports, LISTED)["PENSION_RELAY_URL"] == "http://127.0.0.1:18123"
 
@@ -95,6 +99,6 @@ def test_a_listed_service_gets_its_kubernetes_manifests():
     [database] = yaml.safe_load_all(files[folder / "database.yaml"])
     assert database["spec"]["name"] == "pension"
     base = yaml.safe_load(files[Path("deploy/k8s/base/kustomization.yaml")])
-    assert base["resources"][-3:] == ["registration", "reporting", "pension"]
+    assert base["resources"][-len(LISTED) :] == [s.name for s in LISTED]
     hpas = [d["metadata"]["name"] for d in yaml.safe_load_all(files[HPA_PATH])]
-    assert hpas == ["registration-api", "reporting-api", "pension-api"]
+    assert hpas == [f"{s.name}-api" for s in LISTED]
