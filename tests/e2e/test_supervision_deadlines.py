@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+from collections.abc import Iterator
 from datetime import date, timedelta
 
 import httpx
@@ -14,9 +15,24 @@ import pytest
 
 from contracts.identifiers import credit_code_check_character
 from contracts.topics import SUPERVISION_EVENTS
+from services.stack import down, read_env, up
+from tests.e2e.conftest import RunningStack, _port_base
 from tests.integration.helpers import read_topic
 
 pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
+    """The stack as the shared fixture starts it, given longer to get ready: nine processes starting on a
+    busy 2-core machine took more than the CLI's 60 s."""
+    data_dir = tmp_path_factory.mktemp("stack")
+    try:
+        up(data_dir, _port_base(), timeout=240)
+        yield RunningStack(data_dir, read_env(data_dir))
+    finally:
+        down(data_dir)
+
 
 TOWNSHIP = "430527100000"
 VILLAGE = "430527100201"
