@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import partial
+from typing import Literal
 
 from fastapi import APIRouter, FastAPI
 from psycopg_pool import AsyncConnectionPool
@@ -15,8 +16,8 @@ from services.registration.commands.context import Ledger
 from services.registration.commands.person import register_persons
 from services.registration.reactions import SOURCE_TOPICS, RegistrationReactions
 from services.runtime import consumer, eventstore, http, regions, relay
-from services.runtime.consumer import EventConsumer
 from services.runtime.eventstore import EventStore
+from services.runtime.faust_driver import consumer_for
 from services.runtime.groupcommit import GroupCommit
 from services.runtime.http import dead_letters_router
 from services.runtime.pii import PiiVault
@@ -38,6 +39,8 @@ class RegistrationSettings(ServiceSettings):
     pii_secret: SecretStr = SecretStr("")
     #: Largest ledger upload accepted by POST /imports/persons (a 100,000-row XLSX is about 5 MB).
     import_max_bytes: int = 32 * 1024 * 1024
+    #: Registration's reactions (placements, death reports) are low volume: faust agents by default (ADR 0002).
+    consumer_driver: Literal["aiokafka", "faust"] = "faust"
 
     @property
     def schema_name(self) -> str:
@@ -103,7 +106,8 @@ def run_worker() -> None:
     ledger = Ledger(EventStore(), _vault(settings))
 
     def build(pool: AsyncConnectionPool) -> tuple[list[Loop], Callable[[], bool]]:
-        worker = EventConsumer(
+        worker = consumer_for(
+            settings.consumer_driver,
             pool,
             RegistrationReactions(ledger),
             SOURCE_TOPICS,

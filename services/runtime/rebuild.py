@@ -513,10 +513,17 @@ class Rebuild:
             targets[topic] = int(response.json()["until"])
             log.warning("%s: asked %s to republish after position %d", topic, url, found.replayed_after)
         published = {topic: await self._published(http, self.relays[topic], until) for topic, until in targets.items()}
-        await self._read_to_end(reader)
-        still = [t for t, status in published.items() if not self._check(t, status)]
-        if still:
-            raise RebuildFailed(f"{', '.join(still)}: events still missing after the relay republished them")
+        # The broker may show acknowledged messages a moment later (its partitions' newest offsets trail the
+        # acks under load), so read on until the topic holds what the relay published, within the timeout.
+        deadline = time.monotonic() + self.replay_timeout
+        while True:
+            await self._read_to_end(reader)
+            still = [t for t, status in published.items() if not self._check(t, status)]
+            if not still:
+                return
+            if time.monotonic() > deadline:
+                raise RebuildFailed(f"{', '.join(still)}: events still missing after the relay republished them")
+            await asyncio.sleep(0.5)
 
 
 @dataclass(frozen=True)
