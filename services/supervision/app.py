@@ -15,8 +15,8 @@ from pydantic import SecretStr
 
 from contracts.topics import SUPERVISION_EVENTS
 from services.runtime import consumer, eventstore, http, regions, relay
-from services.runtime.consumer import EventConsumer
 from services.runtime.eventstore import EventStore
+from services.runtime.faust_driver import consumer_for
 from services.runtime.http import dead_letters_router
 from services.runtime.pii import PiiVault
 from services.runtime.process import Loop, MissingSetting, create_service_app, run_loops, serve_api
@@ -128,7 +128,8 @@ def run_worker() -> None:
     service = Supervision.of(context(settings))
 
     def build(pool: AsyncConnectionPool) -> tuple[list[Loop], Callable[[], bool]]:
-        worker = EventConsumer(
+        worker = consumer_for(
+            settings.consumer_driver,
             pool,
             SupervisionReactions(service.context.store, service.ratings),
             SOURCE_TOPICS,
