@@ -46,7 +46,23 @@ TOPIC_EVENTS: dict[Topic, tuple[type[Event], ...]] = {
     SUPERVISION_EVENTS: supervision.EVENTS,
 }
 
-EVENT_TYPES: dict[str, type[Event]] = {event.event_type: event for events in TOPIC_EVENTS.values() for event in events}
+
+def _by_wire_name(topics: dict[Topic, tuple[type[Event], ...]]) -> dict[str, type[Event]]:
+    """Every event type by its wire name; two services naming different events alike is a build error,
+    since a consumer could not tell them apart (assistance's and supervision's cases once did)."""
+    found: dict[str, type[Event]] = {}
+    for events in topics.values():
+        for event in events:
+            other = found.setdefault(event.event_type, event)
+            if other is not event:
+                raise TypeError(
+                    f"{event.event_type!r} names both {other.__module__}.{other.__name__} and "
+                    f"{event.__module__}.{event.__name__}"
+                )
+    return found
+
+
+EVENT_TYPES: dict[str, type[Event]] = _by_wire_name(TOPIC_EVENTS)
 
 #: (event type, from version) -> function turning that version's data into the next version's.
 UPCASTERS: dict[tuple[str, int], Upcaster] = {}

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from contracts.topics import ASSISTANCE_EVENTS, INSURANCE_EVENTS, REGISTRATION_EVENTS, Topic
+from contracts.topics import ASSISTANCE_EVENTS, INSURANCE_EVENTS, REGISTRATION_EVENTS, SUPERVISION_EVENTS, Topic
 
 Role = Literal["api", "relay", "worker"]
 #: The function of a service's ``app`` module each role runs.
@@ -122,6 +122,17 @@ SERVICES: tuple[Service, ...] = (
         worker_port=23,
         worker_summary="React to registration's events; end certified statuses past their review date.",
         http_port=8102,
+    ),
+    Service(
+        "supervision",
+        "Labour inspection (劳动保障监察): complaints, cases, grid inspection, mediation, petitions, ratings.",
+        api_port=14,
+        topic=SUPERVISION_EVENTS,
+        relay_port=28,
+        worker_port=29,
+        worker_summary="Follow registration's employers and insurance's arrears; flag passed time limits.",
+        http_port=8104,
+        pii_roles=("api", "worker"),
     ),
     Service(
         "reporting",

@@ -23,7 +23,7 @@ from contracts.insurance import INSURANCE_TYPES
 from contracts.reference import demo_county
 from contracts.regions import RegionLevel, UrbanRuralClass
 from contracts.registration import EMPLOYMENT_KINDS, PERSON_CATEGORIES
-from contracts.topics import ASSISTANCE_EVENTS, INSURANCE_EVENTS, REGISTRATION_EVENTS
+from contracts.topics import ASSISTANCE_EVENTS, INSURANCE_EVENTS, REGISTRATION_EVENTS, SUPERVISION_EVENTS
 from services.reporting.periods import Window, parse_period, window
 from services.reporting.projection import RegionMetricsProjection
 from services.reporting.queries import figures, metrics_of
@@ -1133,6 +1133,125 @@ def assistance_history(rng: random.Random, count: int) -> tuple[list[EventEnvelo
                     )
                 )
                 truth.change("public_welfare_post", pid, day, filled=0, running=False)
+
+
+def supervision_counts(kind: str, s: dict[str, Any]) -> dict[str, int]:
+    """What one supervision entity adds to the supervision source's stocks, kept the obvious way."""
+    if kind == "complaint":
+        return {"complaints_undecided": int(s["undecided"]), "complaints_overdue": int(s["overdue"])}
+    if kind == "case":
+        return {"cases_open": int(s["open"]), "cases_overdue": int(s["overdue"])}
+    if kind == "employer_rating":
+        return {f"employers_rated_{s['grade'].lower()}": 1}
+    return {}
+
+
+def supervision_history(rng: random.Random, count: int) -> tuple[list[EventEnvelope], Naive]:
+    """``count`` events of complaints, cases, penalties, disputes, petitions and ratings, and the naive truth."""
+    truth = Naive(supervision_counts)
+    out: list[EventEnvelope] = []
+    places = VILLAGES + TOWNSHIPS
+    undecided: list[str] = []
+    open_cases: list[str] = []
+    mediating: list[tuple[str, str]] = []
+    employers: dict[str, str] = {}
+    serial = 0
+
+    def emit(type_: str, stream_type: str, stream_id: str, region: str, **data: Any) -> None:
+        at = datetime.combine(random_day(rng), time(rng.choice([3, 12, 20])), UTC)
+        values = {k: v.isoformat() if isinstance(v, date) else v for k, v in {**data, "region_code": region}.items()}
+        out.append(
+            EventEnvelope(
+                event_id=uuid.uuid4(), type=type_, schema_version=1, stream_type=stream_type, stream_id=stream_id,
+                version=1, region_code=region, occurred_at=at, recorded_at=at, data=values,
+            )
+        )  # fmt: skip
+
+    while len(out) < count:
+        serial += 1
+        roll, day, region = rng.random(), random_day(rng), rng.choice(places)
+        if roll < 0.18 or not undecided:
+            cid = f"complaint-{serial}"
+            emit("ComplaintFiled", "complaint", cid, region, complaint_id=cid, received_on=day)
+            truth.change("complaint", cid, day, region=region, undecided=True, overdue=False)
+            truth.flows.append(("complaints_filed", region, day, 1))
+            undecided.append(cid)
+        elif roll < 0.32:
+            cid = rng.choice(undecided)
+            where = truth.state("complaint", cid)["region"]
+            action = rng.choice(["overdue", "accept", "refuse"])
+            if action == "overdue":
+                emit("ComplaintDecisionOverdue", "complaint", cid, where, complaint_id=cid, detected_on=day)
+                truth.change("complaint", cid, day, overdue=True)
+            else:
+                kind = "ComplaintAccepted" if action == "accept" else "ComplaintRefused"
+                field_name = "accepted_on" if action == "accept" else "refused_on"
+                emit(kind, "complaint", cid, where, complaint_id=cid, **{field_name: day})
+                truth.change("complaint", cid, day, undecided=False, overdue=False)
+                truth.flows.append(
+                    ("complaints_accepted" if action == "accept" else "complaints_refused", where, day, 1)
+                )
+                undecided.remove(cid)
+        elif roll < 0.46 or not open_cases:
+            kid = f"case-{serial}"
+            emit("InspectionCaseOpened", "case", kid, region, case_id=kid, opened_on=day)
+            truth.change("case", kid, day, region=region, open=True, overdue=False)
+            truth.flows.append(("cases_opened", region, day, 1))
+            open_cases.append(kid)
+        elif roll < 0.62:
+            kid = rng.choice(open_cases)
+            where = truth.state("case", kid)["region"]
+            if rng.random() < 0.4:
+                emit("CaseDeadlineBreached", "case", kid, where, case_id=kid, limit="investigation", detected_on=day)
+                truth.change("case", kid, day, overdue=True)
+            else:
+                in_time, wages, workers = rng.random() < 0.7, rng.randrange(0, 5_000_000), rng.randrange(0, 30)
+                emit(
+                    "InspectionCaseClosed", "case", kid, where, case_id=kid, closed_on=day, within_limit=in_time,
+                    wages_recovered_fen=wages, workers_concerned=workers,
+                )  # fmt: skip
+                truth.change("case", kid, day, open=False, overdue=False)
+                truth.flows.extend(
+                    [
+                        ("cases_closed", where, day, 1),
+                        ("cases_closed_in_time", where, day, int(in_time)),
+                        ("wage_arrears_recovered_fen", where, day, wages),
+                        ("workers_concerned", where, day, workers),
+                    ]
+                )
+                open_cases.remove(kid)
+        elif roll < 0.68:
+            amount = rng.randrange(1, 2_000_000)
+            emit("PenaltyImposed", "case", f"case-{serial}", region, case_id=f"case-{serial}", decided_on=day,
+                 amount_fen=amount)  # fmt: skip
+            truth.flows.append(("penalties_fen", region, day, amount))
+        elif roll < 0.8:
+            if mediating and rng.random() < 0.6:
+                did, where = mediating.pop(rng.randrange(len(mediating)))
+                if rng.random() < 0.5:
+                    emit("MediationAgreed", "dispute", did, where, dispute_id=did, agreed_on=day)
+                    truth.flows.append(("mediations_agreed", where, day, 1))
+                else:
+                    emit("DisputeReferredToArbitration", "dispute", did, where, dispute_id=did, referred_on=day)
+                    truth.flows.append(("mediations_referred", where, day, 1))
+            else:
+                did = f"dispute-{serial}"
+                emit("MediationApplied", "dispute", did, region, dispute_id=did, received_on=day)
+                truth.flows.append(("mediations_applied", region, day, 1))
+                mediating.append((did, region))
+        elif roll < 0.9:
+            kind, field_name, metric = rng.choice(
+                [("PetitionRegistered", "received_on", "petitions_registered"),
+                 ("PetitionAnswered", "answered_on", "petitions_answered")]
+            )  # fmt: skip
+            emit(kind, "petition", f"petition-{serial}", region, petition_id=f"petition-{serial}", **{field_name: day})
+            truth.flows.append((metric, region, day, 1))
+        else:
+            eid = rng.choice(sorted(employers)) if employers and rng.random() < 0.6 else f"employer-{serial}"
+            where = employers.setdefault(eid, rng.choice(TOWNSHIPS))
+            grade = rng.choice(["A", "B", "C"])
+            emit("EmployerRatingChanged", "employer_rating", eid, where, employer_id=eid, grade=grade, rated_on=day)
+            truth.change("employer_rating", eid, day, region=where, grade=grade)
     return out, truth
 
 
@@ -1181,6 +1300,7 @@ NAIVE: dict[str, NaiveSource] = {
             or m.name == "assisted_placed"
         ),
     ),
+    SUPERVISION_EVENTS.name: NaiveSource(supervision_history),
 }
 
 

@@ -41,10 +41,10 @@ easiest declared as rows (``metrics.stocks``); see ``sources/registration`` for 
 from __future__ import annotations
 
 from services.reporting.catalogue import Catalogue, Source
-from services.reporting.sources import assistance, insurance, registration
+from services.reporting.sources import assistance, insurance, registration, supervision
 
 #: Every source reporting folds, in the order their metrics are shown.
-SOURCES: tuple[Source, ...] = (registration.SOURCE, assistance.SOURCE, insurance.SOURCE)
+SOURCES: tuple[Source, ...] = (registration.SOURCE, assistance.SOURCE, insurance.SOURCE, supervision.SOURCE)
 
 #: The catalogue of every listed source: what the projection, queries and API read by default.
 CATALOGUE = Catalogue(SOURCES)
