@@ -20,10 +20,10 @@ ROOT = Path(__file__).resolve().parents[2]
 PENSION = Service(
     "pension",
     "Pension certification (资格认证).",
-    api_port=13,
+    api_port=19,
     topic=Topic("pension.events", "pension", "Pension facts."),
-    relay_port=23,
-    worker_port=24,
+    relay_port=40,
+    worker_port=41,
     worker_summary="Suspend pensions whose certification is overdue.",
     http_port=8109,
 )
@@ -37,10 +37,10 @@ def test_a_listed_service_runs_its_api_relay_and_worker_in_the_stack(tmp_path):
     assert {"broker", "registration-api", "registration-relay", "registration-worker"} <= found.keys()
     assert {"reporting-api", "reporting-worker"} <= found.keys() and "reporting-relay" not in found
     api, relay, worker = found["pension-api"], found["pension-relay"], found["pension-worker"]
-    assert api.argv[1:] == ["pension", "api"] and api.env["HTTP_PORT"] == "19013"
-    assert relay.argv[1:] == ["pension", "relay"] and relay.env["OPS_PORT"] == "19023"
-    assert worker.argv[1:] == ["pension", "worker"] and worker.env["OPS_PORT"] == "19024"
-    assert worker.ready_url == "http://127.0.0.1:19024/readyz"
+    assert api.argv[1:] == ["pension", "api"] and api.env["HTTP_PORT"] == "19019"
+    assert relay.argv[1:] == ["pension", "relay"] and relay.env["OPS_PORT"] == "19040"
+    assert worker.argv[1:] == ["pension", "worker"] and worker.env["OPS_PORT"] == "19041"
+    assert worker.ready_url == "http://127.0.0.1:19041/readyz"
     assert api.env["DATABASE_URL"] == "postgresql://db" and api.env["JWT_SECRET"] == "j"
     # The ports the list gives never collide.
     ports = [p.env.get("HTTP_PORT") or p.env.get("OPS_PORT") for p in found.values() if p.name != "broker"]
@@ -51,15 +51,19 @@ def test_stack_env_names_every_listed_service_and_relay():
     ports = StackPorts(18100)
     assert service_urls(ports) == {
         "REGISTRATION_URL": "http://127.0.0.1:18110",
-        "REPORTING_URL": "http://127.0.0.1:18115",
+        "ASSISTANCE_URL": "http://127.0.0.1:18111",
+        "INSURANCE_URL": "http://127.0.0.1:18112",
         "SUPERVISION_URL": "http://127.0.0.1:18114",
+        "REPORTING_URL": "http://127.0.0.1:18115",
     }
     assert relay_urls(ports) == {
         "REGISTRATION_RELAY_URL": "http://127.0.0.1:18120",
+        "ASSISTANCE_RELAY_URL": "http://127.0.0.1:18122",
+        "INSURANCE_RELAY_URL": "http://127.0.0.1:18126",
         "SUPERVISION_RELAY_URL": "http://127.0.0.1:18128",
     }
-    assert service_urls(ports, LISTED)["PENSION_URL"] == "http://127.0.0.1:18113"
-    assert relay_urls(ports, LISTED)["PENSION_RELAY_URL"] == "http://127.0.0.1:18123"
+    assert service_urls(ports, LISTED)["PENSION_URL"] == "http://127.0.0.1:18119"
+    assert relay_urls(ports, LISTED)["PENSION_RELAY_URL"] == "http://127.0.0.1:18140"
 
 
 def test_a_listed_service_has_its_cli_commands():
