@@ -2,46 +2,51 @@
 
 from __future__ import annotations
 
+import importlib
 import os
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
+from services.platform import ENTRY_POINTS, SERVICES, Service
+
 app = typer.Typer(help="renshe: the grassroots labour and social-security platform.", no_args_is_help=True)
-registration = typer.Typer(help="The real-name ledger service.", no_args_is_help=True)
-reporting = typer.Typer(help="The per-region reporting service.", no_args_is_help=True)
 stack = typer.Typer(help="The local stack (make up / make down).", no_args_is_help=True)
-app.add_typer(registration, name="registration")
-app.add_typer(reporting, name="reporting")
-app.add_typer(stack, name="stack")
 
 DataDir = Annotated[Path, typer.Option(help="Where the stack keeps its data, logs and stack.env")]
 PortBase = Annotated[int, typer.Option(help="First of the ports the stack listens on", envvar="RENSHE_PORT_BASE")]
 
 
-@registration.command("api")
-def registration_api() -> None:
-    """Serve the registration HTTP API."""
-    from services.registration.app import serve
+def _run(service: Service, role: str) -> Callable[[], None]:
+    """``renshe <service> <role>``: import the service's app module only when the command runs (starting
+    one process must not import every service)."""
 
-    serve()
+    def run() -> None:
+        getattr(importlib.import_module(service.module), ENTRY_POINTS[role])()
 
-
-@registration.command("relay")
-def registration_relay() -> None:
-    """Publish registration's events to Kafka."""
-    from services.registration.app import run_relay
-
-    run_relay()
+    run.__doc__ = service.describe(role)
+    return run
 
 
-@registration.command("worker")
-def registration_worker() -> None:
-    """React to assistance placements and insurance death reports."""
-    from services.registration.app import run_worker
+def service_commands(cli: typer.Typer, services: Sequence[Service] = SERVICES) -> dict[str, typer.Typer]:
+    """One command group per listed service with a command per process it runs; returns the groups, to
+    which a service adds its own commands."""
+    groups = {}
+    for service in services:
+        group = typer.Typer(help=service.summary, no_args_is_help=True)
+        for role in service.processes:
+            group.command(role)(_run(service, role))
+        cli.add_typer(group, name=service.name)
+        groups[service.name] = group
+    return groups
 
-    run_worker()
+
+GROUPS = service_commands(app)
+registration = GROUPS["registration"]
+reporting = GROUPS["reporting"]
+app.add_typer(stack, name="stack")
 
 
 @registration.command("import-regions")
@@ -79,22 +84,6 @@ def registration_import_regions(
         typer.echo(f"renshe: {file}: {exc}", err=True)
         raise typer.Exit(2) from None
     typer.echo(f"loaded {len(divisions)} regions from {file}: {new} new, {updated} updated")
-
-
-@reporting.command("api")
-def reporting_api() -> None:
-    """Serve the reporting HTTP API."""
-    from services.reporting.app import serve
-
-    serve()
-
-
-@reporting.command("worker")
-def reporting_worker() -> None:
-    """Project every topic into the per-region read models."""
-    from services.reporting.app import run_worker
-
-    run_worker()
 
 
 @reporting.command("rebuild")
@@ -253,9 +242,9 @@ def token(
 def contracts(out: Annotated[Path, typer.Option(help="Folder to write into")] = Path("contracts")) -> None:
     """Write the JSON Schema of every event and the AsyncAPI document."""
     from services.contracts_docs import write_contract_documents
-    from services.deploy_docs import write_kafka_topics
+    from services.deploy_docs import write_kafka_topics, write_service_manifests
 
-    for path in [*write_contract_documents(out), write_kafka_topics(Path("."))]:
+    for path in [*write_contract_documents(out), write_kafka_topics(Path(".")), *write_service_manifests(Path("."))]:
         typer.echo(f"wrote {path}")
 
 

@@ -9,8 +9,13 @@ base port (``make up`` uses 18100).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 from contracts.topics import REGISTRATION_EVENTS, Topic
+
+Role = Literal["api", "relay", "worker"]
+#: The function of a service's ``app`` module each role runs.
+ENTRY_POINTS: dict[str, str] = {"api": "serve", "relay": "run_relay", "worker": "run_worker"}
 
 
 @dataclass(frozen=True)
@@ -27,6 +32,15 @@ class Service:
     relay_port: int | None = None
     #: Offset of the worker's ops port (None: the service runs no worker).
     worker_port: int | None = None
+    #: What its worker does, for ``renshe <name> worker --help``.
+    worker_summary: str = ""
+    #: The HTTP port of its API inside a container (Kubernetes), its settings' default ``http_port``.
+    http_port: int = 8100
+    #: Its processes hold personal data encrypted at rest (``services.runtime.pii``) and get ``PII_SECRET``:
+    #: which roles.
+    pii_roles: tuple[str, ...] = ()
+    #: Production: the most API replicas the autoscaler may run (mind the Postgres connection budget).
+    api_max_replicas: int = 6
 
     @property
     def module(self) -> str:
@@ -53,6 +67,27 @@ class Service:
             roles.append("worker")
         return tuple(roles)
 
+    def port(self, role: str) -> int:
+        """The offset of the port ``role`` listens on: the API's HTTP port, a relay's or worker's ops port."""
+        offset = {"api": self.api_port, "relay": self.relay_port, "worker": self.worker_port}[role]
+        if offset is None:
+            raise KeyError(f"{self.name} runs no {role}")
+        return offset
+
+    @staticmethod
+    def port_setting(role: str) -> str:
+        """The setting naming that port (``ServiceSettings.http_port`` or ``ops_port``)."""
+        return "HTTP_PORT" if role == "api" else "OPS_PORT"
+
+    def describe(self, role: str) -> str:
+        """One line on what ``renshe <name> <role>`` runs."""
+        if role == "api":
+            return f"Serve the {self.name} HTTP API."
+        if role == "relay":
+            assert self.topic is not None
+            return f"Publish {self.name}'s events to Kafka ({self.topic.name})."
+        return self.worker_summary or f"Run {self.name}'s worker."
+
 
 SERVICES: tuple[Service, ...] = (
     Service(
@@ -62,12 +97,18 @@ SERVICES: tuple[Service, ...] = (
         topic=REGISTRATION_EVENTS,
         relay_port=20,
         worker_port=21,
+        worker_summary="React to assistance placements and insurance death reports.",
+        http_port=8101,
+        pii_roles=("api", "worker"),
+        api_max_replicas=10,
     ),
     Service(
         "reporting",
         "Per-region figures at every level, the quarterly report, the dashboard.",
         api_port=15,
         worker_port=25,
+        worker_summary="Project every topic into the per-region read models.",
+        http_port=8105,
     ),
 )
 

@@ -11,12 +11,14 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 
 from contracts.reference import SUINING_COUNTY
+from services.platform import SERVICES, Service
 from services.runtime.auth import Role, issue_token
 from services.runtime.devstack import EmbeddedPostgres, StackPorts, broker_command, find_supervisor
 
@@ -79,7 +81,11 @@ def stack_at(data_dir: Path, port_base: int) -> Stack:
     return Stack(data_dir, StackPorts(port_base))
 
 
-def _programs(stack: Stack, database_url: str, bootstrap: str, external_broker: bool) -> list[Program]:
+def programs(
+    stack: Stack, database_url: str, bootstrap: str, external_broker: bool, services: Sequence[Service] = SERVICES
+) -> list[Program]:
+    """Every process of the stack: the broker (unless external), then each listed service's api, relay and
+    worker, on the ports its entry gives."""
     secrets = stack.secrets()
     common = {
         "DATABASE_URL": database_url,
@@ -89,22 +95,31 @@ def _programs(stack: Stack, database_url: str, bootstrap: str, external_broker: 
         "REGIONS_CSV": os.environ.get("REGIONS_CSV", ""),
     }
     renshe = str(Path(sys.executable).parent / "renshe")
-    p = stack.ports
-
-    def program(name: str, service: str, role: str, port_var: str, port: int, ready: str, workers: int = 1) -> Program:
-        env = {**common, port_var: str(port), "HTTP_WORKERS": str(workers)}
-        return Program(name, [renshe, service, role], env, f"http://127.0.0.1:{port}/{ready}")
-
     programs = [
-        program("registration-api", "registration", "api", "HTTP_PORT", p.registration, "readyz"),
-        program("registration-relay", "registration", "relay", "OPS_PORT", p.registration_relay_ops, "readyz"),
-        program("reporting-api", "reporting", "api", "HTTP_PORT", p.reporting, "readyz"),
-        program("reporting-worker", "reporting", "worker", "OPS_PORT", p.reporting_worker_ops, "readyz"),
-        program("registration-worker", "registration", "worker", "OPS_PORT", p.registration_worker_ops, "readyz"),
+        Program(
+            f"{service.name}-{role}",
+            [renshe, service.name, role],
+            {**common, service.port_setting(role): str(port), "HTTP_WORKERS": "1"},
+            f"http://127.0.0.1:{port}/readyz",
+        )
+        for service in services
+        for role in service.processes
+        for port in [stack.ports.at(service.port(role))]
     ]
     if not external_broker:
-        programs.insert(0, Program("broker", broker_command(p.broker), {}))
+        programs.insert(0, Program("broker", broker_command(stack.ports.broker), {}))
     return programs
+
+
+def service_urls(ports: StackPorts, services: Sequence[Service] = SERVICES) -> dict[str, str]:
+    """``<NAME>_URL``: where each service's API listens, as ``stack.env`` names it."""
+    return {s.url_var: f"http://127.0.0.1:{ports.at(s.api_port)}" for s in services}
+
+
+def relay_urls(ports: StackPorts, services: Sequence[Service] = SERVICES) -> dict[str, str]:
+    """``<NAME>_RELAY_URL``: each relay's ops port, where ``renshe reporting rebuild`` asks for a
+    republication."""
+    return {s.relay_url_var: f"http://127.0.0.1:{ports.at(s.port('relay'))}" for s in services if s.topic}
 
 
 def _supervisor_conf(stack: Stack, programs: list[Program]) -> str:
@@ -157,28 +172,27 @@ def up(data_dir: Path, port_base: int = DEFAULT_PORT_BASE, *, timeout: float = 6
     )
     external_broker = bool(os.environ.get("KAFKA_BOOTSTRAP_SERVERS"))
     bootstrap = os.environ.get("KAFKA_BOOTSTRAP_SERVERS") or f"127.0.0.1:{stack.ports.broker}"
-    programs = _programs(stack, database_url, bootstrap, external_broker)
-    stack.conf.write_text(_supervisor_conf(stack, programs))
+    processes = programs(stack, database_url, bootstrap, external_broker)
+    stack.conf.write_text(_supervisor_conf(stack, processes))
     if stack.supervisor_running():
         stack.ctl("update")
         stack.ctl("start", "all", check=False)
     else:
         supervisord, _ = find_supervisor()
         subprocess.run([supervisord, "-c", str(stack.conf)], check=True)
-    _wait_ready([p for p in programs if p.ready_url], timeout, stack)
+    _wait_ready([p for p in processes if p.ready_url], timeout, stack)
     secrets = stack.secrets()
     dev_token = issue_token(secrets["JWT_SECRET"], subject="dev-admin", role=Role.ADMIN, region=SUINING_COUNTY)
+    urls = service_urls(stack.ports)
     values = {
-        "REGISTRATION_URL": f"http://127.0.0.1:{stack.ports.registration}",
-        "REPORTING_URL": f"http://127.0.0.1:{stack.ports.reporting}",
+        **urls,
         "KAFKA_BOOTSTRAP_SERVERS": bootstrap,
         "DATABASE_URL": database_url,
         "DEV_TOKEN": dev_token,
         "STACK_READY_SECONDS": f"{time.monotonic() - started:.1f}",
         # The page reads the token from the fragment, which browsers never send to the server.
-        "DASHBOARD_URL": f"http://127.0.0.1:{stack.ports.reporting}/dashboard#token={dev_token}",
-        # The relay's ops port, where `renshe reporting rebuild` asks for a republication.
-        "REGISTRATION_RELAY_URL": f"http://127.0.0.1:{stack.ports.registration_relay_ops}",
+        "DASHBOARD_URL": f"{urls['REPORTING_URL']}/dashboard#token={dev_token}",
+        **relay_urls(stack.ports),
     }
     stack.env_file.write_text("".join(f"{k}={v}\n" for k, v in values.items()))
     return values

@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
+from typing import Literal
 
 from fastapi import APIRouter, FastAPI
 from psycopg_pool import AsyncConnectionPool
 from pydantic import SecretStr
 
 from contracts.topics import REGISTRATION_EVENTS
-from services.registration import api, queries
-from services.registration.commands import PersonCommands
+from services.registration import api, schema
+from services.registration.commands.context import Ledger
+from services.registration.commands.person import register_persons
 from services.registration.reactions import SOURCE_TOPICS, RegistrationReactions
 from services.runtime import consumer, eventstore, http, regions, relay
-from services.runtime.consumer import EventConsumer
 from services.runtime.eventstore import EventStore
+from services.runtime.faust_driver import consumer_for
 from services.runtime.groupcommit import GroupCommit
 from services.runtime.http import dead_letters_router
 from services.runtime.pii import PiiVault
@@ -36,13 +39,15 @@ class RegistrationSettings(ServiceSettings):
     pii_secret: SecretStr = SecretStr("")
     #: Largest ledger upload accepted by POST /imports/persons (a 100,000-row XLSX is about 5 MB).
     import_max_bytes: int = 32 * 1024 * 1024
+    #: Registration's reactions (placements, death reports) are low volume: faust agents by default (ADR 0002).
+    consumer_driver: Literal["aiokafka", "faust"] = "faust"
 
     @property
     def schema_name(self) -> str:
         return "registration"
 
 
-DDL = [*eventstore.DDL, *relay.DDL, *consumer.DDL, *http.IDEMPOTENCY_DDL, *regions.DDL, *queries.DDL]
+DDL = [*eventstore.DDL, *relay.DDL, *consumer.DDL, *http.IDEMPOTENCY_DDL, *regions.DDL, *schema.DDL]
 
 
 def create_app(settings: RegistrationSettings | None = None) -> FastAPI:
@@ -58,10 +63,12 @@ def create_app(settings: RegistrationSettings | None = None) -> FastAPI:
         routers=[api.router, dead_letters_router()],
         shortcuts=[api.REGISTER_PERSON],
     )
-    commands = PersonCommands(EventStore(), _vault(settings))
-    app.state.commands = commands
+    ledger = Ledger(EventStore(), _vault(settings))
+    app.state.ledger = ledger
     app.state.import_max_bytes = settings.import_max_bytes
-    app.state.person_batches = GroupCommit(app.state.renshe.pool, commands.register_persons, name="register_person")
+    app.state.person_batches = GroupCommit(
+        app.state.renshe.pool, partial(register_persons, ledger), name="register_person"
+    )
     return app
 
 
@@ -96,12 +103,13 @@ def _vault(settings: RegistrationSettings) -> PiiVault:
 def run_worker() -> None:
     """``renshe registration worker``: react to assistance placements and insurance death reports."""
     settings = RegistrationSettings()
-    commands = PersonCommands(EventStore(), _vault(settings))
+    ledger = Ledger(EventStore(), _vault(settings))
 
     def build(pool: AsyncConnectionPool) -> tuple[list[Loop], Callable[[], bool]]:
-        worker = EventConsumer(
+        worker = consumer_for(
+            settings.consumer_driver,
             pool,
-            RegistrationReactions(commands),
+            RegistrationReactions(ledger),
             SOURCE_TOPICS,
             settings.kafka_bootstrap_servers,
             replication_factor=settings.kafka_replication_factor,

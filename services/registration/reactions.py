@@ -1,4 +1,4 @@
-"""Registration's reactions to other services' events (DESIGN.md section 6).
+"""Registration's reactions to other services' events (docs/design.md "Cross-service reactions").
 
 - assistance ``PlacedInJob`` -> employment registration (就业登记) with ``source="assistance"``;
 - insurance ``DeathReported`` -> the person is recorded deceased with ``source="insurance"``.
@@ -18,8 +18,10 @@ from contracts.envelope import EventEnvelope
 from contracts.insurance import DeathReported
 from contracts.registry import decode
 from contracts.topics import ASSISTANCE_EVENTS, INSURANCE_EVENTS
-from services.registration import domain
-from services.registration.commands import PersonCommands
+from services.registration.commands.context import Ledger
+from services.registration.commands.employment import employed
+from services.registration.commands.person import change_person, died
+from services.registration.domain.employment import RegisterEmployment
 from services.runtime.db import Connection
 from services.runtime.eventstore import Metadata
 
@@ -45,8 +47,8 @@ class RegistrationReactions:
 
     name = NAME
 
-    def __init__(self, commands: PersonCommands) -> None:
-        self.commands = commands
+    def __init__(self, ledger: Ledger) -> None:
+        self.ledger = ledger
 
     async def apply(self, conn: Connection, events: Sequence[EventEnvelope]) -> None:
         """Apply each event in order, inside the consumer's transaction."""
@@ -60,7 +62,7 @@ class RegistrationReactions:
         """Placement in a job (安置就业) is an employment registration reported on the placement day."""
         placed = decode(envelope)
         assert isinstance(placed, PlacedInJob)
-        registration = domain.RegisterEmployment(
+        registration = RegisterEmployment(
             kind=placed.kind,
             started_on=placed.started_on,
             reported_on=max(placed.placed_on, placed.started_on),
@@ -68,18 +70,16 @@ class RegistrationReactions:
             vacancy_id=placed.vacancy_id,
             source="assistance",
         )
-        await self.commands.register_employment(
-            conn, None, placed.person_id, registration, _caused_by(envelope, "assistance")
-        )
+        decision = await employed(self.ledger, conn, registration)
+        await change_person(self.ledger, conn, None, placed.person_id, decision, _caused_by(envelope, "assistance"))
 
     async def death_reported(self, conn: Connection, envelope: EventEnvelope) -> None:
         """A death reported to insurance closes the ledger entry; one already closed stays as it is."""
         report = decode(envelope)
         assert isinstance(report, DeathReported)
-        person = await self.commands.load_person(conn, report.person_id)
+        person = await self.ledger.persons.get(conn, report.person_id)
         if person.status == "deceased":
             log.info("death of %s already recorded; insurance's report changes nothing", report.person_id)
             return
-        await self.commands.record_death(
-            conn, None, report.person_id, report.died_on, _caused_by(envelope, "insurance"), source="insurance"
-        )
+        decision = died(self.ledger, report.died_on, source="insurance")
+        await change_person(self.ledger, conn, None, report.person_id, decision, _caused_by(envelope, "insurance"))

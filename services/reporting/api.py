@@ -9,14 +9,13 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Depends, Path, Query
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
 from contracts.regions import Region, RegionLevel, normalise_region_code
-from services.reporting import queries
+from services.reporting import queries, sources
 from services.reporting.entities import now_in_china
-from services.reporting.metrics import METRICS, METRICS_BY_NAME
 from services.reporting.periods import Period, Window, parse_period, periods_between, window
 from services.runtime.errors import NotFound, RuleViolated
 from services.runtime.http import CurrentPrincipal, DbConnection, json_response
@@ -162,6 +161,14 @@ def request_window(period: str | None, as_of: date | None) -> Window:
         raise RuleViolated("NotYetReportable", str(exc), field="period" if parsed else "as_of") from exc
 
 
+def _requested_window(period: PeriodQuery = None, as_of: AsOfQuery = None) -> Window:
+    return request_window(period, as_of)
+
+
+#: The window of a stats or drill-down request (``period`` or ``as_of``, else now), as a typed dependency.
+RequestWindow = Annotated[Window, Depends(_requested_window)]
+
+
 def ref(region: Region) -> RegionRef:
     """A region as the API names it."""
     return RegionRef(code=region.code, name=region.name, level=str(region.level))
@@ -180,15 +187,8 @@ def _window_info(w: Window) -> dict[str, object]:
     response_model=RegionStats,
     summary="A region's figures now, for a period, or as of a past date",
 )
-async def region_stats(
-    code: RegionPath,
-    principal: CurrentPrincipal,
-    conn: DbConnection,
-    period: PeriodQuery = None,
-    as_of: AsOfQuery = None,
-) -> Response:
+async def region_stats(code: RegionPath, principal: CurrentPrincipal, conn: DbConnection, w: RequestWindow) -> Response:
     """Stocks at the end of the period (or as_of, or now), flows within it, ratios of the two."""
-    w = request_window(period, as_of)
     region = await region_in_scope(conn, principal, code)
     figures = await queries.metrics_of(conn, [region.code], w)
     return json_response(RegionStats(region=ref(region), metrics=figures[region.code], **_window_info(w)))
@@ -200,14 +200,9 @@ async def region_stats(
     summary="The figures of each region directly under a region (drill-down)",
 )
 async def region_children(
-    code: RegionPath,
-    principal: CurrentPrincipal,
-    conn: DbConnection,
-    period: PeriodQuery = None,
-    as_of: AsOfQuery = None,
+    code: RegionPath, principal: CurrentPrincipal, conn: DbConnection, w: RequestWindow
 ) -> Response:
     """Each child's figures in the same window as ``stats``."""
-    w = request_window(period, as_of)
     region, children = await region_and_children_in_scope(conn, principal, code)
     figures = await queries.metrics_of(conn, [c.code for c in children], w)
     # Built as plain data in RegionChildren's shape (a test holds the two equal): validating a pydantic
@@ -237,7 +232,7 @@ async def region_series(
     ],
 ) -> Response:
     """Stocks at each period's end (today for the running one), flows within each; null for future periods."""
-    declared = METRICS_BY_NAME.get(metric)
+    declared = sources.CATALOGUE.metrics_by_name.get(metric)
     if declared is None:
         raise RuleViolated("UnknownMetric", f"no metric named {metric!r}; see /metrics/catalogue", field="metric")
     start, end = parse_period_param(first, "from"), parse_period_param(last, "to")
@@ -262,4 +257,4 @@ async def region_series(
 )
 async def catalogue(_: CurrentPrincipal) -> Response:
     """The declarations in ``services.reporting.metrics``, in their order."""
-    return json_response([m.describe() for m in METRICS])
+    return json_response([m.describe() for m in sources.CATALOGUE.metrics])

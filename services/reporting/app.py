@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from fastapi import FastAPI
 from psycopg_pool import AsyncConnectionPool
+from pydantic import create_model
 
-from contracts.topics import REGISTRATION_EVENTS
-from services.reporting import api, dashboard, exports, queries, status
+from services import platform
+from services.reporting import api, dashboard, exports, queries, sources, status
 from services.reporting.projection import RegionMetricsProjection
 from services.runtime import consumer, regions
 from services.runtime.consumer import EventConsumer
@@ -21,24 +23,52 @@ from services.runtime.process import (
 )
 from services.runtime.settings import ServiceSettings
 
-#: The topics reporting folds into its read models.
-SOURCE_TOPICS = [REGISTRATION_EVENTS.name]
 
+class _ReportingSettings(ServiceSettings):
+    """Settings of every reporting process.
 
-class ReportingSettings(ServiceSettings):
-    """Settings of every reporting process."""
+    Also, per service that publishes a topic (``services.platform``), ``<name>_relay_url``: the ops URL of
+    its relay (``http://host:ops_port``, env ``<NAME>_RELAY_URL``), asked to republish during a rebuild.
+    """
 
     http_port: int = 8105
     consumer_batch: int = 5000
-    #: Ops URL of registration's relay (``http://host:ops_port``), asked to republish during a rebuild.
-    registration_relay_url: str = ""
 
     @property
     def schema_name(self) -> str:
         return "reporting"
 
+    def relay_url(self, topic: str) -> str:
+        """The ops URL of the relay publishing ``topic`` ("" when none is configured)."""
+        for service in platform.publishing():
+            if service.topic is not None and service.topic.name == topic:
+                return str(getattr(self, service.relay_url_var.lower(), ""))
+        return ""
 
-DDL = [*consumer.DDL, *regions.DDL, *queries.DDL]
+
+_RELAY_FIELDS: dict[str, Any] = {s.relay_url_var.lower(): (str, "") for s in platform.publishing()}
+
+if TYPE_CHECKING:
+    ReportingSettings = _ReportingSettings
+else:
+    # One field per publishing service, so a new service's relay is a setting without an edit here.
+    ReportingSettings = create_model(
+        "ReportingSettings", __base__=_ReportingSettings, __module__=__name__, **_RELAY_FIELDS
+    )
+
+
+def source_topics() -> list[str]:
+    """The topics reporting folds into its read models: one per listed source."""
+    return list(sources.CATALOGUE.topics)
+
+
+def ddl() -> list[str]:
+    """What reporting's processes migrate: the consumer's and the region table's, and the read models."""
+    return [*consumer.DDL, *regions.DDL, *queries.ddl()]
+
+
+#: ``ddl()`` of the listed sources, as the benchmarks and tests migrate it.
+DDL = ddl()
 
 
 def create_app(settings: ReportingSettings | None = None) -> FastAPI:
@@ -46,13 +76,13 @@ def create_app(settings: ReportingSettings | None = None) -> FastAPI:
     settings = settings or ReportingSettings()
     return create_service_app(
         settings,
-        DDL,
+        ddl(),
         title="renshe reporting",
         description="Per-region figures at every level (四级联网), drill-down and statistics.",
         routers=[
             api.router,
             exports.router,
-            status.status_router(RegionMetricsProjection.name, SOURCE_TOPICS),
+            status.status_router(RegionMetricsProjection.name, source_topics()),
             dead_letters_router(),
             dashboard.router,
         ],
@@ -73,11 +103,11 @@ def run_worker() -> None:
         worker = EventConsumer(
             pool,
             RegionMetricsProjection(),
-            SOURCE_TOPICS,
+            source_topics(),
             settings.kafka_bootstrap_servers,
             max_batch=settings.consumer_batch,
             replication_factor=settings.kafka_replication_factor,
         )
         return [worker.run], worker.ready.is_set
 
-    run_loops(settings, DDL, build)
+    run_loops(settings, ddl(), build)

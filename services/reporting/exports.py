@@ -24,10 +24,10 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 from contracts.regions import Region
-from services.reporting import queries
+from services.reporting import queries, sources
 from services.reporting.api import parse_period_param, region_in_scope, request_window
 from services.reporting.entities import now_in_china
-from services.reporting.metrics import METRICS, Metric, ratio_of
+from services.reporting.metrics import Metric, ratio_of
 from services.reporting.periods import Period, Window
 from services.runtime.db import Connection
 from services.runtime.errors import RuleViolated
@@ -101,10 +101,11 @@ async def quarterly_report(conn: Connection, region: Region, period: Period) -> 
     figures = await queries.metrics_of(conn, [region.code, *(c.code for c in children)], w)
     rows = [Row(c.code, c.name, figures[c.code]) for c in children]
     total = figures[region.code]
-    own = _own(total, [r.values for r in rows], METRICS)
-    if any(own[m.name] for m in METRICS if m.kind != "ratio"):
+    metrics = sources.CATALOGUE.metrics
+    own = _own(total, [r.values for r in rows], metrics)
+    if any(own[m.name] for m in metrics if m.kind != "ratio"):
         rows.append(Row(region.code, f"{region.name}（本级）", own))
-    return QuarterlyReport(region, period, w, METRICS, rows, Row(region.code, "合计", total))
+    return QuarterlyReport(region, period, w, metrics, rows, Row(region.code, "合计", total))
 
 
 def _number_format(metric: Metric) -> str:

@@ -25,7 +25,8 @@ from operator import add, sub
 from typing import Any
 
 from contracts.regions import region_level
-from services.reporting.metrics import METRICS, METRICS_BY_NAME, Metric, ratio_of
+from services.reporting import sources
+from services.reporting.metrics import Metric, ratio_of
 from services.reporting.periods import Window
 from services.runtime.db import Connection
 
@@ -47,11 +48,16 @@ def _literal(text: str) -> str:
 def _catalogue_rows() -> str:
     return ",\n".join(
         "(" + ", ".join(_literal(v) for v in (m.name, m.label_zh, m.label_en, m.unit, m.kind)) + f", {n})"
-        for n, m in enumerate(METRICS)
+        for n, m in enumerate(sources.CATALOGUE.metrics)
     )
 
 
-DDL = [
+def ddl() -> list[str]:
+    """Reporting's tables and views, and the catalogue rows of every listed source's metrics."""
+    return [*_TABLES, *_catalogue(), *_VIEWS]
+
+
+_TABLES = [
     """
     CREATE TABLE IF NOT EXISTS region_metrics (
         region_code char(12) NOT NULL,
@@ -95,19 +101,28 @@ DDL = [
         position smallint NOT NULL UNIQUE CHECK (position >= 1)
     )
     """,
+]
+
+
+def _catalogue() -> list[str]:
     # A metric keeps its position in the history arrays for ever; a new metric takes the next one.
-    f"""
+    return [
+        f"""
     INSERT INTO metric_catalogue (name, label_zh, label_en, unit, kind, position)
     SELECT v.name, v.label_zh, v.label_en, v.unit, v.kind,
            (SELECT coalesce(max(position), 0) FROM metric_catalogue) + row_number() OVER (ORDER BY v.ord)
     FROM (VALUES {_catalogue_rows()}) AS v(name, label_zh, label_en, unit, kind, ord)
     WHERE NOT EXISTS (SELECT FROM metric_catalogue c WHERE c.name = v.name)
     """,
-    f"""
+        f"""
     UPDATE metric_catalogue c SET label_zh = v.label_zh, label_en = v.label_en, unit = v.unit, kind = v.kind
     FROM (VALUES {_catalogue_rows()}) AS v(name, label_zh, label_en, unit, kind, ord)
     WHERE c.name = v.name
     """,
+    ]
+
+
+_VIEWS = [
     """
     CREATE OR REPLACE FUNCTION add_deltas(a int[], b int[]) RETURNS int[]
     LANGUAGE sql IMMUTABLE PARALLEL SAFE AS
@@ -173,7 +188,7 @@ async def metric_positions(conn: Connection) -> dict[str, int]:
     info = conn.info
     key = (info.host, info.port, info.dbname, info.options)
     positions = _POSITIONS.get(key)
-    if positions is None or len(positions) < len(METRICS):
+    if positions is None or not positions.keys() >= sources.CATALOGUE.metrics_by_name.keys():
         cursor = await conn.execute("SELECT name, position FROM metric_catalogue")
         positions = {name: int(position) - 1 for name, position in await cursor.fetchall()}
         _POSITIONS[key] = positions
@@ -193,7 +208,7 @@ def _needed(metrics: Iterable[Metric]) -> list[Metric]:
     out: dict[str, Metric] = {}
     for metric in metrics:
         for name in (*metric.numerator, *metric.denominator):
-            out.setdefault(name, METRICS_BY_NAME[name])
+            out.setdefault(name, sources.CATALOGUE.metrics_by_name[name])
         out.setdefault(metric.name, metric)
     return list(out.values())
 
@@ -268,9 +283,12 @@ async def figures(
     conn: Connection,
     codes: Sequence[str],
     windows: Sequence[Window],
-    metrics: Sequence[Metric] = METRICS,
+    metrics: Sequence[Metric] | None = None,
 ) -> dict[str, list[Figures]]:
-    """For each region, its figures in each window (in the order given), for the metrics asked for."""
+    """For each region, its figures in each window (in the order given), for the metrics asked for
+    (default: every listed source's)."""
+    if metrics is None:
+        metrics = sources.CATALOGUE.metrics
     wanted = _needed(metrics)
     stored = [m.name for m in wanted if m.kind != "ratio" and m.entity != "region"]
     codes = list(dict.fromkeys(codes))

@@ -2,13 +2,13 @@
 
 The runtime's ``Rebuild`` does the work (pause the worker, reset, read from the earliest offsets, ask the
 producers' relays to republish what the topics lost); this module names reporting's projection, its
-topics and the relay of each topic (docs/adr/0003-rebuild.md).
+topics (one per listed source, ``services.reporting.sources``) and the relay of each topic
+(docs/adr/0003-rebuild.md).
 """
 
 from __future__ import annotations
 
-from contracts.topics import REGISTRATION_EVENTS
-from services.reporting.app import DDL, SOURCE_TOPICS, ReportingSettings
+from services.reporting.app import ReportingSettings, ddl, source_topics
 from services.reporting.projection import RegionMetricsProjection
 from services.runtime.process import prepare_database
 from services.runtime.rebuild import REBUILD_BATCH, ProgressCallback, Rebuild, RebuildReport, default_shards
@@ -16,8 +16,8 @@ from services.runtime.rebuild import REBUILD_BATCH, ProgressCallback, Rebuild, R
 
 def relay_urls(settings: ReportingSettings) -> dict[str, str]:
     """The ops URL of the relay behind each source topic, where one is configured."""
-    urls = {REGISTRATION_EVENTS.name: settings.registration_relay_url}
-    return {topic: url for topic, url in urls.items() if url and topic in SOURCE_TOPICS}
+    urls = {topic: settings.relay_url(topic) for topic in source_topics()}
+    return {topic: url for topic, url in urls.items() if url}
 
 
 async def rebuild_read_models(
@@ -32,12 +32,12 @@ async def rebuild_read_models(
     ``batch_size``: events per transaction (default ``REBUILD_BATCH``); ``shards``: processes that read in
     parallel, a share of the partitions each (default: one per CPU).
     """
-    pool = await prepare_database(settings, DDL)
+    pool = await prepare_database(settings, ddl())
     try:
         rebuild = Rebuild(
             pool,
             RegionMetricsProjection(),
-            SOURCE_TOPICS,
+            source_topics(),
             settings.kafka_bootstrap_servers,
             relays=relay_urls(settings),
             batch_size=batch_size or REBUILD_BATCH,

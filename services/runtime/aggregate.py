@@ -11,7 +11,7 @@ idempotency record). See ``docs/adr/0004-service-shape.md``.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Generic, Protocol, TypeVar
 
@@ -62,6 +62,12 @@ class Changed(Generic[State]):
     def version(self) -> int:
         """The stream's version after the change: the ETag of the answer."""
         return self.after.version
+
+
+#: What else a change writes, given what it decided: the command's own read rows (written on the
+#: connection it is given, so in the same transaction) and the appends of other streams that must commit
+#: in the same statement as its events.
+Effects = Callable[[Connection, "Changed[State]"], Awaitable[Sequence[Append]]]
 
 
 def is_uuid(value: str) -> bool:
@@ -153,14 +159,20 @@ class Aggregate(Generic[State]):
         metadata: Metadata,
         *,
         also: Sequence[Append] = (),
+        effects: Effects[State] | None = None,
     ) -> Changed[State]:
         """Append ``events`` decided on ``before`` (and the ``also`` appends of other streams) in one statement.
 
-        A stream that moved on since ``before`` was loaded makes the whole statement fail with 409.
+        ``effects``, when the decision recorded something, runs first: it writes the command's read rows
+        and returns more appends for the same statement. A stream that moved on since ``before`` was
+        loaded makes the whole statement fail with 409, and the caller's transaction writes nothing.
         """
         after = self.fold(events, before)
         if after is None:
             raise ValueError(f"a new {self.label} needs at least one event")
+        changed = Changed(stream_id, before, after, list(events))
+        if effects is not None and events:
+            also = [*also, *await effects(conn, changed)]
         appends = [self.appending(stream_id, before, events, metadata), *also] if events else list(also)
         appends = [a for a in appends if a.events]
         if appends:
@@ -173,13 +185,19 @@ class Aggregate(Generic[State]):
                     "read it again and apply your change again",
                     field="If-Match",
                 ) from exc
-        return Changed(stream_id, before, after, list(events))
+        return changed
 
     async def create(
-        self, conn: Connection, stream_id: str, events: Sequence[Event], metadata: Metadata
+        self,
+        conn: Connection,
+        stream_id: str,
+        events: Sequence[Event],
+        metadata: Metadata,
+        *,
+        effects: Effects[State] | None = None,
     ) -> Changed[State]:
         """Start a new stream with ``events`` (409 if the id is taken)."""
-        return await self.record(conn, stream_id, None, events, metadata)
+        return await self.record(conn, stream_id, None, events, metadata, effects=effects)
 
     async def change(
         self,
@@ -190,12 +208,14 @@ class Aggregate(Generic[State]):
         *,
         expected_version: int | None = None,
         principal: Principal | None = None,
+        effects: Effects[State] | None = None,
     ) -> Changed[State]:
         """The one way an existing stream changes: load, check scope and version, decide, append.
 
         ``principal`` None is for reactions to other services' events, which have no region to check.
-        A decision that returns no events appends nothing and answers with the current state.
+        A decision that returns no events appends nothing (``effects`` do not run) and answers with the
+        current state.
         """
         before = await self.get(conn, stream_id, principal)
         require_version(self.label, stream_id, before.version, expected_version)
-        return await self.record(conn, stream_id, before, list(decide(before)), metadata)
+        return await self.record(conn, stream_id, before, list(decide(before)), metadata, effects=effects)

@@ -1,6 +1,6 @@
 """Bearer JWTs: who the caller is (subject), what they do (role) and where (region scope).
 
-DESIGN.md section 7: a write outside the caller's region subtree is 403; analysts read aggregates only.
+docs/design.md, "Security and data": a write outside the caller's region subtree is 403; analysts read aggregates only.
 HS256 with a generated secret locally; a JWKS URL in production.
 """
 

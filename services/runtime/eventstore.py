@@ -117,7 +117,8 @@ _SELECT = """
     FROM events
 """
 
-# The envelope as the topics carry it (DESIGN.md section 3), built by Postgres so the relay only moves bytes.
+# The envelope as the topics carry it (docs/design.md "Events and the store"), built by Postgres so the relay
+# only moves bytes.
 _SELECT_ENVELOPE_JSON = """
     SELECT position, stream_id, json_build_object(
         'event_id', event_id, 'type', type, 'schema_version', schema_version,

@@ -1,342 +1,86 @@
-"""The HTTP app factory every service uses: auth, RFC 9457 errors, health, metrics, idempotent commands."""
+"""The HTTP app factory every service uses: auth, RFC 9457 errors, health, metrics, idempotent commands.
+
+The pieces live beside it (``problems``: errors and JSON answers; ``deps``: the typed dependencies and the
+command context; ``middleware``: correlation ids, metrics, command shortcuts); they are importable from here
+too, as services always have.
+"""
 
 from __future__ import annotations
 
-import contextvars
-import hashlib
 import logging
 import time
-import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Any
 
-import orjson
-from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 from fastapi.telemetry import TelemetryConfig
-from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from psycopg_pool import AsyncConnectionPool
-from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from services.runtime import gctuning, kafka
-from services.runtime.auth import Principal, Role, TokenVerifier
-from services.runtime.db import Connection
+from services.runtime.auth import Role, TokenVerifier
+from services.runtime.deps import (
+    IDEMPOTENCY_DDL,
+    AppState,
+    Command,
+    CommandContext,
+    Commands,
+    CurrentPrincipal,
+    DbConnection,
+    app_state,
+    command_context,
+    correlation_id,
+    current_principal,
+    principal_of,
+)
 from services.runtime.errors import (
-    Conflict,
     DomainError,
     Forbidden,
-    NotFound,
-    PayloadTooLarge,
-    PreconditionRequired,
-    RuleViolated,
-    Unauthorized,
-    UnsupportedMediaType,
 )
-from services.runtime.eventstore import Metadata
+from services.runtime.middleware import (
+    ROUTE_LABEL,
+    CommandShortcut,
+    CorrelationMiddleware,
+    ShortcutCommand,
+    ShortcutMiddleware,
+)
+from services.runtime.problems import json_response, problem, problem_for, status_for
 
-log = logging.getLogger(__name__)
-
-correlation_id: contextvars.ContextVar[str | None] = contextvars.ContextVar("correlation_id", default=None)
-
-REQUESTS = Counter("renshe_http_requests_total", "HTTP requests", ["method", "route", "status"])
-LATENCY = Histogram("renshe_http_request_seconds", "HTTP request latency", ["method", "route"])
-
-IDEMPOTENCY_DDL = [
-    """
-    CREATE TABLE IF NOT EXISTS idempotency_keys (
-        subject     text        NOT NULL,
-        key         text        NOT NULL,
-        fingerprint text        NOT NULL,
-        status      int,
-        body        jsonb,
-        created_at  timestamptz NOT NULL DEFAULT now(),
-        PRIMARY KEY (subject, key)
-    )
-    """,
+#: What services import from here; the definitions live in the modules named in the docstring.
+__all__ = [
+    "IDEMPOTENCY_DDL",
+    "ROUTE_LABEL",
+    "AppState",
+    "Command",
+    "CommandContext",
+    "CommandShortcut",
+    "Commands",
+    "CorrelationMiddleware",
+    "CurrentPrincipal",
+    "DbConnection",
+    "ShortcutCommand",
+    "ShortcutMiddleware",
+    "app_state",
+    "command_context",
+    "correlation_id",
+    "create_app",
+    "current_principal",
+    "dead_letters_router",
+    "default_readiness",
+    "install_error_handlers",
+    "json_response",
+    "ops_router",
+    "principal_of",
+    "problem",
+    "problem_for",
+    "status_for",
 ]
 
-_STATUS = {RuleViolated: 422, NotFound: 404, Conflict: 409, Forbidden: 403, Unauthorized: 401}
-_TITLES = {
-    422: "Unprocessable Content",
-    404: "Not Found",
-    409: "Conflict",
-    403: "Forbidden",
-    401: "Unauthorized",
-    400: "Bad Request",
-    500: "Internal Server Error",
-}
-_STATUS.update({PreconditionRequired: 428, PayloadTooLarge: 413, UnsupportedMediaType: 415})
-_TITLES.update({428: "Precondition Required", 413: "Content Too Large", 415: "Unsupported Media Type"})
-
-
-def problem(status: int, detail: str, **extra: Any) -> Response:
-    """An RFC 9457 problem document."""
-    body = {"type": "about:blank", "title": _TITLES.get(status, "Error"), "status": status, "detail": detail}
-    body.update({k: v for k, v in extra.items() if v is not None})
-    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
-    return Response(orjson.dumps(body), status_code=status, media_type="application/problem+json", headers=headers)
-
-
-def problem_for(error: DomainError) -> Response:
-    """The problem document a domain error is answered with."""
-    return problem(status_for(error), error.detail, field=error.field, **error.extra)
-
-
-def status_for(error: DomainError) -> int:
-    """The HTTP status a domain error maps to (400 for a kind without its own)."""
-    return next((code for kind, code in _STATUS.items() if isinstance(error, kind)), 400)
-
-
-def json_response(body: Any, status_code: int = 200, headers: dict[str, str] | None = None) -> Response:
-    """A JSON response serialised with orjson (pydantic models are dumped in JSON mode)."""
-    if isinstance(body, BaseModel):
-        body = body.model_dump(mode="json")
-    return Response(orjson.dumps(body), status_code=status_code, media_type="application/json", headers=headers)
-
-
-#: Scope key naming the route a request was served under when no Starlette route served it (shortcuts).
-ROUTE_LABEL = "renshe.route"
-
-
-class CorrelationMiddleware:
-    """Takes ``X-Correlation-ID`` from the request (or makes one), exposes it to handlers, echoes it back,
-    and counts requests per route. Plain ASGI: BaseHTTPMiddleware costs too much per request."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        incoming = dict(scope["headers"]).get(b"x-correlation-id")
-        cid = incoming.decode()[:128] if incoming else str(uuid.uuid4())
-        token = correlation_id.set(cid)
-        started = time.perf_counter()
-        status = 500
-
-        async def send_with_id(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-                message.setdefault("headers", []).append((b"x-correlation-id", cid.encode()))
-            await send(message)
-
-        try:
-            await self.app(scope, receive, send_with_id)
-        finally:
-            correlation_id.reset(token)
-            path = scope.get(ROUTE_LABEL) or getattr(scope.get("route"), "path", "unmatched")
-            REQUESTS.labels(scope["method"], path, status).inc()
-            LATENCY.labels(scope["method"], path).observe(time.perf_counter() - started)
-
-
-#: Runs a shortcut's command: the app, the caller, the validated body and the event metadata.
-ShortcutCommand = Callable[[Any, Principal, Any, Metadata], Awaitable[BaseModel]]
-
-
-@dataclass(frozen=True)
-class CommandShortcut:
-    """A hot command route served without FastAPI's per-request machinery when the request is plain.
-
-    Plain means: the route's method and path, ``Content-Type: application/json``, a valid bearer token, no
-    ``Idempotency-Key``, and a body that validates as ``model``. Then ``run`` is awaited and its result
-    answered with ``status_code`` (a ``DomainError`` with its problem document), exactly as the route's
-    handler would. Anything else goes to the app unchanged, with the body already read replayed, so every
-    error (401 before 422, 413, 415 ...) and the idempotent path stay the route's own. The route must
-    still exist: it serves those requests and the OpenAPI document.
-    """
-
-    method: str
-    path: str
-    model: type[BaseModel]
-    run: ShortcutCommand
-    status_code: int = 201
-
-
-class ShortcutMiddleware:
-    """Serves ``CommandShortcut`` requests; sits inside ``CorrelationMiddleware`` (ids, metrics).
-
-    Why: on the registration API, routing, dependency solving and body parsing in FastAPI and Starlette
-    cost about a third of the CPU of a ``POST /persons`` (py-spy under bench http-post-persons), more than
-    the command itself; the machine's two cores are the bound on commands per second.
-    """
-
-    def __init__(self, app: ASGIApp, shortcuts: Sequence[CommandShortcut] = ()) -> None:
-        self.app = app
-        self.shortcuts = {(s.method, s.path): s for s in shortcuts}
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        shortcut = self.shortcuts.get((scope.get("method", ""), scope.get("path", "")))
-        if shortcut is None or scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        authorization, content_type = b"", b""
-        for name, value in scope["headers"]:
-            if name == b"authorization":
-                authorization = value
-            elif name == b"content-type":
-                content_type = value
-            elif name == b"idempotency-key":  # the route stores the response with the command
-                content_type = b""
-                break
-        if content_type != b"application/json":
-            await self.app(scope, receive, send)
-            return
-        body, more, message = b"", True, None
-        while more:
-            message = await receive()
-            if message["type"] != "http.request":
-                break  # the client went away: the app sees the same message
-            body += message.get("body", b"")
-            more = message.get("more_body", False)
-        outcome = None if more else self._plain(scope, shortcut, authorization, body)
-        if outcome is None:
-            await self.app(scope, _replay(body, message, receive), send)
-            return
-        principal, command = outcome
-        scope[ROUTE_LABEL] = shortcut.path  # counted under the route's path, as the route's requests are
-        metadata = Metadata(actor=principal.subject, correlation_id=correlation_id.get())
-        try:
-            result = await shortcut.run(scope["app"], principal, command, metadata)
-        except DomainError as refused:
-            response = problem_for(refused)
-        else:
-            response = json_response(result, shortcut.status_code)
-        await response(scope, receive, send)
-
-    @staticmethod
-    def _plain(
-        scope: Scope, shortcut: CommandShortcut, authorization: bytes, body: bytes
-    ) -> tuple[Principal, BaseModel] | None:
-        """The caller and the validated body, or None when the route must decide."""
-        try:
-            principal = principal_of(authorization.decode("latin-1"), scope["app"].state.renshe.verifier)
-            return principal, shortcut.model.model_validate_json(body)
-        except (DomainError, ValueError):  # pydantic's ValidationError is a ValueError
-            return None
-
-
-def _replay(body: bytes, last: Message | None, receive: Receive) -> Receive:
-    """A ``receive`` that hands the app the body read so far, then whatever ``receive`` has next."""
-    pending: list[Message] = [{"type": "http.request", "body": body, "more_body": False}]
-    if last is not None and last["type"] != "http.request":
-        pending = [{"type": "http.request", "body": body, "more_body": True}, last]
-
-    async def replay() -> Message:
-        return pending.pop(0) if pending else await receive()
-
-    return replay
-
-
-@dataclass
-class AppState:
-    """What request handlers reach through ``request.app.state.renshe``."""
-
-    pool: AsyncConnectionPool
-    #: None on the ops endpoint of relays and workers, which serve no authenticated route.
-    verifier: TokenVerifier | None
-    bootstrap_servers: str
-    broker_checked_at: float = 0.0
-    broker_ok: bool = False
-
-
-def app_state(request: Request) -> AppState:
-    """The running app's shared state."""
-    state: AppState = request.app.state.renshe
-    return state
-
-
-async def current_principal(request: Request) -> Principal:
-    """The caller named by the bearer token (401 without one)."""
-    return principal_of(request.headers.get("authorization", ""), app_state(request).verifier)
-
-
-def principal_of(authorization: str, verifier: TokenVerifier | None) -> Principal:
-    """The caller an ``Authorization`` header names; ``Unauthorized`` without a valid bearer token."""
-    scheme, _, token = authorization.partition(" ")
-    if scheme.lower() != "bearer" or not token or verifier is None:
-        raise Unauthorized("a bearer token is required")
-    return verifier.verify(token.strip())
-
-
-CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
-
-Command = Callable[[Connection, Metadata], Awaitable[BaseModel]]
-
-
-@dataclass
-class CommandContext:
-    """Runs one command in one transaction, with the caller's metadata and its Idempotency-Key."""
-
-    pool: AsyncConnectionPool
-    principal: Principal
-    metadata: Metadata
-    #: What the Idempotency-Key promises: the same method, path and body (empty without a key).
-    fingerprint: str
-
-    async def run(self, command: Command, *, status_code: int = 201) -> Response:
-        """Execute ``command``; a retry with the same Idempotency-Key returns the first result unchanged."""
-        key = self.metadata.idempotency_key
-        async with self.pool.connection() as conn, conn.transaction():
-            if key:
-                cursor = await conn.execute(
-                    "INSERT INTO idempotency_keys (subject, key, fingerprint) VALUES (%s, %s, %s)"
-                    " ON CONFLICT DO NOTHING RETURNING 1",
-                    (self.principal.subject, key, self.fingerprint),
-                )
-                if await cursor.fetchone() is None:
-                    cursor = await conn.execute(
-                        "SELECT fingerprint, status, body FROM idempotency_keys WHERE subject = %s AND key = %s",
-                        (self.principal.subject, key),
-                    )
-                    row = await cursor.fetchone()
-                    assert row is not None
-                    if row[0] != self.fingerprint:
-                        raise RuleViolated(
-                            "IdempotencyKeyReused",
-                            "this Idempotency-Key was already used for a different request",
-                            field="Idempotency-Key",
-                        )
-                    return json_response(row[2], row[1], headers={"Idempotent-Replayed": "true"})
-            result = await command(conn, self.metadata)
-            body = result.model_dump(mode="json")
-            if key:
-                await conn.execute(
-                    "UPDATE idempotency_keys SET status = %s, body = %s WHERE subject = %s AND key = %s",
-                    (status_code, orjson.dumps(body).decode(), self.principal.subject, key),
-                )
-        return json_response(body, status_code)
-
-
-async def command_context(request: Request) -> CommandContext:
-    """The context of a write: who, which correlation, which Idempotency-Key."""
-    # The principal is resolved here rather than as a sub-dependency: each dependency level costs
-    # FastAPI a measurable share of a small command's CPU.
-    principal = await current_principal(request)
-    key = request.headers.get("idempotency-key")
-    fingerprint = ""
-    if key:
-        body = await request.body()
-        fingerprint = hashlib.sha256(request.method.encode() + request.url.path.encode() + b"\0" + body).hexdigest()
-    metadata = Metadata(actor=principal.subject, correlation_id=correlation_id.get(), idempotency_key=key)
-    return CommandContext(app_state(request).pool, principal, metadata, fingerprint)
-
-
-Commands = Annotated[CommandContext, Depends(command_context)]
-
-
-async def _db_connection(request: Request) -> AsyncIterator[Connection]:
-    async with app_state(request).pool.connection() as conn:
-        yield conn
-
-
-DbConnection = Annotated[Connection, Depends(_db_connection)]
+log = logging.getLogger(__name__)
 
 
 def _field_of(loc: Sequence[int | str]) -> str:

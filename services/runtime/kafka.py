@@ -1,7 +1,7 @@
 """Kafka clients as every renshe process configures them: plain producers with acks=all.
 
 The embedded broker (Tansu) supports neither idempotent producers nor transactions, so producers are
-plain and consumers deduplicate (DESIGN.md section 3); the same code runs against real Kafka.
+plain and consumers deduplicate (docs/design.md "Events and the store"); the same code runs against real Kafka.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The administrative-division reference table every service keeps in its own schema (DESIGN.md section 4).
+"""The administrative-division reference table every service keeps in its own schema (docs/design.md "Regions").
 
 Services scope callers and validate addresses by it, and reporting aggregates along it. It is loaded at
 start-up from the official division list (``REGIONS_CSV``) or, when none is configured, the demo county.

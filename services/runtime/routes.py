@@ -7,14 +7,20 @@ section 13.1.1). See ``docs/adr/0004-service-shape.md``.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any, TypeVar
 
-from fastapi import Depends, Header
+from fastapi import Depends, Header, Request
 from fastapi.responses import Response
 
-from services.runtime.aggregate import Changed
+from services.runtime.aggregate import Aggregate, Changed, StreamState
+from services.runtime.auth import Principal
+from services.runtime.db import Connection
+from services.runtime.deps import CurrentPrincipal, DbConnection
 from services.runtime.errors import PreconditionRequired, RuleViolated
-from services.runtime.http import json_response
+from services.runtime.problems import json_response
+
+S = TypeVar("S", bound=StreamState)
 
 IF_MATCH_DESCRIPTION = "The version you read (GET returns it as ETag and in the body); a stale version gets 409"
 
@@ -55,6 +61,17 @@ def optional_if_match(if_match: IfMatchHeader = None) -> int | None:
     return None if if_match is None else if_match_version(if_match)
 
 
+def version_from(if_match: str | None, body_version: int | None) -> int | None:
+    """The version a change expects, from If-Match or from the body's ``expected_version`` (either may be
+    sent; both must then agree). For routes whose clients cannot always set headers (forms, imports)."""
+    if if_match is None or if_match.strip() == "*":
+        return body_version
+    version = if_match_version(if_match)
+    if body_version is not None and body_version != version:
+        raise RuleViolated("IfMatchIsVersion", "If-Match and expected_version disagree", field="expected_version")
+    return version
+
+
 #: A change that must name the version it is based on (428 without If-Match).
 ExpectedVersion = Annotated[int | None, Depends(required_if_match)]
 #: A change that may name the version it is based on.
@@ -75,3 +92,18 @@ def answer(body: Any, version: int, status_code: int = 200) -> Response:
 def answer_change(changed: Changed[Any], body: Any, status_code: int = 200) -> Response:
     """The answer to a command: ``body`` with the changed stream's new version as ETag."""
     return answer(body, changed.version, status_code)
+
+
+def in_scope(
+    aggregate: Callable[[Request], Aggregate[S]], path_param: str
+) -> Callable[[Request, Principal, Connection], Awaitable[S]]:
+    """A dependency loading the stream the path parameter ``path_param`` names, for the caller: 404 when
+    there is none, 403 outside the caller's region. ``aggregate`` finds the app's aggregate on the request.
+
+    Use it as ``Annotated[EmployerState, Depends(in_scope(employers, "employer_id"))]``.
+    """
+
+    async def load(request: Request, principal: CurrentPrincipal, conn: DbConnection) -> S:
+        return await aggregate(request).get(conn, request.path_params[path_param], principal)
+
+    return load

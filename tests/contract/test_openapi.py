@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 from typing import Any
 
 import pytest
@@ -11,10 +12,10 @@ SECRETS = {"JWT_SECRET": "j" * 40, "PII_SECRET": "p" * 40, "DATABASE_URL": "post
 
 
 def _apps() -> list[tuple[str, FastAPI]]:
-    from services.registration.app import create_app as registration
-    from services.reporting.app import create_app as reporting
+    """Every listed service's API (``services.platform.SERVICES``)."""
+    from services.platform import SERVICES
 
-    return [("registration", registration()), ("reporting", reporting())]
+    return [(s.name, importlib.import_module(s.module).create_app()) for s in SERVICES]
 
 
 def _operations(spec: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:

@@ -24,7 +24,7 @@ from tests.integration.helpers import fresh_database
 
 async def prepare_reporting(conn: Connection, schema: str) -> None:
     """The reporting tables and views in ``schema``, with the demo county's regions loaded."""
-    await migrate(conn, schema, queries.DDL)
+    await migrate(conn, schema, queries.ddl())
     await load_regions(conn, demo_county())
 
 

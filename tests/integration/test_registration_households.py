@@ -6,7 +6,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from services.registration.domain import quarter_of
+from services.registration.domain.survey import quarter_of
 from tests.integration.test_registration_persons import (
     OTHER_VILLAGE,
     TODAY,

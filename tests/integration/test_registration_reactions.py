@@ -11,7 +11,7 @@ import pytest
 
 from contracts.assistance import PlacedInJob
 from contracts.insurance import DeathReported
-from services.registration.commands import PersonCommands
+from services.registration.commands.context import Ledger
 from services.registration.reactions import RegistrationReactions
 from services.runtime import kafka
 from services.runtime.consumer import EventConsumer, dead_letter_count
@@ -91,10 +91,10 @@ async def test_placements_and_death_reports_reach_the_ledger_once(client, infra,
 
     pool = open_pool(client.database_url, "registration", min_size=1, max_size=4)
     await pool.open(wait=True)
-    commands = PersonCommands(EventStore(), PiiVault("pii-" + SECRET))
+    ledger = Ledger(EventStore(), PiiVault("pii-" + SECRET))
     consumer = EventConsumer(
         pool,
-        RegistrationReactions(commands),
+        RegistrationReactions(ledger),
         [topic_name],
         infra.bootstrap_servers,
         group_id=topic_name,

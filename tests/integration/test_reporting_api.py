@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from services.reporting.api import ChildStats, RegionChildren
-from services.reporting.metrics import METRICS
+from services.reporting.sources import CATALOGUE
 from services.runtime.auth import issue_token
 from tests.integration.reporting_fixtures import event, reporting_client
 
@@ -91,7 +91,7 @@ async def test_children_answer_exactly_the_documented_model(http, params):
     assert list(body["children"][0]) == list(ChildStats.model_fields)
     assert body["region"] == {"code": "430527000000", "name": "绥宁县", "level": "county"}
     wuyang = next(c for c in body["children"] if c["code"] == TOWNSHIP)
-    assert list(wuyang["metrics"]) == [m.name for m in METRICS]
+    assert list(wuyang["metrics"]) == [m.name for m in CATALOGUE.metrics]
     assert wuyang["metrics"]["labour_force"] == 2 and wuyang["metrics"]["places"] == 21
 
 

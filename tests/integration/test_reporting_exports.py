@@ -16,10 +16,11 @@ import pytest
 
 from contracts.reference import demo_county
 from contracts.regions import RegionLevel
-from services.reporting.metrics import METRICS, METRICS_BY_NAME
+from services.reporting.sources import CATALOGUE
 from tests.integration.reporting_fixtures import event, reporting_client
 
 pytestmark = pytest.mark.integration
+METRICS, METRICS_BY_NAME = CATALOGUE.metrics, CATALOGUE.metrics_by_name
 
 SECRET = "export-secret-0123456789abcdef01234567"
 COUNTY = "430527000000"

@@ -10,7 +10,7 @@ import pytest
 from psycopg import sql
 
 from services.reporting.projection import RegionMetricsProjection
-from services.reporting.queries import DDL, READER_ROLE, VIEWS
+from services.reporting.queries import READER_ROLE, VIEWS, ddl
 from services.runtime.db import migrate
 from tests.integration.reporting_fixtures import event, prepare_reporting
 
@@ -25,7 +25,7 @@ async def analyst(infra, pool, schema):
     async with pool.connection() as conn:
         await prepare_reporting(conn, schema)
         # Running the DDL again changes nothing: the role and grants are idempotent.
-        await migrate(conn, schema, DDL)
+        await migrate(conn, schema, ddl())
         async with conn.transaction():
             await RegionMetricsProjection().apply(
                 conn,

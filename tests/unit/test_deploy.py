@@ -21,7 +21,8 @@ from typer.testing import CliRunner
 
 from contracts.topics import ALL_TOPICS
 from services.cli import app as cli_app
-from services.deploy_docs import KAFKA_TOPICS_PATH, kafka_topics_yaml
+from services.deploy_docs import KAFKA_TOPICS_PATH, kafka_topics_yaml, service_manifests
+from services.platform import SERVICES
 
 ROOT = Path(__file__).resolve().parents[2]
 K8S = ROOT / "deploy" / "k8s"
@@ -203,6 +204,17 @@ def test_every_service_runs_an_api_and_a_relay_or_worker():
     assert by_service["registration"] == {"api", "relay", "worker"}
     assert by_service["reporting"] == {"api", "worker"}
     assert all("api" in roles for roles in by_service.values())
+    # Every listed service, and only they, with exactly the processes its entry says.
+    assert by_service == {s.name: set(s.processes) for s in SERVICES}
+
+
+@pytest.mark.parametrize("relative", sorted(service_manifests(ROOT)), ids=str)
+def test_service_manifests_are_generated_from_the_list_of_services(relative):
+    committed = ROOT / relative
+    assert committed.exists(), f"{relative} is missing: run `make contracts`"
+    assert committed.read_text(encoding="utf-8") == service_manifests(ROOT)[relative], (
+        f"{relative} is stale: run `make contracts` and commit the result"
+    )
 
 
 @pytest.mark.parametrize("deployment", of_kind("Deployment"), ids=name)
@@ -285,9 +297,12 @@ def test_dev_overlay_generates_every_key_the_base_reads_from_renshe_secrets():
 
 
 def test_only_registration_processes_that_write_the_ledger_hold_the_pii_secret():
+    holders = {f"{s.name}-{role}" for s in SERVICES for role in s.pii_roles}
+    assert {"registration-api", "registration-worker"} <= holders
+    assert "registration-relay" not in holders and not any(h.startswith("reporting-") for h in holders)
     for d in of_kind("Deployment"):
         has_pii = "PII_SECRET" in env_of(d)
-        assert has_pii == (name(d) in ("registration-api", "registration-worker")), name(d)
+        assert has_pii == (name(d) in holders), name(d)
 
 
 @pytest.mark.parametrize("deployment", of_kind("Deployment"), ids=name)

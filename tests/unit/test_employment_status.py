@@ -7,8 +7,16 @@ from datetime import date
 import pytest
 
 from contracts.registration import INVOLUNTARY_END_REASONS
-from services.registration import domain
-from services.registration.domain import PersonState, RegisterEmployment
+from services.registration.domain.employment import (
+    RegisterEmployment,
+    decide_deregister_unemployment,
+    decide_end_employment,
+    decide_register_employment,
+    decide_register_unemployment,
+)
+from services.registration.domain.person import PersonState, decide_record_death, decide_retire, evolve_person
+from services.registration.domain.survey import Survey, decide_survey, quarter_bounds, quarter_of
+from services.registration.domain.working_age import is_working_age, retirement_delay_months, statutory_retirement_date
 from services.runtime.errors import RuleViolated
 
 TODAY = date(2026, 5, 20)
@@ -17,13 +25,13 @@ TODAY = date(2026, 5, 20)
 def person(status: str = "not_in_labour_force", born: date = date(1990, 3, 7), sex: str = "male", **kw) -> PersonState:
     state = PersonState(person_id="p1", sex=sex, birth_date=born, region_code="430527100201", version=1, **kw)
     if status == "employed":
-        return domain.evolve_person(state, hire(state)[0])
-    return domain.PersonState(**{**state.__dict__, "status": status})
+        return evolve_person(state, hire(state)[0])
+    return PersonState(**{**state.__dict__, "status": status})
 
 
 def hire(state, started_on=date(2026, 5, 1), reported_on=date(2026, 5, 10), kind="unit"):
     command = RegisterEmployment(kind=kind, started_on=started_on, reported_on=reported_on)
-    return domain.decide_register_employment(state, command, today=TODAY)
+    return decide_register_employment(state, command, today=TODAY)
 
 
 def refused(call) -> RuleViolated:
@@ -55,23 +63,23 @@ def refused(call) -> RuleViolated:
     ],
 )
 def test_statutory_retirement_date_follows_the_2025_gradual_increase(born, sex, former, retires):
-    assert domain.statutory_retirement_date(born, sex, former_female_age=former) == retires
+    assert statutory_retirement_date(born, sex, former_female_age=former) == retires
 
 
 def test_retirement_age_caps_are_three_years_for_men_and_five_for_women_formerly_fifty():
-    assert domain.retirement_delay_months(date(2000, 1, 1), "male") == 36
-    assert domain.retirement_delay_months(date(2000, 1, 1), "female", 55) == 36
-    assert domain.retirement_delay_months(date(2000, 1, 1), "female", 50) == 60
+    assert retirement_delay_months(date(2000, 1, 1), "male") == 36
+    assert retirement_delay_months(date(2000, 1, 1), "female", 55) == 36
+    assert retirement_delay_months(date(2000, 1, 1), "female", 50) == 60
 
 
 def test_a_leap_day_birthday_retires_on_the_last_day_of_february():
-    assert domain.statutory_retirement_date(date(1980, 2, 29), "male") == date(2043, 2, 28)
-    assert domain.statutory_retirement_date(date(1976, 2, 29), "male") == date(2038, 12, 29)  # 62 and 10 months
+    assert statutory_retirement_date(date(1980, 2, 29), "male") == date(2043, 2, 28)
+    assert statutory_retirement_date(date(1976, 2, 29), "male") == date(2038, 12, 29)  # 62 and 10 months
 
 
 def test_a_former_female_age_other_than_50_or_55_is_an_error():
     with pytest.raises(ValueError):
-        domain.statutory_retirement_date(date(1980, 1, 1), "female", former_female_age=60)
+        statutory_retirement_date(date(1980, 1, 1), "female", former_female_age=60)
 
 
 @pytest.mark.parametrize(
@@ -84,7 +92,7 @@ def test_a_former_female_age_other_than_50_or_55_is_an_error():
     ],
 )
 def test_working_age_is_sixteen_to_the_retirement_date(born, day, working):
-    assert domain.is_working_age(born, "male", day) is working
+    assert is_working_age(born, "male", day) is working
 
 
 # --- employment registration (就业登记) -----------------------------------------------------------------
@@ -100,7 +108,7 @@ def test_hire_reported_within_30_days_is_on_time_and_after_is_flagged_late():
 def test_registered_unemployed_person_may_take_a_job():
     [event] = hire(person("registered_unemployed"))
     assert event.previous_status == "registered_unemployed"
-    assert domain.evolve_person(person("registered_unemployed"), event).status == "employed"
+    assert evolve_person(person("registered_unemployed"), event).status == "employed"
 
 
 @pytest.mark.parametrize(
@@ -140,37 +148,37 @@ def test_hire_cannot_be_reported_before_it_started():
 
 def test_termination_reported_after_15_days_is_late_and_involuntary_reasons_are_marked():
     employed = person("employed")
-    [ended] = domain.decide_end_employment(employed, date(2026, 5, 4), "dismissed", date(2026, 5, 20), today=TODAY)
+    [ended] = decide_end_employment(employed, date(2026, 5, 4), "dismissed", date(2026, 5, 20), today=TODAY)
     assert (ended.report_deadline, ended.reported_late, ended.involuntary) == (date(2026, 5, 19), True, True)
-    [quit_] = domain.decide_end_employment(employed, date(2026, 5, 10), "resigned", date(2026, 5, 20), today=TODAY)
+    [quit_] = decide_end_employment(employed, date(2026, 5, 10), "resigned", date(2026, 5, 20), today=TODAY)
     assert (quit_.reported_late, quit_.involuntary, quit_.status_after) == (False, False, "not_in_labour_force")
     assert {"contract_expired", "dismissed", "resigned_employer_fault"} == INVOLUNTARY_END_REASONS
 
 
 def test_end_before_start_is_refused():
     error = refused(
-        lambda: domain.decide_end_employment(person("employed"), date(2026, 4, 30), "resigned", TODAY, today=TODAY)
+        lambda: decide_end_employment(person("employed"), date(2026, 4, 30), "resigned", TODAY, today=TODAY)
     )
     assert (error.rule, error.field) == ("EmploymentEndsAfterStart", "ended_on")
 
 
 def test_ending_employment_needs_one():
-    error = refused(lambda: domain.decide_end_employment(person(), date(2026, 5, 1), "resigned", TODAY, today=TODAY))
+    error = refused(lambda: decide_end_employment(person(), date(2026, 5, 1), "resigned", TODAY, today=TODAY))
     assert error.rule == "EndNeedsEmployment"
 
 
 def test_ending_for_retirement_leaves_the_person_retired():
-    [ended] = domain.decide_end_employment(person("employed"), date(2026, 5, 10), "retired", TODAY, today=TODAY)
-    assert domain.evolve_person(person("employed"), ended).status == "retired"
+    [ended] = decide_end_employment(person("employed"), date(2026, 5, 10), "retired", TODAY, today=TODAY)
+    assert evolve_person(person("employed"), ended).status == "retired"
 
 
 def test_unemployment_registration_remembers_how_the_last_job_ended():
     employed = person("employed")
-    [ended] = domain.decide_end_employment(employed, date(2026, 5, 10), "contract_expired", TODAY, today=TODAY)
-    out_of_work = domain.evolve_person(employed, ended)
-    [registered] = domain.decide_register_unemployment(out_of_work, TODAY, today=TODAY)
+    [ended] = decide_end_employment(employed, date(2026, 5, 10), "contract_expired", TODAY, today=TODAY)
+    out_of_work = evolve_person(employed, ended)
+    [registered] = decide_register_unemployment(out_of_work, TODAY, today=TODAY)
     assert (registered.involuntary, registered.last_employment_end_reason) == (True, "contract_expired")
-    before_end = refused(lambda: domain.decide_register_unemployment(out_of_work, date(2026, 5, 9), today=TODAY))
+    before_end = refused(lambda: decide_register_unemployment(out_of_work, date(2026, 5, 9), today=TODAY))
     assert before_end.rule == "UnemploymentAfterLastJob"
 
 
@@ -184,30 +192,30 @@ def test_unemployment_registration_remembers_how_the_last_job_ended():
     ],
 )
 def test_unemployment_registration_refused_from_a_status_that_does_not_allow_it(status, rule):
-    assert refused(lambda: domain.decide_register_unemployment(person(status), TODAY, today=TODAY)).rule == rule
+    assert refused(lambda: decide_register_unemployment(person(status), TODAY, today=TODAY)).rule == rule
 
 
 def test_deregistration_needs_a_registration_and_returns_to_not_in_labour_force():
-    [event] = domain.decide_deregister_unemployment(person("registered_unemployed"), TODAY, "enlisted", today=TODAY)
-    assert domain.evolve_person(person("registered_unemployed"), event).status == "not_in_labour_force"
-    error = refused(lambda: domain.decide_deregister_unemployment(person(), TODAY, "other", today=TODAY))
+    [event] = decide_deregister_unemployment(person("registered_unemployed"), TODAY, "enlisted", today=TODAY)
+    assert evolve_person(person("registered_unemployed"), event).status == "not_in_labour_force"
+    error = refused(lambda: decide_deregister_unemployment(person(), TODAY, "other", today=TODAY))
     assert error.rule == "DeregistrationNeedsUnemploymentRegistration"
 
 
 def test_retirement_ends_a_job_and_is_refused_twice():
-    [retired] = domain.decide_retire(person("employed"), TODAY, today=TODAY)
-    after = domain.evolve_person(person("employed"), retired)
+    [retired] = decide_retire(person("employed"), TODAY, today=TODAY)
+    after = evolve_person(person("employed"), retired)
     assert (retired.previous_status, after.status, after.employment) == ("employed", "retired", None)
-    assert refused(lambda: domain.decide_retire(after, TODAY, today=TODAY)).rule == "AlreadyRetired"
+    assert refused(lambda: decide_retire(after, TODAY, today=TODAY)).rule == "AlreadyRetired"
 
 
 def test_nothing_follows_death():
-    [died] = domain.decide_record_death(person("employed"), TODAY, today=TODAY)
-    dead = domain.evolve_person(person("employed"), died)
+    [died] = decide_record_death(person("employed"), TODAY, today=TODAY)
+    dead = evolve_person(person("employed"), died)
     for attempt in (
-        lambda: domain.decide_retire(dead, TODAY, today=TODAY),
-        lambda: domain.decide_record_death(dead, TODAY, today=TODAY),
-        lambda: domain.decide_register_unemployment(dead, TODAY, today=TODAY),
+        lambda: decide_retire(dead, TODAY, today=TODAY),
+        lambda: decide_record_death(dead, TODAY, today=TODAY),
+        lambda: decide_register_unemployment(dead, TODAY, today=TODAY),
         lambda: hire(dead),
     ):
         assert refused(attempt).rule == "DeceasedIsFinal"
@@ -217,9 +225,7 @@ def test_nothing_follows_death():
 
 
 def survey(state, status, **kw):
-    return domain.decide_survey(
-        state, domain.Survey(quarter="2026Q2", status=status, surveyed_on=TODAY, **kw), today=TODAY
-    )
+    return decide_survey(state, Survey(quarter="2026Q2", status=status, surveyed_on=TODAY, **kw), today=TODAY)
 
 
 def test_a_survey_that_confirms_the_status_records_only_the_survey():
@@ -242,13 +248,13 @@ def test_a_survey_finding_a_new_job_needs_its_details():
 
 
 def test_a_survey_cannot_be_for_a_future_quarter_or_revive_the_dead():
-    future = domain.Survey(quarter="2026Q3", status="employed", surveyed_on=TODAY)
-    assert refused(lambda: domain.decide_survey(person(), future, today=TODAY)).rule == "QuarterNotInFuture"
+    future = Survey(quarter="2026Q3", status="employed", surveyed_on=TODAY)
+    assert refused(lambda: decide_survey(person(), future, today=TODAY)).rule == "QuarterNotInFuture"
     assert refused(lambda: survey(person("deceased"), "not_in_labour_force")).rule == "DeceasedIsFinal"
 
 
 @pytest.mark.parametrize(("day", "quarter"), [(date(2026, 1, 1), "2026Q1"), (date(2026, 9, 30), "2026Q3")])
 def test_quarters(day, quarter):
-    assert domain.quarter_of(day) == quarter
-    first, last = domain.quarter_bounds(quarter)
+    assert quarter_of(day) == quarter
+    first, last = quarter_bounds(quarter)
     assert first <= day <= last

@@ -10,7 +10,10 @@ import pytest
 from contracts.identifiers import parse_citizen_id, parse_credit_code
 from contracts.reference import demo_county
 from services.registration.domain import age_on
-from services.registration.models import EmployerCreate, PersonCreate, ServicePointCreate, VacancyCreate
+from services.registration.models.employer import EmployerCreate
+from services.registration.models.person import PersonCreate
+from services.registration.models.service_point import ServicePointCreate
+from services.registration.models.vacancy import VacancyCreate
 from services.registration.population import generate_population
 
 AS_OF = date(2026, 5, 20)
@@ -110,7 +113,7 @@ def test_vacancies_have_wage_ranges_in_whole_fen(population):
 def test_there_is_a_service_point_per_region_and_some_fall_short(population):
     levels = Counter(p.level for p in population.service_points)
     assert levels == {"county": 1, "township": 17, "village": 223}
-    from services.registration.domain import assess_service_point
+    from services.registration.domain.service_point import assess_service_point
 
     compliant = [
         assess_service_point(

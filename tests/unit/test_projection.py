@@ -4,16 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
-from services.reporting.entities import (
-    PERSON,
-    SERVICE_POINT,
-    PersonState,
-    ServicePointState,
-    dump_state,
-    effective_day,
-    place_moves,
-)
-from services.reporting.metrics import contributions
+from services.reporting.entities import dump_state, effective_day, place_moves
+from services.reporting.sources import CATALOGUE
+from services.reporting.sources.registration import PERSON, SERVICE_POINT, PersonState, ServicePointState
 from tests.factories import envelope
 
 URBAN = {"430527100001"}
@@ -21,7 +14,7 @@ URBAN = {"430527100001"}
 
 def evolve(state, type_, **data):
     event = envelope(type_, **data)
-    return PERSON.evolve(state, event, URBAN.__contains__, effective_day(event))
+    return PERSON.evolve(state, event, URBAN.__contains__, effective_day(event, CATALOGUE.effective_days))
 
 
 def registered(**data):
@@ -30,15 +23,15 @@ def registered(**data):
 
 
 def test_effective_day_is_the_events_own_date_else_the_day_in_china():
-    assert effective_day(envelope("PersonMoved", moved_on="2026-04-02")) == date(2026, 4, 2)
+    assert effective_day(envelope("PersonMoved", moved_on="2026-04-02"), CATALOGUE.effective_days) == date(2026, 4, 2)
     late = envelope("PersonRegistered").model_copy(update={"occurred_at": datetime(2026, 3, 31, 20, tzinfo=UTC)})
-    assert effective_day(late) == date(2026, 4, 1)
+    assert effective_day(late, CATALOGUE.effective_days) == date(2026, 4, 1)
 
 
 def test_a_registered_person_is_in_the_labour_force_of_their_village():
     person = registered()
     assert person.status == "not_in_labour_force" and not person.urban
-    assert dict(contributions("person", person)) == {
+    assert dict(CATALOGUE.contributions("person", person)) == {
         "labour_force": 1,
         "labour_force_female": 1,
         "labour_force_cat_migrant_worker": 1,
@@ -48,7 +41,7 @@ def test_a_registered_person_is_in_the_labour_force_of_their_village():
 def test_employment_then_its_end_moves_status_and_kind():
     employed = evolve(registered(), "EmploymentRegistered", kind="flexible", started_on="2026-02-01")
     assert (employed.status, employed.kind) == ("employed", "flexible")
-    assert {"employed", "employed_flexible"} <= dict(contributions("person", employed)).keys()
+    assert {"employed", "employed_flexible"} <= dict(CATALOGUE.contributions("person", employed)).keys()
     ended = evolve(employed, "EmploymentEnded", ended_on="2026-03-01", status_after="registered_unemployed")
     assert (ended.status, ended.kind) == ("registered_unemployed", None)
 
@@ -70,7 +63,7 @@ def test_a_correction_applies_the_fields_reporting_keeps_and_skips_redacted_ones
 
 def test_the_dead_count_nowhere():
     dead = evolve(registered(), "PersonDied", previous_status="not_in_labour_force", died_on="2026-05-01")
-    assert dead.status == "deceased" and contributions("person", dead) == []
+    assert dead.status == "deceased" and CATALOGUE.contributions("person", dead) == []
 
 
 def test_events_about_an_unknown_person_change_no_stock():

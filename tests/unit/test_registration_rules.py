@@ -9,7 +9,9 @@ import pytest
 from contracts.identifiers import parse_citizen_id, parse_credit_code
 from contracts.reference import demo_county
 from contracts.regions import RegionLevel
-from services.registration import domain
+from services.registration.domain.employer import RegisterEmployer, decide_register_employer
+from services.registration.domain.person import RegisterPerson, decide_register_person
+from services.registration.domain.working_age import age_on
 from services.runtime.errors import RuleViolated
 
 REGIONS = {r.code: r for r in demo_county()}
@@ -19,13 +21,13 @@ COUNTY = REGIONS["430527000000"]
 
 
 def register(region, id_number="11010519491231002X", today=date(2026, 11, 22)):
-    command = domain.RegisterPerson(
+    command = RegisterPerson(
         person_id="p1",
         citizen=parse_citizen_id(id_number),
         region=region,
         region_code=region.code if region else "430527999201",
     )
-    return domain.decide_register_person(command, today=today)
+    return decide_register_person(command, today=today)
 
 
 def test_a_resident_of_a_village_enters_the_ledger_with_sex_and_birth_date_from_the_id():
@@ -66,17 +68,15 @@ def test_a_fifteen_year_old_is_not_in_the_labour_force_ledger():
     ],
 )
 def test_age_counts_completed_years(birth, day, age):
-    assert domain.age_on(birth, day) == age
+    assert age_on(birth, day) == age
 
 
 def test_an_employer_sits_in_a_township_or_village_and_keeps_its_legacy_flag():
     credit = parse_credit_code("91350100M000100Y44", allow_legacy=True)
-    command = domain.RegisterEmployer(
-        employer_id="e1", credit=credit, name="厂", region=TOWNSHIP, region_code=TOWNSHIP.code
-    )
-    [event] = domain.decide_register_employer(command)
+    command = RegisterEmployer(employer_id="e1", credit=credit, name="厂", region=TOWNSHIP, region_code=TOWNSHIP.code)
+    [event] = decide_register_employer(command)
     assert event.credit_code_check_ok is False
     with pytest.raises(RuleViolated):
-        domain.decide_register_employer(
-            domain.RegisterEmployer(employer_id="e1", credit=credit, name="厂", region=COUNTY, region_code=COUNTY.code)
+        decide_register_employer(
+            RegisterEmployer(employer_id="e1", credit=credit, name="厂", region=COUNTY, region_code=COUNTY.code)
         )

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 from contracts.registration import EMPLOYMENT_KINDS, PERSON_CATEGORIES
-from services.reporting.metrics import FLOWS_BY_EVENT, METRICS, METRICS_BY_NAME, STOCKS_BY_ENTITY, ratio_of
+from services.reporting.metrics import ratio_of
+from services.reporting.sources import CATALOGUE
+
+METRICS, METRICS_BY_NAME = CATALOGUE.metrics, CATALOGUE.metrics_by_name
+STOCKS_BY_ENTITY, FLOWS_BY_EVENT = CATALOGUE.stocks_by_entity, CATALOGUE.flows_by_event
 
 
 def test_every_metric_is_declared_once_with_labels_unit_and_kind():

@@ -5,7 +5,17 @@ from __future__ import annotations
 import pytest
 
 from contracts.reference import demo_county
-from services.registration import domain
+from services.registration.domain.service_point import (
+    EstablishServicePoint,
+    PremisesStandard,
+    ServicePointDetails,
+    assess_service_point,
+    decide_establish_service_point,
+    decide_update_service_point,
+    evolve_service_point,
+    premises_required,
+    staff_required,
+)
 from services.runtime.errors import RuleViolated
 
 REGIONS = {r.code: r for r in demo_county()}
@@ -16,14 +26,14 @@ REGIONS = {r.code: r for r in demo_county()}
     [(0, 5), (12_000, 5), (30_000, 5), (30_001, 6), (36_000, 6), (60_000, 10), (95_000, 16)],
 )
 def test_a_township_office_needs_one_staff_per_6000_served_and_at_least_5(population, staff):
-    assert domain.staff_required("township", population) == staff
+    assert staff_required("township", population) == staff
 
 
 @pytest.mark.parametrize(
     ("population", "staff"), [(300, 1), (1_000, 1), (1_001, 2), (1_600, 2), (1_601, 3), (2_400, 3), (4_000, 5)]
 )
 def test_a_village_station_over_1000_people_needs_one_staff_per_800_else_one(population, staff):
-    assert domain.staff_required("village", population) == staff
+    assert staff_required("village", population) == staff
 
 
 @pytest.mark.parametrize(
@@ -31,15 +41,15 @@ def test_a_village_station_over_1000_people_needs_one_staff_per_800_else_one(pop
     [(59_999, 120, 20), (60_000, 200, 30), (90_000, 200, 30), (90_001, 300, 40)],
 )
 def test_township_premises_grow_with_its_population(population, floor, archive):
-    assert domain.premises_required("township", population) == domain.PremisesStandard(floor, archive)
+    assert premises_required("township", population) == PremisesStandard(floor, archive)
 
 
 def test_a_village_station_needs_50_square_metres_and_no_archive_room():
-    assert domain.premises_required("village", 800) == domain.PremisesStandard(50, None)
+    assert premises_required("village", 800) == PremisesStandard(50, None)
 
 
 def test_a_township_office_that_meets_every_standard_complies():
-    compliance = domain.assess_service_point(
+    compliance = assess_service_point(
         "township", staff=6, floor_area_m2=150, has_archive_room=True, population_served=32_000
     )
     assert compliance.compliant and compliance.staffing_ok and compliance.premises_ok
@@ -47,7 +57,7 @@ def test_a_township_office_that_meets_every_standard_complies():
 
 
 def test_each_shortfall_is_named_in_words():
-    compliance = domain.assess_service_point(
+    compliance = assess_service_point(
         "township", staff=4, floor_area_m2=180, has_archive_room=False, population_served=70_000
     )
     assert not compliance.compliant and not compliance.staffing_ok and not compliance.premises_ok
@@ -60,29 +70,27 @@ def test_each_shortfall_is_named_in_words():
 
 
 def test_a_small_village_station_with_one_coordinator_complies_without_archive_room():
-    compliance = domain.assess_service_point(
+    compliance = assess_service_point(
         "village", staff=1, floor_area_m2=50, has_archive_room=False, population_served=950
     )
     assert compliance.compliant
 
 
 def test_a_village_station_of_40_square_metres_does_not_comply():
-    compliance = domain.assess_service_point(
+    compliance = assess_service_point(
         "village", staff=3, floor_area_m2=40, has_archive_room=False, population_served=1_800
     )
     assert compliance.staffing_ok and not compliance.premises_ok and not compliance.compliant
 
 
-def details(**overrides) -> domain.ServicePointDetails:
+def details(**overrides) -> ServicePointDetails:
     values = {"name": "武阳镇人社所", "staff": 5, "floor_area_m2": 160, "has_archive_room": True}
     values["population_served"] = 28_000
-    return domain.ServicePointDetails(**{**values, **overrides})
+    return ServicePointDetails(**{**values, **overrides})
 
 
 def establish(level, code):
-    return domain.decide_establish_service_point(
-        domain.EstablishServicePoint("sp1", level, REGIONS.get(code), code, details())
-    )
+    return decide_establish_service_point(EstablishServicePoint("sp1", level, REGIONS.get(code), code, details()))
 
 
 def test_an_established_point_publishes_its_compliance():
@@ -99,10 +107,10 @@ def test_a_point_sits_in_a_region_of_its_own_level(level, code):
 
 def test_an_update_reassesses_and_the_same_details_record_nothing():
     [event] = establish("township", "430527101000")
-    state = domain.evolve_service_point(None, event)
+    state = evolve_service_point(None, event)
     assert state is not None
-    assert domain.decide_update_service_point(details(), state) == []
-    [update] = domain.decide_update_service_point(details(population_served=40_000), state)
+    assert decide_update_service_point(details(), state) == []
+    [update] = decide_update_service_point(details(population_served=40_000), state)
     assert not update.compliance.staffing_ok and update.compliance.staff_required == 7
-    after = domain.evolve_service_point(state, update)
+    after = evolve_service_point(state, update)
     assert after is not None and after.version == 2
