@@ -157,12 +157,13 @@ def stack_up(
     port_base: PortBase = 18100,
     demo: Annotated[bool, typer.Option(help="Also load the synthetic population (make demo)")] = False,
     demo_persons: Annotated[int, typer.Option(help="Persons the demo registers")] = 20_000,
+    ready_timeout: Annotated[float, typer.Option(help="Seconds every process may take to become ready")] = 60.0,
 ) -> None:
     """Start the whole platform locally and write DATA_DIR/stack.env."""
     from services import stack as local
 
     try:
-        values = local.up(data_dir, port_base)
+        values = local.up(data_dir, port_base, timeout=ready_timeout)
     except TimeoutError as exc:
         typer.echo(f"renshe: {exc}", err=True)
         raise typer.Exit(1) from exc

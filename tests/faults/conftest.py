@@ -19,7 +19,6 @@ from __future__ import annotations
 import asyncio
 import os
 import random
-import shutil
 import socket
 import subprocess
 import time
@@ -67,36 +66,36 @@ def _port_base() -> int:
     raise RuntimeError("no free port range")
 
 
-def start_stack(data_dir: Path, attempts: int = 3) -> RunningStack:
-    """``renshe stack up`` on a fresh port range, again on another range if it fails to come up.
+def start_stack(tmp_path: Path, attempts: int = 3) -> RunningStack:
+    """``renshe stack up`` on a fresh port range, again in a new directory on another range if it fails.
 
     On a loaded machine ``pg_ctl start`` or a process's readiness can miss its deadline, or a port be taken in
     the moment between choosing the range and binding it; none of that is the fault under test."""
     failures = []
-    for _ in range(attempts):
+    for attempt in range(attempts):
+        data_dir = tmp_path / f"stack-{attempt}"
+        args = ["--data-dir", str(data_dir), "--port-base", str(_port_base()), "--ready-timeout", "180"]
         up = subprocess.run(
-            [RENSHE, "stack", "up", "--data-dir", str(data_dir), "--port-base", str(_port_base())],
+            [RENSHE, "stack", "up", *args],
             capture_output=True,
             text=True,
-            timeout=300,
+            timeout=400,
         )
         if up.returncode == 0:
             return RunningStack(data_dir, read_env(data_dir))
-        failures.append(up.stdout[-2000:] + up.stderr[-2000:])
+        failures.append(up.stdout[-3000:] + up.stderr[-3000:])
         subprocess.run([RENSHE, "stack", "down", "--data-dir", str(data_dir)], timeout=120)
-        shutil.rmtree(data_dir, ignore_errors=True)
     raise RuntimeError(f"renshe stack up failed {attempts} times:\n" + "\n---\n".join(failures))
 
 
 @pytest.fixture
 def fault_stack(tmp_path: Path) -> Iterator[RunningStack]:
     """A fresh local stack per fault, so one fault's damage never explains another's result."""
-    data_dir = tmp_path / "stack"
-    running = start_stack(data_dir)
+    running = start_stack(tmp_path)
     try:
         yield running
     finally:
-        subprocess.run([RENSHE, "stack", "down", "--data-dir", str(data_dir)], timeout=120)
+        subprocess.run([RENSHE, "stack", "down", "--data-dir", str(running.data_dir)], timeout=120)
 
 
 @dataclass

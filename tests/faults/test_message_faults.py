@@ -42,7 +42,7 @@ def metric(text: str, name: str, **labels: str) -> float:
 
 
 def poison_envelope() -> EventEnvelope:
-    """A PersonRegistered that decodes as an envelope but that the projection cannot fold: no data at all."""
+    """A PersonRegistered that decodes as an envelope but that the projection cannot fold."""
     now = datetime.now(UTC)
     return EventEnvelope(
         event_id=uuid.uuid4(),
@@ -54,7 +54,7 @@ def poison_envelope() -> EventEnvelope:
         region_code="430527100201",
         occurred_at=now,
         recorded_at=now,
-        data={},
+        data={"categories": 5},  # the fold sorts a person's categories: TypeError
     )
 
 
