@@ -9,7 +9,7 @@ INFRA ?= embedded
 PYTEST_ARGS ?=
 DEMO ?=
 
-.PHONY: help install up down demo test test-unit test-integration test-e2e bench lint contracts clean browser
+.PHONY: help install up down demo test test-unit test-integration test-e2e test-faults bench lint contracts clean browser
 
 help:
 	@echo "make up          start the whole platform locally (writes $(DATA)/stack.env)"
@@ -59,6 +59,10 @@ test-integration: $(STAMP)
 
 test-e2e: $(STAMP) browser
 	$(BIN)/pytest -q tests/e2e $(PYTEST_ARGS)
+
+# The fault suite alone (a stack per fault under load; figures in test-output/faults.md).
+test-faults: $(STAMP)
+	$(BIN)/pytest -q -s -m faults tests/faults $(PYTEST_ARGS)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench
