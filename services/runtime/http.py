@@ -120,6 +120,8 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def unexpected(_: Request, exc: Exception) -> Response:
+        if isinstance(exc, psycopg.OperationalError):  # raised outside the routes (middleware): still 503
+            return unavailable(correlation_id.get())
         log.exception("unhandled error", exc_info=exc)
         return problem(500, "internal error; the request changed nothing", correlation_id=correlation_id.get())
 

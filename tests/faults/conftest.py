@@ -84,6 +84,7 @@ def start_stack(tmp_path: Path, attempts: int = 3) -> RunningStack:
         if up.returncode == 0:
             return RunningStack(data_dir, read_env(data_dir))
         failures.append(up.stdout[-3000:] + up.stderr[-3000:])
+        print(f"renshe stack up, attempt {attempt + 1}, failed (retrying on other ports): {failures[-1][-600:]}")
         subprocess.run([RENSHE, "stack", "down", "--data-dir", str(data_dir)], timeout=120)
     raise RuntimeError(f"renshe stack up failed {attempts} times:\n" + "\n---\n".join(failures))
 
