@@ -78,7 +78,9 @@ async def test_poison_and_undecodable_messages_are_dead_lettered_and_the_worker_
 
     load = await with_load(fault_stack, fault)
     # Both are in the inbox (so never retried), the poison by its event id; verify waits for them.
-    report = await verify(fault_stack, load, "a poison and an undecodable message", poison={str(poison.event_id)})
+    report = await verify(
+        fault_stack, load, "a poison and an undecodable message", poison=frozenset({str(poison.event_id)}), dead=2
+    )
     assert report.dead_letters == 2
 
     listed = dead_letters(fault_stack)
