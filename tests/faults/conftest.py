@@ -19,8 +19,10 @@ from __future__ import annotations
 import asyncio
 import os
 import random
+import shutil
 import socket
 import subprocess
+import tempfile
 import time
 from collections import Counter
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -44,6 +46,9 @@ PROJECTION = "reporting.projection"
 
 #: Connections the load may open (open loop: a request never waits for a free one if it can help it).
 CONNECTIONS = 256
+
+#: Where the fault stacks keep their data (see ``fault_stack``).
+STACKS = Path(tempfile.gettempdir()) / "renshe-faults"
 
 #: Where each fault's report is appended, for the lead to quote.
 REPORTS = Path(__file__).resolve().parents[2] / "test-output" / "faults.md"
@@ -90,13 +95,23 @@ def start_stack(tmp_path: Path, attempts: int = 3) -> RunningStack:
 
 
 @pytest.fixture
-def fault_stack(tmp_path: Path) -> Iterator[RunningStack]:
-    """A fresh local stack per fault, so one fault's damage never explains another's result."""
-    running = start_stack(tmp_path)
+def fault_stack(request: pytest.FixtureRequest) -> Iterator[RunningStack]:
+    """A fresh local stack per fault, so one fault's damage never explains another's result.
+
+    Its data lives outside pytest's temporary root: every pytest session on the machine sets
+    ``/tmp/pytest-of-<user>`` back to mode 0700, which locks the embedded Postgres (run as its own system user)
+    out of its data directory: initdb, a start or the socket's lock file then fail with "Permission denied".
+    The directory is removed after a passing test and kept (logs included) after a failing one."""
+    STACKS.mkdir(exist_ok=True)
+    root = Path(tempfile.mkdtemp(prefix=f"{request.node.name[:60]}-", dir=STACKS))
+    failed_before = request.session.testsfailed
+    running = start_stack(root)
     try:
         yield running
     finally:
         subprocess.run([RENSHE, "stack", "down", "--data-dir", str(running.data_dir)], timeout=120)
+    if request.session.testsfailed == failed_before:
+        shutil.rmtree(root, ignore_errors=True)
 
 
 @dataclass
