@@ -103,7 +103,8 @@ def fault_stack(request: pytest.FixtureRequest) -> Iterator[RunningStack]:
     out of its data directory: initdb, a start or the socket's lock file then fail with "Permission denied".
     The directory is removed after a passing test and kept (logs included) after a failing one."""
     STACKS.mkdir(exist_ok=True)
-    root = Path(tempfile.mkdtemp(prefix=f"{request.node.name[:60]}-", dir=STACKS))
+    # Short: the socket path under it must stay within 107 bytes.
+    root = Path(tempfile.mkdtemp(prefix=f"{request.node.name.removeprefix('test_')[:16]}-", dir=STACKS))
     failed_before = request.session.testsfailed
     running = start_stack(root)
     try:
