@@ -55,6 +55,11 @@ class LoadSpec:
         return orjson.dumps(asdict(self))
 
 
+#: Seconds a pooled connection may sit idle before the stdlib client drops it instead of reusing it: well under
+#: uvicorn's keep-alive timeout (5 s), after which the server closes it (the cause of the ConnectionResetErrors
+#: ``visibility-latency`` saw at 500/s when a spike left connections idle at the bottom of the pool).
+IDLE_EXPIRY = 2.0
+
 #: Connections per httpx client; more per client makes httpx's pool the bottleneck.
 HTTPX_CONNECTIONS_PER_CLIENT = 8
 
@@ -72,50 +77,67 @@ class StdlibClient:
             raise ValueError(f"need an http://host:port URL, got {url}")
         self.host, self.port, self.timeout = parts.hostname, parts.port, timeout
         self._head = f"host: {self.host}:{self.port}\r\n" + "".join(f"{k}: {v}\r\n" for k, v in headers.items())
-        self._idle: list[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = []
+        #: Pooled connections with the time each went idle, most recently used last.
+        self._idle: list[tuple[asyncio.StreamReader, asyncio.StreamWriter, float]] = []
         self._slots = asyncio.Semaphore(connections)
 
     async def post(self, path: str, body: bytes) -> tuple[int, str]:
         """``POST path`` on a pooled connection: the status and the response body."""
+        status, _, payload = await self.exchange(path, body)
+        return status, payload
+
+    async def exchange(self, path: str, body: bytes) -> tuple[int, dict[str, str], str]:
+        """``POST path`` on a pooled connection: the status, the headers (names lower case) and the body."""
         async with self._slots:
-            reader, writer = self._idle.pop() if self._idle else await asyncio.open_connection(self.host, self.port)
+            reader, writer = self._take_idle() or await asyncio.open_connection(self.host, self.port)
             try:
                 async with asyncio.timeout(self.timeout):
                     head = f"POST {path} HTTP/1.1\r\n{self._head}content-length: {len(body)}\r\n\r\n"
                     writer.write(head.encode() + body)
                     await writer.drain()
-                    status, length, close = await self._read_head(reader)
-                    payload = await reader.readexactly(length)
+                    status, headers = await self._read_head(reader)
+                    payload = await reader.readexactly(int(headers.get("content-length", "0")))
             except BaseException:
                 writer.close()
                 raise
-            if close:
+            if headers.get("connection", "").lower() == "close":
                 writer.close()
             else:
-                self._idle.append((reader, writer))
-            return status, payload.decode(errors="replace")
+                self._idle.append((reader, writer, time.monotonic()))
+            return status, headers, payload.decode(errors="replace")
+
+    def _take_idle(self) -> tuple[asyncio.StreamReader, asyncio.StreamWriter] | None:
+        """The most recently used pooled connection the server has not closed and will not close under us.
+
+        uvicorn closes a connection idle for its keep-alive timeout (5 s). Reusing one the server already
+        closed, or is closing while the request travels, ends in a reset without an answer; so connections
+        idle longer than ``IDLE_EXPIRY`` (well under the server's timeout) or already at EOF are dropped.
+        """
+        now = time.monotonic()
+        while self._idle:
+            reader, writer, since = self._idle.pop()
+            if now - since < IDLE_EXPIRY and not reader.at_eof() and not writer.is_closing():
+                return reader, writer
+            writer.close()
+        return None
 
     @staticmethod
-    async def _read_head(reader: asyncio.StreamReader) -> tuple[int, int, bool]:
-        """Status, content length and whether the server closes the connection."""
+    async def _read_head(reader: asyncio.StreamReader) -> tuple[int, dict[str, str]]:
+        """Status and headers (names lower case); a chunked response is a ``ValueError``."""
         status_line = await reader.readline()
         if not status_line:
             raise ConnectionResetError("the server closed the connection")
-        status, length, close = int(status_line.split()[1]), 0, False
+        status, headers = int(status_line.split()[1]), {}
         while (line := await reader.readline()) not in (b"\r\n", b""):
             name, _, value = line.partition(b":")
-            name = name.strip().lower()
-            if name == b"content-length":
-                length = int(value)
-            elif name == b"connection":
-                close = value.strip().lower() == b"close"
-            elif name == b"transfer-encoding":
-                raise ValueError("chunked responses are not supported")
-        return status, length, close
+            headers[name.strip().lower().decode()] = value.strip().decode(errors="replace")
+        if "transfer-encoding" in headers:
+            raise ValueError("chunked responses are not supported")
+        return status, headers
 
     async def aclose(self) -> None:
         """Close the pooled connections."""
-        for _, writer in self._idle:
+        for _, writer, _ in self._idle:
             writer.close()
         self._idle.clear()
 

@@ -16,6 +16,11 @@ log = logging.getLogger(__name__)
 Connection = AsyncConnection[TupleRow]
 
 
+#: Seconds a request waits for a pooled connection before the pool gives up (PoolTimeout, answered 503 by
+#: the HTTP layer): short enough that a client hears "retry" while Postgres is down, instead of timing out.
+POOL_TIMEOUT = 10.0
+
+
 def open_pool(database_url: str, schema: str, *, min_size: int = 2, max_size: int = 10) -> AsyncConnectionPool:
     """A pool whose connections see ``schema`` first on their search path (not yet opened)."""
     return AsyncConnectionPool(
@@ -25,6 +30,7 @@ def open_pool(database_url: str, schema: str, *, min_size: int = 2, max_size: in
         kwargs={"options": f"-c search_path={schema},public", "autocommit": True},
         open=False,
         name=schema,
+        timeout=POOL_TIMEOUT,
     )
 
 

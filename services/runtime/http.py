@@ -13,12 +13,13 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
+import psycopg
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 from fastapi.telemetry import TelemetryConfig
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from psycopg_pool import AsyncConnectionPool
+from psycopg_pool import AsyncConnectionPool, PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from services.runtime import gctuning, kafka
@@ -48,7 +49,7 @@ from services.runtime.middleware import (
     ShortcutCommand,
     ShortcutMiddleware,
 )
-from services.runtime.problems import json_response, problem, problem_for, status_for
+from services.runtime.problems import json_response, problem, problem_for, status_for, unavailable
 
 #: What services import from here; the definitions live in the modules named in the docstring.
 __all__ = [
@@ -109,8 +110,18 @@ def install_error_handlers(app: FastAPI) -> None:
     async def http_error(_: Request, exc: StarletteHTTPException) -> Response:
         return problem(exc.status_code, str(exc.detail))
 
+    @app.exception_handler(psycopg.OperationalError)
+    async def database_unreachable(_: Request, exc: psycopg.OperationalError) -> Response:
+        # A lost connection, a refused one, Postgres shutting down (57P01/57P03) or no pooled connection
+        # within the pool's timeout (PoolTimeout is an OperationalError too): 503, retry later.
+        kind = "no database connection became free in time" if isinstance(exc, PoolTimeout) else str(exc).strip()
+        log.warning("database unreachable: %s", kind.splitlines()[0] if kind else type(exc).__name__)
+        return unavailable(correlation_id.get())
+
     @app.exception_handler(Exception)
     async def unexpected(_: Request, exc: Exception) -> Response:
+        if isinstance(exc, psycopg.OperationalError):  # raised outside the routes (middleware): still 503
+            return unavailable(correlation_id.get())
         log.exception("unhandled error", exc_info=exc)
         return problem(500, "internal error; the request changed nothing", correlation_id=correlation_id.get())
 

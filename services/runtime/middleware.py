@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import psycopg
 from prometheus_client import Counter, Histogram
 from pydantic import BaseModel
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -18,7 +19,7 @@ from services.runtime.errors import (
     DomainError,
 )
 from services.runtime.eventstore import Metadata
-from services.runtime.problems import json_response, problem_for
+from services.runtime.problems import json_response, problem_for, unavailable
 
 REQUESTS = Counter("renshe_http_requests_total", "HTTP requests", ["method", "route", "status"])
 LATENCY = Histogram("renshe_http_request_seconds", "HTTP request latency", ["method", "route"])
@@ -131,6 +132,8 @@ class ShortcutMiddleware:
             result = await shortcut.run(scope["app"], principal, command, metadata)
         except DomainError as refused:
             response = problem_for(refused)
+        except psycopg.OperationalError:  # Postgres unreachable or no pooled connection in time (as http.py)
+            response = unavailable(correlation_id.get())
         else:
             response = json_response(result, shortcut.status_code)
         await response(scope, receive, send)

@@ -36,6 +36,10 @@ _TITLES = {
 }
 _STATUS.update({PreconditionRequired: 428, PayloadTooLarge: 413, UnsupportedMediaType: 415})
 _TITLES.update({428: "Precondition Required", 413: "Content Too Large", 415: "Unsupported Media Type"})
+_TITLES[503] = "Service Unavailable"
+
+#: Seconds a client is asked to wait before retrying while the database is unreachable.
+RETRY_AFTER_SECONDS = 1
 
 
 def problem(status: int, detail: str, **extra: Any) -> Response:
@@ -44,6 +48,20 @@ def problem(status: int, detail: str, **extra: Any) -> Response:
     body.update({k: v for k, v in extra.items() if v is not None})
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
     return Response(orjson.dumps(body), status_code=status, media_type="application/problem+json", headers=headers)
+
+
+def unavailable(
+    correlation_id: str | None = None, detail: str = "the database is unreachable; retry the request"
+) -> Response:
+    """503 with ``Retry-After``: a dependency is down, so the command was not accepted and may be sent again.
+
+    Only a 2xx means an event is stored; a retry of a command that did commit before the connection broke
+    is answered as the same command would be the second time (409 naming the entity, or the idempotency key's
+    first answer).
+    """
+    response = problem(503, detail, correlation_id=correlation_id)
+    response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
 
 
 def problem_for(error: DomainError) -> Response:

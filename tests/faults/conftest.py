@@ -1,0 +1,329 @@
+"""The fault suite's harness: a real local stack, steady load over HTTP, and the checks every fault ends with.
+
+Each fault test starts its own stack (the processes ``make up`` starts), drives ``POST /persons`` at a steady
+rate for the whole test while it injects its fault through supervisord, lets the stack settle, and then
+checks, for every service that publishes a topic (``services.platform.publishing()``):
+
+- every command answered 2xx is in its service's event store (a 2xx means the event is stored);
+- reporting's inbox holds exactly the store's event ids: nothing missing, nothing applied twice;
+- nothing was dead-lettered;
+- the live figures at every level and every month equal a rebuild of reporting from the complete log
+  (``renshe reporting rebuild``, which first makes the relays republish what the broker lost).
+
+``FaultReport`` prints commands accepted, events stored, events in reporting, duplicates and recovery time.
+Faults are marked ``faults``; ``pytest -m "not faults"`` skips them locally.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from collections import Counter
+from collections.abc import AsyncIterator, Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+import orjson
+import psycopg
+import pytest
+
+from bench.data import person_body
+from bench.loadgen import StdlibClient
+from services.platform import publishing
+from services.stack import read_env
+from tests.e2e.conftest import RENSHE, RunningStack
+
+#: The reporting consumer whose inbox every producing service's events reach.
+PROJECTION = "reporting.projection"
+
+
+#: Connections the load may open (open loop: a request never waits for a free one if it can help it).
+CONNECTIONS = 256
+
+#: Where the fault stacks keep their data (see ``fault_stack``).
+STACKS = Path(tempfile.gettempdir()) / "renshe-faults"
+
+#: Where each fault's report is appended, for the lead to quote.
+REPORTS = Path(__file__).resolve().parents[2] / "test-output" / "faults.md"
+
+
+def _port_base() -> int:
+    """A base port whose next 30 ports are free, below Linux's ephemeral range (32768-60999).
+
+    Inside that range a port found free may be taken a moment later by any outgoing connection on the machine
+    (a relay's port once collided so), and ``stack up`` fails."""
+    for _ in range(100):
+        base = random.randrange(20_000, 32_700, 100)
+        try:
+            for port in range(base, base + 30):
+                with socket.socket() as sock:
+                    sock.bind(("127.0.0.1", port))
+            return base
+        except OSError:
+            continue
+    raise RuntimeError("no free port range")
+
+
+def start_stack(tmp_path: Path, attempts: int = 3) -> RunningStack:
+    """``renshe stack up`` on a fresh port range, again in a new directory on another range if it fails.
+
+    On a loaded machine ``pg_ctl start`` or a process's readiness can miss its deadline, or a port be taken in
+    the moment between choosing the range and binding it; none of that is the fault under test."""
+    failures = []
+    for attempt in range(attempts):
+        data_dir = tmp_path / f"stack-{attempt}"
+        args = ["--data-dir", str(data_dir), "--port-base", str(_port_base()), "--ready-timeout", "180"]
+        up = subprocess.run(
+            [RENSHE, "stack", "up", *args],
+            capture_output=True,
+            text=True,
+            timeout=400,
+        )
+        if up.returncode == 0:
+            return RunningStack(data_dir, read_env(data_dir))
+        failures.append(up.stdout[-3000:] + up.stderr[-3000:])
+        print(f"renshe stack up, attempt {attempt + 1}, failed (retrying on other ports): {failures[-1][-600:]}")
+        subprocess.run([RENSHE, "stack", "down", "--data-dir", str(data_dir)], timeout=120)
+    raise RuntimeError(f"renshe stack up failed {attempts} times:\n" + "\n---\n".join(failures))
+
+
+@pytest.fixture
+def fault_stack(request: pytest.FixtureRequest) -> Iterator[RunningStack]:
+    """A fresh local stack per fault, so one fault's damage never explains another's result.
+
+    Its data lives outside pytest's temporary root: every pytest session on the machine sets
+    ``/tmp/pytest-of-<user>`` back to mode 0700, which locks the embedded Postgres (run as its own system user)
+    out of its data directory: initdb, a start or the socket's lock file then fail with "Permission denied".
+    The directory is removed after a passing test and kept (logs included) after a failing one."""
+    STACKS.mkdir(exist_ok=True)
+    # Short: the socket path under it must stay within 107 bytes.
+    root = Path(tempfile.mkdtemp(prefix=f"{request.node.name.removeprefix('test_')[:16]}-", dir=STACKS))
+    failed_before = request.session.testsfailed
+    running = start_stack(root)
+    try:
+        yield running
+    finally:
+        subprocess.run([RENSHE, "stack", "down", "--data-dir", str(running.data_dir)], timeout=120)
+    if request.session.testsfailed == failed_before:
+        shutil.rmtree(root, ignore_errors=True)
+
+
+@dataclass
+class Load:
+    """A bounded open-loop load: request ``i`` leaves at ``start + i / rate``, whatever the others are doing."""
+
+    stack: RunningStack
+    rate: float = 300.0
+    seconds: float = 15.0
+    first_index: int = 5_000_000
+    statuses: Counter[int] = field(default_factory=Counter)
+    #: Requests that got no HTTP answer at all (connection reset, refused, timed out), by exception type.
+    unanswered: Counter[str] = field(default_factory=Counter)
+    accepted: list[str] = field(default_factory=list)
+    #: 503 answers without a ``Retry-After`` header (the API must always say when to retry).
+    without_retry_after: int = 0
+    #: When the first and the last 5xx arrived (monotonic), to see that they fall inside the fault.
+    unavailable_at: list[float] = field(default_factory=list)
+
+    async def run(self) -> None:
+        """Send ``rate * seconds`` registrations; a 5xx is retried once a second with the same body.
+
+        The client is the benchmarks' lean asyncio one (``bench.loadgen.StdlibClient``): httpx's pool spends
+        CPU per waiting request and fell to a few requests a second under this open loop on a busy machine."""
+        rng = random.Random(self.first_index)
+        count = int(self.rate * self.seconds)
+        headers = {**self.stack.headers, "content-type": "application/json"}
+        client = StdlibClient(self.stack.env["REGISTRATION_URL"], headers, CONNECTIONS, timeout=60.0)
+        try:
+            start = time.monotonic()
+            tasks = []
+            for i in range(count):
+                delay = start + i / self.rate - time.monotonic()
+                if delay > 0:
+                    await asyncio.sleep(delay)
+                body = orjson.dumps(person_body(self.first_index + i, rng))
+                tasks.append(asyncio.create_task(self._send(client, body)))
+            await asyncio.gather(*tasks)
+        finally:
+            await client.aclose()
+
+    async def _send(self, client: StdlibClient, body: bytes) -> None:
+        for _ in range(120):
+            try:
+                status, headers, text = await client.exchange("/persons", body)
+            except (OSError, EOFError, TimeoutError) as exc:
+                self.unanswered[type(exc).__name__] += 1
+                return
+            self.statuses[status] += 1
+            if status in (201, 409):
+                self.accepted.append(orjson.loads(text)["person_id"])
+                return
+            if status < 500:
+                raise AssertionError(f"{status}: {text}")
+            self.unavailable_at.append(time.monotonic())
+            if status == 503 and "retry-after" not in headers:
+                self.without_retry_after += 1
+            # 503 while a dependency is down: the client retries after the time asked for, as a clerk's would.
+            await asyncio.sleep(float(headers.get("retry-after", "1")))
+        raise AssertionError(f"still {status} after 120 tries: {text}")
+
+
+@dataclass
+class FaultReport:
+    """What one fault test measured."""
+
+    fault: str
+    accepted: int
+    stored: dict[str, int]
+    in_reporting: int
+    duplicates: int
+    dead_letters: int
+    unanswered: int
+    recovery_seconds: float
+
+    statuses: dict[int, int] = field(default_factory=dict)
+
+    def __str__(self) -> str:
+        stored = ", ".join(f"{s} {n}" for s, n in self.stored.items())
+        answers = ", ".join(f"{code}: {n}" for code, n in sorted(self.statuses.items()))
+        return (
+            f"{self.fault}: {self.accepted} commands accepted; events stored: {stored}; {self.in_reporting} in "
+            f"reporting; {self.duplicates} duplicates; {self.dead_letters} dead letters; {self.unanswered} "
+            f"unanswered; recovered {self.recovery_seconds:.1f} s after the load ended (answers {answers})"
+        )
+
+    def write(self) -> None:
+        """Print the report and append it to ``test-output/faults.md``."""
+        print(self)
+        REPORTS.parent.mkdir(exist_ok=True)
+        with REPORTS.open("a", encoding="utf-8") as out:
+            when = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime())
+            load = os.getloadavg()[0]
+            out.write(f"- {when} (load average {load:.1f}): {self}\n")
+
+
+def _query(stack: RunningStack, sql: str, params: tuple[object, ...] = ()) -> list[tuple[object, ...]]:
+    with psycopg.connect(stack.env["DATABASE_URL"], autocommit=True) as conn:
+        return conn.execute(sql, params).fetchall()
+
+
+def _store_ids(stack: RunningStack) -> dict[str, set[str]]:
+    """Every event id of every producing service's store."""
+    return {
+        service.name: {str(r[0]) for r in _query(stack, f"SELECT event_id FROM {service.name}.events")}
+        for service in publishing()
+    }
+
+
+def _inbox_ids(stack: RunningStack) -> list[str]:
+    return [str(r[0]) for r in _query(stack, "SELECT event_id FROM reporting.inbox WHERE consumer = %s", (PROJECTION,))]
+
+
+def _figures(stack: RunningStack) -> dict[tuple[object, ...], object]:
+    rows = _query(stack, "SELECT region_code, metric, value FROM reporting.v_region_metrics")
+    months = _query(stack, "SELECT region_code, metric, month, change_in_month FROM reporting.v_region_month")
+    return {(*r[:-1],): r[-1] for r in rows} | {("month", *r[:-1]): r[-1] for r in months}
+
+
+async def settled(stack: RunningStack, also: frozenset[str] = frozenset(), *, timeout: float = 240.0) -> float:
+    """Wait until reporting's inbox holds every stored event and ``also`` (and stays so); the seconds it took."""
+    started = time.monotonic()
+    steady = 0
+    while steady < 3:
+        expected = set().union(*_store_ids(stack).values()) | also
+        steady = steady + 1 if expected and expected <= set(_inbox_ids(stack)) else 0
+        if time.monotonic() - started > timeout:
+            missing = len(expected - set(_inbox_ids(stack)))
+            raise AssertionError(f"reporting still misses {missing} of {len(expected)} events after {timeout}s")
+        await asyncio.sleep(1.0)
+    return time.monotonic() - started
+
+
+async def ctl(stack: RunningStack, *args: str) -> str:
+    """``renshe stack ctl`` off the event loop, so that the load keeps its pace while supervisorctl runs."""
+    return await asyncio.to_thread(stack.ctl, *args)
+
+
+def dead_letters(stack: RunningStack) -> list[dict[str, object]]:
+    """What ``GET /dead-letters`` of reporting lists, as a county officer sees it."""
+    reply = httpx.get(f"{stack.env['REPORTING_URL']}/dead-letters", headers=stack.headers, timeout=30)
+    assert reply.status_code == 200, reply.text
+    listed: list[dict[str, object]] = reply.json()["dead_letters"]
+    return listed
+
+
+async def verify(
+    stack: RunningStack,
+    load: Load,
+    fault: str,
+    *,
+    poison: frozenset[str] = frozenset(),
+    dead: int | None = None,
+    rebuild: bool = True,
+) -> FaultReport:
+    """The checks every fault ends with (module docstring); returns the report it prints.
+
+    ``poison`` names the event ids a test put on a topic itself that must end dead-lettered (and so in the inbox,
+    which records them so that they are not retried), not in the figures; ``dead`` how many dead letters to
+    expect (default: one per poison id; an undecodable message has no id)."""
+    recovery = await settled(stack, poison)
+    stores = _store_ids(stack)
+    stored_persons = {
+        str(r[0]) for r in _query(stack, "SELECT stream_id FROM registration.events WHERE type = 'PersonRegistered'")
+    }
+    lost = set(load.accepted) - stored_persons
+    assert not lost, f"{len(lost)} accepted registrations are not in the store"
+    inbox = _inbox_ids(stack)
+    every_stored = set().union(*stores.values())
+    assert set(inbox) == every_stored | poison, "reporting's inbox differs from the stores"
+    dead = _query(stack, "SELECT count(*) FROM reporting.dead_letters")[0][0]
+    report = FaultReport(
+        fault,
+        len(load.accepted),
+        {name: len(ids) for name, ids in stores.items()},
+        len(set(inbox) - poison),
+        len(inbox) - len(set(inbox)),
+        int(dead),  # type: ignore[call-overload]
+        sum(load.unanswered.values()),
+        recovery,
+        dict(load.statuses),
+    )
+    report.write()
+    assert report.dead_letters == (len(poison) if dead is None else dead)
+    assert report.unanswered == 0, f"requests without an answer: {dict(load.unanswered)}"
+    assert load.without_retry_after == 0, f"{load.without_retry_after} answers 503 without Retry-After"
+    county = _query(
+        stack,
+        "SELECT value FROM reporting.v_region_metrics WHERE region_code = '430527000000' AND metric = 'labour_force'",
+    )
+    assert county and county[0][0] == len(stored_persons)
+    if rebuild:
+        live = _figures(stack)
+        rebuilt = await asyncio.to_thread(
+            subprocess.run,
+            [RENSHE, "reporting", "rebuild", "--env-file", str(stack.data_dir / "stack.env")],
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
+        assert rebuilt.returncode == 0, rebuilt.stdout + rebuilt.stderr
+        assert _figures(stack) == live, "the live figures differ from a rebuild from the complete log"
+    return report
+
+
+async def with_load(stack: RunningStack, fault: Callable[[], AsyncIterator[None]] | None = None, **load_args) -> Load:
+    """Run the load while ``fault`` (an async generator of injection steps) runs beside it."""
+    load = Load(stack, **load_args)
+    runner = asyncio.create_task(load.run())
+    if fault is not None:
+        async for _ in fault():
+            pass
+    await runner
+    return load
