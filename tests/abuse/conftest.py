@@ -89,7 +89,7 @@ def start_api(infra: object, service: Service, log_dir: Path, **env: str) -> Run
     with log_path.open("ab") as log:
         process = subprocess.Popen([RENSHE, service.name, "api"], env=environment, stdout=log, stderr=log)
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 180  # a loaded CI machine starts slowly
     while True:
         try:
             if httpx.get(url + "/healthz", timeout=2).status_code == 200:
@@ -129,7 +129,7 @@ def api(request: pytest.FixtureRequest, infra: object, abuse_logs: Path) -> Iter
 
 @pytest.fixture(scope="module")
 def registration_api(infra: object, abuse_logs: Path) -> Iterator[RunningApi]:
-    """Registration's API alone, with a 100 MB cap on uploads smaller than the test's upload."""
+    """Registration's API alone, its upload cap (8 MB) far below the bulk tests' 100 MB."""
     running = start_api(
         infra, next(s for s in SERVICES if s.name == "registration"), abuse_logs, IMPORT_MAX_BYTES=str(8 * 1024 * 1024)
     )
