@@ -8,10 +8,14 @@ from typing import Annotated
 
 from pydantic import Field, Strict
 
-Fen = Annotated[int, Strict()]
+#: The largest amount any store keeps (Postgres ``bigint``); beyond it a value is refused as input, not
+#: failed on at the database.
+MAX_FEN = 2**63 - 1
+
+Fen = Annotated[int, Strict(), Field(ge=-MAX_FEN, le=MAX_FEN)]
 """Pydantic field type: an amount in fen. Strict, so floats, bools and strings are rejected, not coerced."""
 
-NonNegativeFen = Annotated[int, Strict(), Field(ge=0)]
+NonNegativeFen = Annotated[int, Strict(), Field(ge=0, le=MAX_FEN)]
 """Pydantic field type: an amount in fen that is zero or more."""
 
 # Either plain digits or correctly grouped thousands, then at most two decimals.

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 import jwt
+from jwt.types import Options
 
 from contracts.regions import is_within, normalise_region_code
 from services.runtime.errors import Forbidden, Unauthorized
@@ -40,6 +41,11 @@ class Principal:
         """Analysts read aggregates only, never a person."""
         return self.role is not Role.ANALYST
 
+    def require_writer(self) -> None:
+        """Refuse (403) a write by an analyst: analysts read aggregates only and change nothing."""
+        if not self.sees_persons:
+            raise Forbidden("analysts read aggregates only; they change nothing")
+
     def covers(self, region_code: str) -> bool:
         """Whether ``region_code`` lies in the caller's region subtree."""
         return is_within(region_code, self.region)
@@ -48,6 +54,11 @@ class Principal:
         """Refuse (403) anything outside the caller's region subtree."""
         if not self.covers(region_code):
             raise Forbidden(f"region {region_code} is outside your scope {self.region}", field="region_code")
+
+
+#: Claims a token must carry: a token without ``exp`` would never expire, and PyJWT checks ``exp`` only when
+#: present.
+_REQUIRED: Options = {"require": ["exp", "sub", "aud"]}
 
 
 class TokenVerifier:
@@ -78,15 +89,19 @@ class TokenVerifier:
         try:
             if self._jwks is not None:
                 key = self._jwks.get_signing_key_from_jwt(token).key
-                claims = jwt.decode(token, key, algorithms=["RS256", "ES256"], audience=self.audience)
+                claims = jwt.decode(
+                    token, key, algorithms=["RS256", "ES256"], audience=self.audience, options=_REQUIRED
+                )
             else:
-                claims = jwt.decode(token, self.secret, algorithms=[self.algorithm], audience=self.audience)
+                claims = jwt.decode(
+                    token, self.secret, algorithms=[self.algorithm], audience=self.audience, options=_REQUIRED
+                )
             principal = Principal(
                 subject=str(claims["sub"]),
                 role=Role(claims["role"]),
                 region=normalise_region_code(str(claims["region"])),
             )
-            return principal, float(claims.get("exp", time.time() + 60))
+            return principal, float(claims["exp"])
         except (jwt.PyJWTError, KeyError, ValueError) as exc:
             raise Unauthorized(f"invalid bearer token: {exc}") from exc
 

@@ -139,6 +139,7 @@ async def command_context(request: Request) -> CommandContext:
     # The principal is resolved here rather than as a sub-dependency: each dependency level costs
     # FastAPI a measurable share of a small command's CPU.
     principal = await current_principal(request)
+    principal.require_writer()
     key = request.headers.get("idempotency-key")
     fingerprint = ""
     if key:

@@ -8,6 +8,7 @@ too, as services always have.
 from __future__ import annotations
 
 import logging
+import re
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
@@ -85,8 +86,13 @@ log = logging.getLogger(__name__)
 
 
 def _field_of(loc: Sequence[int | str]) -> str:
-    parts = [str(p) for p in loc if p not in ("body", "query", "path", "header")]
-    return ".".join(parts) or str(loc[-1] if loc else "")
+    """The field an error's location names: ``items.0.name``; an empty key is shown as ``""``, and an error
+    about the whole body or parameter set names where it was (``body``)."""
+    parts = [str(p) if p != "" else '""' for p in loc[1:]] if loc and loc[0] in _LOCATIONS else list(map(str, loc))
+    return ".".join(parts) or str(loc[0] if loc else "body")
+
+
+_LOCATIONS = ("body", "query", "path", "header", "cookie")
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -118,12 +124,58 @@ def install_error_handlers(app: FastAPI) -> None:
         log.warning("database unreachable: %s", kind.splitlines()[0] if kind else type(exc).__name__)
         return unavailable(correlation_id.get())
 
+    @app.exception_handler(psycopg.DataError)
+    async def unstorable(_: Request, exc: psycopg.DataError) -> Response:
+        # SQLSTATE class 22: a value Postgres cannot store (a NUL byte in text, a number out of range) is bad
+        # input that got past the models; the transaction rolled back, so nothing was written.
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        return problem(422, f"a value cannot be stored: {reason}", field="body", rule="StorableValue")
+
     @app.exception_handler(Exception)
     async def unexpected(_: Request, exc: Exception) -> Response:
         if isinstance(exc, psycopg.OperationalError):  # raised outside the routes (middleware): still 503
             return unavailable(correlation_id.get())
         log.exception("unhandled error", exc_info=exc)
         return problem(500, "internal error; the request changed nothing", correlation_id=correlation_id.get())
+
+
+def add_response_links(spec: dict[str, Any]) -> dict[str, Any]:
+    """OpenAPI ``links`` from every operation that answers a new ``<thing>_id`` to every operation taking
+    that id in its path (the document's reader, and schemathesis' stateful runs, learn where ids come from).
+
+    A creator is an operation whose 2xx body has an ``*_id`` property its own path does not take.
+    """
+    schemas = spec.get("components", {}).get("schemas", {})
+
+    def properties(schema: dict[str, Any]) -> set[str]:
+        ref = schema.get("$ref", "")
+        if ref:
+            schema = schemas.get(ref.rsplit("/", 1)[-1], {})
+        return {name for name in schema.get("properties", {}) if name.endswith("_id")}
+
+    operations = [
+        (path, method, op)
+        for path, ops in spec.get("paths", {}).items()
+        for method, op in ops.items()
+        if isinstance(op, dict) and "operationId" in op
+    ]
+    for path, _, op in operations:
+        for status, response in op.get("responses", {}).items():
+            if not str(status).startswith("2"):
+                continue
+            media = response.get("content", {}).get("application/json", {})
+            ids = properties(media.get("schema", {})) - set(re.findall(r"\{(\w+)\}", path))
+            links: dict[str, Any] = {}
+            for target_path, _, target in operations:
+                taken = sorted(ids & set(re.findall(r"\{(\w+)\}", target_path)))
+                if taken and target is not op:
+                    links[target["operationId"]] = {
+                        "operationId": target["operationId"],
+                        "parameters": {f"path.{name}": f"$response.body#/{name}" for name in taken},
+                    }
+            if links:
+                response["links"] = links
+    return spec
 
 
 def _reason(err: Any) -> str:
@@ -195,6 +247,18 @@ async def default_readiness(state: AppState) -> dict[str, bool]:
     return {"database": database, "broker": state.broker_ok}
 
 
+def _link_openapi(app: FastAPI) -> None:
+    """The app's OpenAPI document, generated once, with response links (``add_response_links``)."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = add_response_links(generate())
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
 def create_app(
     *,
     title: str,
@@ -229,6 +293,7 @@ def create_app(
     app = FastAPI(title=title, description=description, version="0.1.0", lifespan=lifespan, telemetry=telemetry)
     app.state.renshe = AppState(pool=pool, verifier=verifier, bootstrap_servers=bootstrap_servers)
     install_error_handlers(app)
+    _link_openapi(app)
     # The service's own routes first: every request is matched against routes in order.
     for router in routers:
         app.include_router(router)

@@ -145,6 +145,7 @@ class ShortcutMiddleware:
         """The caller and the validated body, or None when the route must decide."""
         try:
             principal = principal_of(authorization.decode("latin-1"), scope["app"].state.renshe.verifier)
+            principal.require_writer()  # an analyst's write is the route's to refuse
             return principal, shortcut.model.model_validate_json(body)
         except (DomainError, ValueError):  # pydantic's ValidationError is a ValueError
             return None

@@ -10,7 +10,7 @@ from services.registration.api.deps import INVALID, LedgerDep, PersonReader, add
 from services.registration.api.search import CURSOR, LIMIT, decode_cursor, page, scoped_region
 from services.registration.commands import survey
 from services.registration.domain.survey import quarter_bounds, quarter_of
-from services.registration.models.survey import SurveyCreate, SurveyPendingPage
+from services.registration.models.survey import QUARTER_PATTERN, SurveyCreate, SurveyPendingPage
 from services.runtime.http import DbConnection, json_response
 
 router = APIRouter(tags=["registration"])
@@ -30,7 +30,7 @@ async def survey_pending(
     ledger: LedgerDep,
     principal: PersonReader,
     conn: DbConnection,
-    quarter: str | None = Query(None, pattern=r"^\d{4}Q[1-4]$", description="Default: the current quarter"),
+    quarter: str | None = Query(None, pattern=QUARTER_PATTERN, description="Default: the current quarter"),
     limit: int = LIMIT,
     cursor: str | None = CURSOR,
 ) -> Response:

@@ -14,6 +14,9 @@ from contracts.registration import (
 from services.registration.models.common import Change
 from services.registration.models.person import PersonPage
 
+#: A survey quarter, 1900Q1 to 2099Q4: a year the calendar can add a quarter to (0000Q1 and 9999Q4 are not).
+QUARTER_PATTERN = r"^(19|20)\d{2}Q[1-4]$"
+
 
 class SurveyEmployment(BaseModel):
     """The job a survey found, when it finds the person newly employed."""
@@ -48,7 +51,7 @@ class SurveyCreate(Change):
         },
     )
 
-    quarter: str = Field(pattern=r"^\d{4}Q[1-4]$", examples=["2026Q1"])
+    quarter: str = Field(pattern=QUARTER_PATTERN, examples=["2026Q1"])
     status: EmploymentStatus
     surveyed_on: date | None = Field(default=None, description="Default: today")
     employment: SurveyEmployment | None = Field(default=None, description="When the survey finds a new job")
