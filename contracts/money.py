@@ -1,4 +1,4 @@
-"""Money as whole fen (分, 0.01 yuan): integers everywhere, never floats (RULES.md "Insurance")."""
+"""Money as whole fen (分, 0.01 yuan): integers everywhere, never floats (docs/rules.md, "Insurance")."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Money is integer fen, never floats (RULES.md "Insurance")."""
+"""Money is integer fen, never floats (docs/rules.md, "Insurance")."""
 
 import pytest
 from hypothesis import given
