@@ -51,6 +51,7 @@ from services.runtime.middleware import (
     ShortcutMiddleware,
 )
 from services.runtime.problems import json_response, problem, problem_for, status_for, unavailable
+from services.runtime.workdays import OutsideCalendar
 
 #: What services import from here; the definitions live in the modules named in the docstring.
 __all__ = [
@@ -130,6 +131,11 @@ def install_error_handlers(app: FastAPI) -> None:
         # input that got past the models; the transaction rolled back, so nothing was written.
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         return problem(422, f"a value cannot be stored: {reason}", field="body", rule="StorableValue")
+
+    @app.exception_handler(OutsideCalendar)
+    async def outside_calendar(_: Request, exc: OutsideCalendar) -> Response:
+        # A date no statutory limit can be counted from (year 1, year 9999) got past the models.
+        return problem(422, f"a date is out of range: {exc}", field="body", rule="DateWithinCalendar")
 
     @app.exception_handler(Exception)
     async def unexpected(_: Request, exc: Exception) -> Response:

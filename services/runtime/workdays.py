@@ -43,6 +43,11 @@ import yaml
 FIRST_YEAR, LAST_YEAR = 2000, 2070
 
 
+class OutsideCalendar(ValueError):
+    """A date, or a deadline counted from it, lies outside the years the calendar covers: bad input (a
+    received day in year 1 or 9999), which the HTTP layer answers with 422 ``DateWithinCalendar``."""
+
+
 class CalendarFileInvalid(ValueError):
     """The override file is not in the documented format; the message names the year and the entry."""
 
@@ -114,7 +119,7 @@ class WorkdayCalendar:
     def _check(self, day: date) -> int:
         ordinal = day.toordinal()
         if not self._lowest <= ordinal <= self._highest:
-            raise ValueError(f"{day} is outside the calendar's years {FIRST_YEAR}-{LAST_YEAR}")
+            raise OutsideCalendar(f"{day} is outside the calendar's years {FIRST_YEAR}-{LAST_YEAR}")
         return ordinal
 
     def is_workday(self, day: date) -> bool:
@@ -133,7 +138,7 @@ class WorkdayCalendar:
             raise ValueError("a working-day limit counts at least one day")
         index = bisect_right(self._ordinals, self._check(start)) + n - 1
         if index >= len(self._ordinals):
-            raise ValueError(f"{n} working days after {start} is beyond {LAST_YEAR}")
+            raise OutsideCalendar(f"{n} working days after {start} is beyond {LAST_YEAR}")
         due = date.fromordinal(self._ordinals[index])
         return Deadline(due, self._provisional(start, due))
 
@@ -141,7 +146,7 @@ class WorkdayCalendar:
         """``day`` itself when it is a working day, else the first working day after it (民法典 Art 203)."""
         index = bisect_left(self._ordinals, self._check(day))
         if index >= len(self._ordinals):
-            raise ValueError(f"no working day after {day} before {LAST_YEAR}")
+            raise OutsideCalendar(f"no working day after {day} before {LAST_YEAR}")
         due = date.fromordinal(self._ordinals[index])
         return Deadline(due, self._provisional(day, due))
 
@@ -149,7 +154,11 @@ class WorkdayCalendar:
         """``n`` calendar days after ``start``, moved past rest days and holidays to the next working day."""
         if n < 0:
             raise ValueError("a time limit cannot be negative")
-        moved = self.next_workday(start + timedelta(days=n))
+        try:
+            last = start + timedelta(days=n)
+        except OverflowError:
+            raise OutsideCalendar(f"{n} days after {start} is beyond {LAST_YEAR}") from None
+        moved = self.next_workday(last)
         return Deadline(moved.due, self._provisional(start, moved.due))
 
     def workdays_between(self, first: date, last: date) -> int:

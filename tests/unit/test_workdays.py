@@ -8,7 +8,7 @@ from pathlib import Path
 import chinese_calendar
 import pytest
 
-from services.runtime.workdays import CalendarFileInvalid, Deadline, WorkdayCalendar
+from services.runtime.workdays import CalendarFileInvalid, Deadline, OutsideCalendar, WorkdayCalendar
 
 CALENDAR = WorkdayCalendar.official()
 
@@ -90,3 +90,11 @@ def test_a_malformed_override_file_is_refused_naming_the_year(tmp_path: Path, te
 def test_working_days_between_counts_after_the_first_day() -> None:
     assert CALENDAR.workdays_between(date(2026, 9, 28), date(2026, 10, 10)) == 5
     assert CALENDAR.workdays_between(date(2026, 10, 9), date(2026, 10, 9)) == 0
+
+
+@pytest.mark.parametrize("start", [date(1, 1, 1), date(9999, 12, 31), date(1999, 1, 1)])
+def test_a_date_outside_the_calendar_is_refused_as_such(start: date) -> None:
+    with pytest.raises(OutsideCalendar):
+        CALENDAR.add_days(start, 15)
+    with pytest.raises(OutsideCalendar):
+        CALENDAR.add_workdays(start, 5)
