@@ -39,8 +39,9 @@ from typing import Any
 import chinese_calendar
 import yaml
 
-#: The years the calendar's array covers; outside it every answer is provisional and weekend-only.
-FIRST_YEAR, LAST_YEAR = 2000, 2070
+#: The years the calendar covers (a job may have started decades ago); outside them a date is refused.
+#: Years without official data are provisional and weekend-only.
+FIRST_YEAR, LAST_YEAR = 1900, 2100
 
 
 class OutsideCalendar(ValueError):
