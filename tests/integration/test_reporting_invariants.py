@@ -762,6 +762,7 @@ def insurance_history(rng: random.Random, count: int) -> tuple[list[EventEnvelop
             truth.flows.append(("contributions_fen", region, posted, employer_fen + personal_fen))
             truth.flows.append(("contributions_employer_fen", region, posted, employer_fen))
             truth.flows.append(("contributions_personal_fen", region, posted, personal_fen))
+    return out, truth
 
 
 def assistance_counts(kind: str, s: dict[str, Any]) -> dict[str, int]:
@@ -1133,6 +1134,7 @@ def assistance_history(rng: random.Random, count: int) -> tuple[list[EventEnvelo
                     )
                 )
                 truth.change("public_welfare_post", pid, day, filled=0, running=False)
+    return out, truth
 
 
 def supervision_counts(kind: str, s: dict[str, Any]) -> dict[str, int]:

@@ -73,7 +73,7 @@ async def test_acceptance_opens_the_case_in_the_same_statement(client):
     assert case["investigation"]["due"] == "2026-09-24" and case["investigation"]["overdue"] is True
     [(position_a, position_b)] = rows(
         client.database_url,
-        "SELECT min(position), max(position) FROM events WHERE type IN ('ComplaintAccepted', 'CaseOpened')",
+        "SELECT min(position), max(position) FROM events WHERE type IN ('ComplaintAccepted', 'InspectionCaseOpened')",
     )
     assert position_b == position_a + 1
 
