@@ -3,7 +3,9 @@
 A run starts its own stack in a new data directory (the demo is idempotent, so a second run on the same
 stack would only measure finding everything there), then times ``services.demo.simulate`` from planning
 to reporting having applied every event, the way ``renshe stack demo`` runs it. The stack's start is not
-timed. Notes give each run's split: planning, loading, and reporting's catch-up after the last write.
+timed. Notes give each run's split: planning, loading, and reporting's catch-up after the last write. The
+events every service stored, per second of the demo, are held against 1,000-row INSERTs into the stack's
+Postgres (``--quick``: a tenth of the persons).
 """
 
 from __future__ import annotations
@@ -12,15 +14,24 @@ import asyncio
 import os
 import time
 
-from bench.core import Bar, BenchmarkFailed, Context, Measurement, RunResult, benchmark
+import psycopg
+
+from bench import limits
+from bench.core import Bar, BenchmarkFailed, Context, Measurement, RunResult, benchmark, size
 from bench.infra import free_port_base
 from services import stack as local_stack
 from services.demo import DEFAULT_PERSONS, simulate
 
-PERSONS = int(os.environ.get("RENSHE_BENCH_DEMO_PERSONS", DEFAULT_PERSONS))
+PERSONS = size(DEFAULT_PERSONS, env="RENSHE_BENCH_DEMO_PERSONS")
 
 
-@benchmark("demo", needs="embedded", rows={"demo": Bar("<", 60.0)})
+#: The issue's own bar is a wall time a new user waits (under 60 s), so it stays in seconds; the rate beside it
+#: is held, like registration's batch API, to a share of 1,000-row INSERTs into the same Postgres.
+DEMO_BAR = Bar("<=", 60.0)
+DEMO_RATE_BAR = Bar(">=", 0.02, of=limits.BATCHED_INSERTS)
+
+
+@benchmark("demo", needs="embedded", rows={"demo": DEMO_BAR, "demo-rate": DEMO_RATE_BAR})
 async def demo(ctx: Context) -> RunResult:
     """``renshe stack demo`` at the default size (20,000 persons; RENSHE_BENCH_DEMO_PERSONS for another)
     on a fresh stack: seconds from start to reporting caught up."""
@@ -32,6 +43,8 @@ async def demo(ctx: Context) -> RunResult:
         started = time.monotonic()
         report = await asyncio.to_thread(simulate, env, persons=PERSONS, progress=False)
         seconds = time.monotonic() - started
+        events = await _events_stored(env["DATABASE_URL"])
+        inserts = await limits.batched_inserts(env["DATABASE_URL"], events)
     finally:
         await asyncio.to_thread(local_stack.down, data_dir)
     counts = report.counts.get("registration", {})
@@ -42,4 +55,22 @@ async def demo(ctx: Context) -> RunResult:
         f"{seconds:.1f} s, of which reporting's catch-up after the last write {report.caught_up_seconds or 0:.1f} s; "
         f"load average {os.getloadavg()[0]:.1f}"
     )
-    return {"demo": Measurement(seconds, "s")}
+    ctx.note(f"run {ctx.run_index + 1}: {events:,} events stored by all services")
+    return {
+        "demo": Measurement(seconds, "s"),
+        "demo-rate": Measurement(events / seconds, "events/s"),
+        limits.BATCHED_INSERTS: inserts,
+    }
+
+
+async def _events_stored(database_url: str) -> int:
+    """Events in every service's store (each schema's ``events`` table) of the stack's database."""
+    async with await psycopg.AsyncConnection.connect(database_url, autocommit=True) as conn:
+        cursor = await conn.execute(
+            "SELECT table_schema FROM information_schema.tables WHERE table_name = 'events' ORDER BY 1"
+        )
+        total = 0
+        for (schema,) in await cursor.fetchall():
+            counted = await (await conn.execute(f'SELECT count(*) FROM "{schema}".events')).fetchone()
+            total += int(counted[0]) if counted else 0
+    return total

@@ -15,19 +15,25 @@ Each function here is one such limit, bounded in count and in time, and returns 
 - ``broker_hop``: the p99 from sending a message (``acks=all``, no linger) to a consumer receiving it,
   paced as the visibility benchmark paces its commands: the one hop every event takes to a read model;
 - ``BareApp``: a FastAPI app under uvicorn configured as the services are, answering ``POST /persons``
-  with no work (``bare_commands``) and ``GET /select1`` with one ``SELECT 1`` (``select1_over_http``).
+  with no work (``bare_posts``, and ``bench.http_api.bare_commands`` from the load generator's process) and
+  ``GET /select1`` with one ``SELECT 1`` (``select1_over_http``);
+- ``bisect_lookups``: the least a deadline on a calendar of day ordinals costs in Python (one bisect, one
+  ``date.fromordinal``): what a deadline benchmark's CPU is bounded by.
 """
 
 from __future__ import annotations
 
 import asyncio
+import bisect
 import contextlib
 import os
+import random
 import sys
 import time
 import uuid
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 import httpx
@@ -36,6 +42,7 @@ import psycopg
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from bench.core import BenchmarkFailed, Measurement, percentile
+from bench.loadgen import StdlibClient
 from services.runtime import kafka
 from services.runtime.devstack import free_port, wait_for_port
 
@@ -48,6 +55,7 @@ RAW_CONSUME = "raw consume+decode"
 BARE_APP = "bare FastAPI app"
 SELECT1_HTTP = "SELECT 1 over HTTP p99"
 BROKER_HOP = "produce-to-consume p99"
+CALENDAR_LOOKUPS = "bisect lookups"
 
 #: Every limit stops after this many seconds even if it has not done all its work (then the rate is
 #: over what it did), so a stalled server cannot hold a run for ever.
@@ -264,3 +272,45 @@ async def select1_over_http(app: BareApp, requests: int) -> tuple[Measurement, f
             if response.status_code != 200:
                 raise BenchmarkFailed(f"the bare app answered {response.status_code} to GET /select1")
     return Measurement(1000 * percentile(times, 0.99), "ms"), 1000 * percentile(times, 0.5)
+
+
+async def bare_posts(app: BareApp, count: int, in_flight: int) -> Measurement:
+    """Commands per second of ``count`` ``POST /persons`` answered by the bare app, ``in_flight`` at a time,
+    sent from this process with ``bench.loadgen.StdlibClient``: the HTTP floor of a command benchmark that
+    sends its own requests the same way (the service benchmarks do)."""
+    client = StdlibClient(app.url, {"content-type": "application/json"}, in_flight)
+    semaphore = asyncio.Semaphore(in_flight)
+    answered = 0
+
+    async def one() -> None:
+        nonlocal answered
+        async with semaphore:
+            status, _ = await client.post("/persons", b"{}")
+        answered += status == 201
+
+    try:
+        await asyncio.gather(*(one() for _ in range(min(100, count))))  # connections opened, untimed
+        answered = 0
+        started = time.perf_counter()
+        await asyncio.wait_for(asyncio.gather(*(one() for _ in range(count))), LIMIT_TIMEOUT)
+        elapsed = time.perf_counter() - started
+    finally:
+        await client.aclose()
+    if answered != count:
+        raise BenchmarkFailed(f"the bare app answered {answered:,} of {count:,} with 201")
+    return Measurement(count / elapsed, "commands/s")
+
+
+def bisect_lookups(count: int, seed: int = 0) -> Measurement:
+    """Lookups per second of one ``bisect`` of a day's ordinal in a sorted list of about 36,500 ordinals
+    (a century of working days) and one ``date.fromordinal`` of the day found: the least a deadline on the
+    official calendar can cost in Python, measured on the same interpreter and CPU as the deadlines."""
+    first = date(2000, 1, 1).toordinal()
+    days = list(range(first, first + 36_500))
+    rng = random.Random(seed)
+    starts = [first + rng.randrange(30_000) for _ in range(count)]
+    bisect_right, fromordinal = bisect.bisect_right, date.fromordinal
+    started = time.perf_counter()
+    for start in starts:
+        fromordinal(days[bisect_right(days, start) + 5])
+    return Measurement(count / (time.perf_counter() - started), "lookups/s")
