@@ -3,13 +3,18 @@
 The runtime's ``Rebuild`` does the work (pause the worker, reset, read from the earliest offsets, ask the
 producers' relays to republish what the topics lost); this module names reporting's projection, its
 topics (one per listed source, ``services.reporting.sources``) and the relay of each topic
-(docs/adr/0003-rebuild.md).
+(docs/adr/0003-rebuild.md). The staff-performance model (``services.reporting.staff``) is rebuilt after
+the region figures, from the same topics, in its own schema.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from services.reporting.app import ReportingSettings, ddl, source_topics
 from services.reporting.projection import RegionMetricsProjection
+from services.reporting.staff.projection import StaffPerformanceProjection
+from services.reporting.staff.worker import prepare_staff_pool
 from services.runtime.process import prepare_database
 from services.runtime.rebuild import REBUILD_BATCH, ProgressCallback, Rebuild, RebuildReport, default_shards
 
@@ -26,8 +31,11 @@ async def rebuild_read_models(
     batch_size: int | None = None,
     shards: int | None = None,
     on_progress: ProgressCallback | None = None,
+    on_report: Callable[[RebuildReport], None] | None = None,
 ) -> RebuildReport:
-    """Rebuild every reporting read model from the topics; returns what was read and applied.
+    """Rebuild every reporting read model from the topics; returns what the region figures' rebuild read
+    and applied, and gives each model's report to ``on_report`` as it finishes (the region figures', then
+    the staff-performance model's).
 
     ``batch_size``: events per transaction (default ``REBUILD_BATCH``); ``shards``: processes that read in
     parallel, a share of the partitions each (default: one per CPU).
@@ -44,6 +52,25 @@ async def rebuild_read_models(
             shards=shards or default_shards(),
             on_progress=on_progress,
         )
-        return await rebuild.run()
+        report = await rebuild.run()
     finally:
         await pool.close()
+    if on_report is not None:
+        on_report(report)
+    staff_pool = await prepare_staff_pool(settings)
+    try:
+        staff = Rebuild(
+            staff_pool,
+            StaffPerformanceProjection(),
+            source_topics(),
+            settings.kafka_bootstrap_servers,
+            relays=relay_urls(settings),
+            batch_size=batch_size or REBUILD_BATCH,
+            on_progress=on_progress,
+        )
+        staff_report = await staff.run()
+    finally:
+        await staff_pool.close()
+    if on_report is not None:
+        on_report(staff_report)
+    return report

@@ -193,10 +193,10 @@ async def stream_history(stream_id: str, request: Request, principal: CurrentPri
 
 def build_router() -> APIRouter:
     """Every route of the service."""
-    from services.assistance.api import cases, certification, households, posts, services
+    from services.assistance.api import cases, certification, households, posts, ratings, services
 
     router = APIRouter()
     router.include_router(history_router)
-    for module in (cases, services, certification, households, posts):
+    for module in (cases, services, ratings, certification, households, posts):
         router.include_router(module.router)
     return router
