@@ -57,7 +57,9 @@ def test_reactions_credit_only_results_to_the_staff_member_at_the_end_of_the_cha
     assert staff_of(chain, via_reactions=True) == "v-yang"
     assert staff_of(chain, via_reactions=False) is None
     cleared = envelope("ZeroEmploymentHouseholdCleared", chain, within_target=True, cleared_on="2026-11-09")
-    assert [(c.staff, c.kind, c.points) for c in credits_of(cleared)] == [("v-yang", "zero_household_cleared_in_time", 3)]
+    assert [(c.staff, c.kind, c.points) for c in credits_of(cleared)] == [
+        ("v-yang", "zero_household_cleared_in_time", 3)
+    ]
     late = envelope("ZeroEmploymentHouseholdCleared", chain, within_target=False, cleared_on="2026-11-09")
     assert credits_of(late) == []
     # a registration the worker made on assistance's behalf is nobody's workload
