@@ -27,6 +27,7 @@ from services.reporting.staff.worker import staff_consumer
 from services.runtime import kafka
 from services.runtime.auth import issue_token
 from services.runtime.rebuild import RebuildReport
+from tests.factories import envelope as factory_envelope
 from tests.integration.helpers import fresh_database
 
 pytestmark = pytest.mark.integration
@@ -38,20 +39,15 @@ TOWNSHIP, VILLAGE, VILLAGE_B = "430527100000", "430527100201", "430527100202"
 def envelope(
     type_: str, actor: str | None, on: date, stream_type: str = "assistance_case", **data: Any
 ) -> EventEnvelope:
-    at = datetime.combine(on, clock(4), UTC)
-    stream_id = str(data.get("staff_id") or data.get("case_id") or uuid.uuid4())
-    return EventEnvelope(
-        event_id=uuid.uuid4(),
-        type=type_,
-        schema_version=1,
+    """An event ``actor`` caused on day ``on`` (its dates as ISO strings, as on the wire)."""
+    return factory_envelope(
+        type_,
+        stream_id=str(data.get("staff_id") or data.get("case_id") or uuid.uuid4()),
+        region=str(data.get("region_code", VILLAGE)),
         stream_type=stream_type,
-        stream_id=stream_id,
-        version=1,
-        region_code=str(data.get("region_code", VILLAGE)),
-        occurred_at=at,
-        recorded_at=at,
         actor=actor,
-        data={k: v.isoformat() if isinstance(v, date) else v for k, v in data.items()},
+        occurred_at=datetime.combine(on, clock(4), UTC),
+        **{k: v.isoformat() if isinstance(v, date) else v for k, v in data.items()},
     )
 
 

@@ -3,7 +3,6 @@ places and the 以奖代补 list (docs/rules.md, "Staff performance")."""
 
 from __future__ import annotations
 
-import uuid
 from datetime import UTC, date, datetime
 
 import pytest
@@ -13,26 +12,16 @@ from contracts.envelope import EventEnvelope
 from services.reporting.staff.credit import credits_of, staff_of
 from services.reporting.staff.scoring import StaffWork, evaluate, region_targets
 from services.reporting.staff.settings import StaffPerformanceSettings
+from tests.factories import envelope as factory_envelope
 
 SETTINGS = StaffPerformanceSettings()
 TOWNSHIP = "430527100000"
 
 
 def envelope(type_: str, actor: str | None, **data: object) -> EventEnvelope:
-    at = datetime(2026, 11, 30, 20, 0, tzinfo=UTC)  # 2026-12-01 in China
-    return EventEnvelope(
-        event_id=uuid.uuid4(),
-        type=type_,
-        schema_version=1,
-        stream_type="assistance_case",
-        stream_id="c1",
-        version=1,
-        region_code="430527100201",
-        occurred_at=at,
-        recorded_at=at,
-        actor=actor,
-        data=data,
-    )
+    # 20:00 UTC on 30 November is 1 December in China.
+    at = datetime(2026, 11, 30, 20, 0, tzinfo=UTC)
+    return factory_envelope(type_, stream_type="assistance_case", actor=actor, occurred_at=at, **data)
 
 
 def test_a_service_credits_who_gave_it_on_the_day_it_was_given() -> None:
