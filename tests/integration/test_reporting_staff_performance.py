@@ -21,7 +21,8 @@ from pydantic import SecretStr
 
 from contracts.envelope import EventEnvelope
 from contracts.topics import ASSISTANCE_EVENTS, REGISTRATION_EVENTS
-from services.reporting.app import ReportingSettings, create_app, source_topics
+from services.reporting import rebuild
+from services.reporting.app import ReportingSettings, create_app
 from services.reporting.rebuild import rebuild_read_models
 from services.reporting.staff.worker import staff_consumer
 from services.runtime import kafka
@@ -181,24 +182,27 @@ def history() -> History:
 
 
 @pytest.fixture
-async def published(infra, history: History) -> AsyncIterator[History]:
-    # Every event twice: the second delivery must change nothing.
-    await publish(infra.bootstrap_servers, REGISTRATION_EVENTS.name, [*history.roster, history.nobody], times=2)
-    await publish(infra.bootstrap_servers, ASSISTANCE_EVENTS.name, history.assistance, times=2)
-    yield history
+async def published(infra, history: History) -> AsyncIterator[tuple[History, list[str]]]:
+    """The history on two topics of this test's own (the real topics' names would leak these events into
+    other tests' rebuilds), every event twice: the second delivery must change nothing."""
+    prefix = f"t{uuid.uuid4().hex[:8]}"
+    topics = [f"{prefix}.{REGISTRATION_EVENTS.name}", f"{prefix}.{ASSISTANCE_EVENTS.name}"]
+    await publish(infra.bootstrap_servers, topics[0], [*history.roster, history.nobody], times=2)
+    await publish(infra.bootstrap_servers, topics[1], history.assistance, times=2)
+    yield history, topics
 
 
 def auth(role: str = "county", region: str = "430527") -> dict[str, str]:
     return {"Authorization": f"Bearer {issue_token(SECRET, subject='c-zhou', role=role, region=region)}"}
 
 
-async def test_the_worker_folds_once_and_the_api_evaluates_any_month(infra, published: History):
-    h = published
+async def test_the_worker_folds_once_and_the_api_evaluates_any_month(infra, published):
+    h, topics = published
     url = fresh_database(infra, "staffperf")
     settings = ReportingSettings(
         database_url=url, kafka_bootstrap_servers=infra.bootstrap_servers, jwt_secret=SecretStr(SECRET)
     )
-    run, ready = staff_consumer(settings, source_topics(), max_batch=500)
+    run, ready = staff_consumer(settings, topics, max_batch=500)
     stop = asyncio.Event()
     task = asyncio.create_task(run(stop))
     mine = h.ids(*h.assistance, h.nobody)
@@ -286,8 +290,9 @@ async def test_the_worker_folds_once_and_the_api_evaluates_any_month(infra, publ
         assert book.worksheets[1].title == "以奖代补"
 
 
-async def test_the_rebuild_folds_the_staff_model_again(infra, published: History):
-    h = published
+async def test_the_rebuild_folds_the_staff_model_again(infra, published, monkeypatch):
+    h, topics = published
+    monkeypatch.setattr(rebuild, "source_topics", lambda: topics)
     url = fresh_database(infra, "staffrb")
     settings = ReportingSettings(
         database_url=url, kafka_bootstrap_servers=infra.bootstrap_servers, jwt_secret=SecretStr(SECRET)
