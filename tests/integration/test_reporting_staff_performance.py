@@ -262,6 +262,8 @@ async def test_the_worker_folds_once_and_the_api_evaluates_any_month(infra, publ
             ("month=2026-13", "month"),
             ("month=2026-11&as_of=2026-11-03", "as_of"),
             ("month=2999-01", "month"),
+            ("month=0001-01", "month"),
+            ("as_of=0001-01-01", "as_of"),
         ):
             bad = await client.get(f"/staff-performance?region={TOWNSHIP}&{query}", headers=auth())
             assert bad.status_code == 422 and bad.json()["field"] == field, (query, bad.text)

@@ -14,6 +14,9 @@ from services.reporting.staff.settings import StaffPerformanceSettings
 from services.runtime.db import Connection
 from services.runtime.errors import RuleViolated
 
+#: The first year evaluated: the working-day calendar's (the month before must exist as a date, too).
+FIRST_YEAR = 1901
+
 
 @dataclass(frozen=True)
 class EvaluationWindow:
@@ -32,11 +35,15 @@ def evaluation_window(month: str | None, as_of: date | None) -> EvaluationWindow
     if as_of is not None:
         if as_of > today:
             raise RuleViolated("NotYetReportable", f"as_of {as_of} is in the future", field="as_of")
-        return EvaluationWindow(parse_period(f"{as_of:%Y-%m}"), as_of)
+        if as_of.year < FIRST_YEAR:
+            raise RuleViolated("EvaluationMonth", f"as_of {as_of} is before {FIRST_YEAR}", field="as_of")
+        return EvaluationWindow(parse_period(f"{as_of.year:04d}-{as_of.month:02d}"), as_of)
     try:
-        period = parse_period(month or f"{today:%Y-%m}")
+        period = parse_period(month or f"{today.year:04d}-{today.month:02d}")
     except ValueError as exc:
         raise RuleViolated("EvaluationMonth", str(exc), field="month") from exc
+    if period.start.year < FIRST_YEAR:
+        raise RuleViolated("EvaluationMonth", f"month {month} is before {FIRST_YEAR}", field="month")
     if period.granularity != "month":
         raise RuleViolated(
             "EvaluationMonth", f"the evaluation is monthly: give a month such as 2026-11, got {month!r}", field="month"
