@@ -415,6 +415,27 @@ class PublicWelfarePostTermEnded(_PostFact):
     occupants: list[str] = Field(default_factory=list)
 
 
+# --- satisfaction rating (服务对象满意度) -----------------------------------------------------------------
+
+
+class ServiceRated(_CaseFact):
+    """The person served rated one service of their case (满意度评价), 1 (very unsatisfied) to 5 (very satisfied).
+
+    Assistance owns the rating because it records the services given: the rating names the service's event
+    (``service_event_id``, on this case's stream) and the staff member who gave it (``staff``, that event's
+    actor), so that reporting credits the satisfaction to who served, not to the clerk who typed the slip in
+    (seed 003's fourth factor, 服务对象满意度; docs/rules.md, "Staff performance").
+    """
+
+    event_type: ClassVar[str] = "ServiceRated"
+
+    service_event_id: str
+    service_type: str = Field(description="The rated service's event type, e.g. VocationalGuidanceGiven")
+    staff: str = Field(description="The subject of the staff member who gave the service")
+    score: int = Field(ge=1, le=5)
+    rated_on: date
+
+
 #: Every event type on ``assistance.events``, in the order they were introduced.
 EVENTS: tuple[type[Event], ...] = (
     PlacedInJob,
@@ -444,4 +465,5 @@ EVENTS: tuple[type[Event], ...] = (
     PublicWelfarePostFilled,
     PublicWelfarePostExited,
     PublicWelfarePostTermEnded,
+    ServiceRated,
 )

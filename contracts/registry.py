@@ -39,6 +39,8 @@ TOPIC_EVENTS: dict[Topic, tuple[type[Event], ...]] = {
         reg.VacancyClosed,
         reg.ServicePointEstablished,
         reg.ServicePointUpdated,
+        reg.StaffAppointed,
+        reg.StaffLeft,
     ),
     # Each service's contract module lists its own events, so a service adds events without touching this file.
     ASSISTANCE_EVENTS: assistance.EVENTS,

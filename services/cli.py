@@ -6,11 +6,14 @@ import importlib
 import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from services.platform import ENTRY_POINTS, SERVICES, Service
+
+if TYPE_CHECKING:
+    from services.runtime.rebuild import RebuildReport
 
 app = typer.Typer(help="renshe: the grassroots labour and social-security platform.", no_args_is_help=True)
 stack = typer.Typer(help="The local stack (make up / make down).", no_args_is_help=True)
@@ -133,10 +136,18 @@ def reporting_rebuild(
             bar.update(task, description=progress.phase, completed=progress.read, total=progress.total, rate=rate)
 
         try:
-            report = asyncio.run(rebuild_read_models(settings, batch_size=batch, shards=shards, on_progress=show))
+            asyncio.run(
+                rebuild_read_models(
+                    settings, batch_size=batch, shards=shards, on_progress=show, on_report=_print_rebuild
+                )
+            )
         except RebuildFailed as exc:
             typer.echo(f"renshe: rebuild incomplete: {exc}", err=True)
             raise typer.Exit(1) from exc
+
+
+def _print_rebuild(report: RebuildReport) -> None:
+    """What one read model's rebuild read, applied and checked."""
     for found in report.topics:
         if found.complete is None:
             check = "not checked against the store (no relay URL for this topic)"

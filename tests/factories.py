@@ -16,10 +16,12 @@ def envelope(
     version: int = 1,
     region: str | None = "430527100201",
     stream_type: str = "person",
+    actor: str | None = None,
+    occurred_at: datetime | None = None,
     **data: Any,
 ) -> EventEnvelope:
-    """An envelope as a relay would publish it, stamped now."""
-    now = datetime.now(UTC)
+    """An envelope as a relay would publish it, stamped now (or at ``occurred_at``), caused by ``actor``."""
+    now = occurred_at or datetime.now(UTC)
     return EventEnvelope(
         event_id=uuid.uuid4(),
         type=type_,
@@ -30,5 +32,6 @@ def envelope(
         region_code=region,
         occurred_at=now,
         recorded_at=now,
+        actor=actor,
         data=data,
     )

@@ -18,6 +18,7 @@ from contracts.envelope import Event
 from contracts.regions import region_level
 from services.assistance.domain.cases import OpenVacancy
 from services.assistance.domain.persons import PersonView
+from services.assistance.domain.ratings import RATEABLE_SERVICES, ServiceOnCase
 from services.runtime.db import Connection
 
 DDL = [
@@ -328,3 +329,21 @@ async def certifications_past_review(conn: Connection, today: date) -> list[tupl
         (today,),
     )
     return [(str(row[0]), row[1]) for row in await cursor.fetchall()]
+
+
+async def service_on_case(conn: Connection, case_id: str, event_id: str) -> ServiceOnCase | None:
+    """An event of a case's stream with its actor and whether a rating names it (None: no such event)."""
+    cursor = await conn.execute(
+        "SELECT e.type, e.metadata->>'actor', e.data,"
+        " EXISTS (SELECT 1 FROM events r WHERE r.stream_id = e.stream_id AND r.type = %s"
+        "         AND r.data->>'service_event_id' = e.event_id::text)"
+        " FROM events e WHERE e.stream_id = %s AND e.event_id = %s",
+        (a.ServiceRated.event_type, case_id, event_id),
+    )
+    row = await cursor.fetchone()
+    if row is None:
+        return None
+    event_type, actor, data, rated = row
+    day_field = RATEABLE_SERVICES.get(event_type)
+    given_on = date.fromisoformat(data[day_field]) if day_field and data.get(day_field) else None
+    return ServiceOnCase(event_id, event_type, actor, given_on, bool(rated))

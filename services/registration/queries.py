@@ -403,3 +403,41 @@ async def save_household(
             person_id=elsewhere[0],
             household_id=taken.get(elsewhere[0]),
         )
+
+
+_STAFF_COLUMNS = "staff_id::text, subject, role, service_point_id::text, region_code, started_on, ended_on, version"
+_STAFF_FIELDS = ("staff_id", "subject", "role", "service_point_id", "region_code", "started_on", "ended_on", "version")
+
+
+async def staff_id_in_post(conn: Connection, subject: str) -> str | None:
+    """The appointment a subject holds now, if any."""
+    cursor = await conn.execute("SELECT staff_id::text FROM staff WHERE subject = %s AND ended_on IS NULL", (subject,))
+    row = await cursor.fetchone()
+    return str(row[0]) if row else None
+
+
+async def staff_in_post_at(conn: Connection, service_point_id: str) -> int:
+    """How many staff are in post at a service point now."""
+    cursor = await conn.execute(
+        "SELECT count(*) FROM staff WHERE service_point_id = %s AND ended_on IS NULL", (service_point_id,)
+    )
+    row = await cursor.fetchone()
+    return int(row[0]) if row else 0
+
+
+async def has_roster(conn: Connection, service_point_id: str) -> bool:
+    """Whether anyone was ever appointed at the point: its staffing then follows the roster."""
+    cursor = await conn.execute("SELECT EXISTS (SELECT 1 FROM staff WHERE service_point_id = %s)", (service_point_id,))
+    row = await cursor.fetchone()
+    return bool(row and row[0])
+
+
+async def staff_in(conn: Connection, region_prefix: str, *, in_post_on: date | None) -> list[dict[str, Any]]:
+    """The roster of a region subtree, by region and start; only those in post on a day when given."""
+    cursor = await conn.execute(
+        f"SELECT {_STAFF_COLUMNS} FROM staff WHERE region_code LIKE %s"
+        " AND (%s::date IS NULL OR (started_on <= %s AND (ended_on IS NULL OR ended_on >= %s)))"
+        " ORDER BY region_code, started_on, subject",
+        (region_prefix + "%", in_post_on, in_post_on, in_post_on),
+    )
+    return [dict(zip(_STAFF_FIELDS, row, strict=True)) for row in await cursor.fetchall()]

@@ -146,4 +146,19 @@ DDL += [
         PRIMARY KEY (person_id, quarter)
     )
     """,
+    # The roster: one row per appointment; a subject holds one post at a time (the partial unique index).
+    """
+    CREATE TABLE IF NOT EXISTS staff (
+        staff_id         uuid PRIMARY KEY,
+        subject          text     NOT NULL,
+        role             text     NOT NULL,
+        service_point_id uuid     NOT NULL REFERENCES service_points,
+        region_code      char(12) NOT NULL,
+        started_on       date     NOT NULL,
+        ended_on         date,
+        version          integer  NOT NULL
+    )
+    """,
+    "CREATE UNIQUE INDEX IF NOT EXISTS staff_subject_in_post ON staff (subject) WHERE ended_on IS NULL",
+    "CREATE INDEX IF NOT EXISTS staff_service_point ON staff (service_point_id) WHERE ended_on IS NULL",
 ]

@@ -12,6 +12,11 @@ from pydantic import create_model
 from services import platform
 from services.reporting import api, dashboard, exports, queries, sources, status
 from services.reporting.projection import RegionMetricsProjection
+from services.reporting.staff import api as staff_api
+from services.reporting.staff import exports as staff_exports
+from services.reporting.staff import projection as staff_projection
+from services.reporting.staff.settings import StaffPerformanceSettings
+from services.reporting.staff.worker import staff_consumer
 from services.runtime import consumer, regions
 from services.runtime.consumer import EventConsumer
 from services.runtime.http import dead_letters_router
@@ -63,8 +68,9 @@ def source_topics() -> list[str]:
 
 
 def ddl() -> list[str]:
-    """What reporting's processes migrate: the consumer's and the region table's, and the read models."""
-    return [*consumer.DDL, *regions.DDL, *queries.ddl()]
+    """What reporting's processes migrate: the consumer's and the region table's, and the read models (the
+    staff-performance tables live in their own schema, named in their statements)."""
+    return [*consumer.DDL, *regions.DDL, *queries.ddl(), *staff_projection.DDL]
 
 
 #: ``ddl()`` of the listed sources, as the benchmarks and tests migrate it.
@@ -74,7 +80,7 @@ DDL = ddl()
 def create_app(settings: ReportingSettings | None = None) -> FastAPI:
     """The reporting API."""
     settings = settings or ReportingSettings()
-    return create_service_app(
+    app = create_service_app(
         settings,
         ddl(),
         title="renshe reporting",
@@ -85,8 +91,12 @@ def create_app(settings: ReportingSettings | None = None) -> FastAPI:
             status.status_router(RegionMetricsProjection.name, source_topics()),
             dead_letters_router(),
             dashboard.router,
+            staff_api.router,
+            staff_exports.router,
         ],
     )
+    app.state.staff_settings = StaffPerformanceSettings()
+    return app
 
 
 def serve() -> None:
@@ -96,7 +106,7 @@ def serve() -> None:
 
 
 def run_worker() -> None:
-    """``renshe reporting worker``: the projection consumer."""
+    """``renshe reporting worker``: the region projection's consumer and the staff-performance one."""
     settings = ReportingSettings()
 
     def build(pool: AsyncConnectionPool) -> tuple[list[Loop], Callable[[], bool]]:
@@ -108,6 +118,7 @@ def run_worker() -> None:
             max_batch=settings.consumer_batch,
             replication_factor=settings.kafka_replication_factor,
         )
-        return [worker.run], worker.ready.is_set
+        staff, staff_ready = staff_consumer(settings, source_topics(), max_batch=settings.consumer_batch)
+        return [worker.run, staff], lambda: worker.ready.is_set() and staff_ready()
 
     run_loops(settings, ddl(), build)

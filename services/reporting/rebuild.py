@@ -3,15 +3,29 @@
 The runtime's ``Rebuild`` does the work (pause the worker, reset, read from the earliest offsets, ask the
 producers' relays to republish what the topics lost); this module names reporting's projection, its
 topics (one per listed source, ``services.reporting.sources``) and the relay of each topic
-(docs/adr/0003-rebuild.md).
+(docs/adr/0003-rebuild.md). The staff-performance model (``services.reporting.staff``) is rebuilt after
+the region figures, from the same topics, in its own schema.
 """
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
+from psycopg_pool import AsyncConnectionPool
+
 from services.reporting.app import ReportingSettings, ddl, source_topics
 from services.reporting.projection import RegionMetricsProjection
+from services.reporting.staff.projection import StaffPerformanceProjection
+from services.reporting.staff.worker import prepare_staff_pool
 from services.runtime.process import prepare_database
-from services.runtime.rebuild import REBUILD_BATCH, ProgressCallback, Rebuild, RebuildReport, default_shards
+from services.runtime.rebuild import (
+    REBUILD_BATCH,
+    ProgressCallback,
+    Rebuild,
+    RebuildReport,
+    ResettableHandler,
+    default_shards,
+)
 
 
 def relay_urls(settings: ReportingSettings) -> dict[str, str]:
@@ -26,24 +40,37 @@ async def rebuild_read_models(
     batch_size: int | None = None,
     shards: int | None = None,
     on_progress: ProgressCallback | None = None,
+    on_report: Callable[[RebuildReport], None] | None = None,
 ) -> RebuildReport:
-    """Rebuild every reporting read model from the topics; returns what was read and applied.
+    """Rebuild every reporting read model from the topics; returns what the region figures' rebuild read
+    and applied, and gives each model's report to ``on_report`` as it finishes (the region figures', then
+    the staff-performance model's).
 
     ``batch_size``: events per transaction (default ``REBUILD_BATCH``); ``shards``: processes that read in
     parallel, a share of the partitions each (default: one per CPU).
     """
-    pool = await prepare_database(settings, ddl())
-    try:
-        rebuild = Rebuild(
-            pool,
-            RegionMetricsProjection(),
-            source_topics(),
-            settings.kafka_bootstrap_servers,
-            relays=relay_urls(settings),
-            batch_size=batch_size or REBUILD_BATCH,
-            shards=shards or default_shards(),
-            on_progress=on_progress,
-        )
-        return await rebuild.run()
-    finally:
-        await pool.close()
+    models: list[tuple[Callable[[], Awaitable[AsyncConnectionPool]], ResettableHandler, int]] = [
+        (lambda: prepare_database(settings, ddl()), RegionMetricsProjection(), shards or default_shards()),
+        # The staff model folds in one process: it does not rebuild in shards.
+        (lambda: prepare_staff_pool(settings), StaffPerformanceProjection(), 1),
+    ]
+    reports = []
+    for prepare, handler, processes in models:
+        pool = await prepare()
+        try:
+            rebuild = Rebuild(
+                pool,
+                handler,
+                source_topics(),
+                settings.kafka_bootstrap_servers,
+                relays=relay_urls(settings),
+                batch_size=batch_size or REBUILD_BATCH,
+                shards=processes,
+                on_progress=on_progress,
+            )
+            reports.append(await rebuild.run())
+        finally:
+            await pool.close()
+        if on_report is not None:
+            on_report(reports[-1])
+    return reports[0]

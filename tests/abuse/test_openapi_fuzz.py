@@ -55,7 +55,9 @@ def real_ids(api: RunningApi, spec: dict[str, Any]) -> dict[str, str]:
 
 
 def _check_response(case: Any, response: Any) -> None:
-    where = f"{case.method} {case.formatted_path} -> {response.status_code}: {response.text[:300]}"
+    # Decoded leniently: a file download (the XLSX reports) is not text.
+    body = response.content[:300].decode("utf-8", errors="replace")
+    where = f"{case.method} {case.formatted_path} -> {response.status_code}: {body}"
     assert response.status_code < 500, where
     if 400 <= response.status_code < 500:
         content_type = (response.headers.get("content-type") or [""])[0]

@@ -142,6 +142,7 @@ def require_person_reader(principal: Principal) -> None:
 class HistoryEntry(BaseModel):
     """One event of a stream: who, when, what (the audit trail, docs/design.md "Security and data")."""
 
+    event_id: str = Field(description="The event's id, as the staff evaluation lists it")
     version: int
     type: str
     occurred_at: datetime
@@ -176,6 +177,7 @@ async def stream_history(stream_id: str, request: Request, principal: CurrentPri
         principal.require_region(region_code)
     entries = [
         HistoryEntry(
+            event_id=str(r.envelope.event_id),
             version=r.envelope.version,
             type=r.envelope.type,
             occurred_at=r.envelope.occurred_at,
@@ -193,10 +195,10 @@ async def stream_history(stream_id: str, request: Request, principal: CurrentPri
 
 def build_router() -> APIRouter:
     """Every route of the service."""
-    from services.assistance.api import cases, certification, households, posts, services
+    from services.assistance.api import cases, certification, households, posts, ratings, services
 
     router = APIRouter()
     router.include_router(history_router)
-    for module in (cases, services, certification, households, posts):
+    for module in (cases, services, ratings, certification, households, posts):
         router.include_router(module.router)
     return router

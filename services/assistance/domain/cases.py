@@ -108,6 +108,8 @@ def evolve_case(state: CaseState | None, event: Event) -> CaseState:
     if isinstance(event, a.TrainingCompleted):
         done_training = replace(state.trainings[event.training_id], completed=True)
         return replace(state, trainings={**state.trainings, event.training_id: done_training})
+    if isinstance(event, a.ServiceRated):
+        return state  # a rating is not a service
     return replace(state, services=state.services + 1)
 
 

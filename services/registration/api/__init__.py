@@ -15,13 +15,14 @@ from services.registration.api import (
     person,
     search,
     service_point,
+    staff,
     survey,
     vacancy,
 )
 from services.registration.api.person import REGISTER_PERSON
 
 router = APIRouter()
-for module in (person, employer, vacancy, service_point, imports, employment, survey, search, household):
+for module in (person, employer, vacancy, service_point, staff, imports, employment, survey, search, household):
     router.include_router(module.router)
 
 __all__ = ["REGISTER_PERSON", "router"]

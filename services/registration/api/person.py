@@ -115,6 +115,7 @@ async def person_history(person_id: str, ledger: LedgerDep, principal: PersonRea
     await ledger.persons.get(conn, person_id, principal)
     entries = [
         HistoryEntry(
+            event_id=str(r.envelope.event_id),
             version=r.envelope.version,
             type=r.envelope.type,
             occurred_at=r.envelope.occurred_at,

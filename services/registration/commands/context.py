@@ -12,6 +12,7 @@ from services.registration.domain.employer import EmployerState, evolve_employer
 from services.registration.domain.household import HouseholdState, evolve_household
 from services.registration.domain.person import PersonState, evolve_person
 from services.registration.domain.service_point import ServicePointState, evolve_service_point
+from services.registration.domain.staff import StaffState, evolve_staff
 from services.registration.domain.vacancy import VacancyState, evolve_vacancy
 from services.runtime.aggregate import Aggregate
 from services.runtime.auth import Principal
@@ -48,6 +49,7 @@ class Ledger:
         self.service_points = Aggregate[ServicePointState](
             store, "service_point", evolve_service_point, name="service point", id_field="service_point_id"
         )
+        self.staff = Aggregate[StaffState](store, "staff", evolve_staff, name="staff", id_field="staff_id")
 
     async def region(self, conn: Connection, code: str) -> Region | None:
         """The region with this code from the reference table (None when there is none)."""

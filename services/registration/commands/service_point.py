@@ -24,7 +24,7 @@ from services.registration.models.service_point import ServicePointChange, Servi
 from services.runtime.aggregate import Changed
 from services.runtime.auth import Principal
 from services.runtime.db import Connection
-from services.runtime.errors import Conflict
+from services.runtime.errors import Conflict, RuleViolated
 from services.runtime.eventstore import Append, Metadata
 
 
@@ -35,7 +35,13 @@ def service_point_public(state: ServicePointState) -> ServicePointPublic:
 
 
 async def _save(conn: Connection, changed: Changed[ServicePointState]) -> list[Append]:
-    fact = changed.after.event
+    await save_service_point_row(conn, changed.after)
+    return []
+
+
+async def save_service_point_row(conn: Connection, state: ServicePointState) -> None:
+    """Write a point's row in ``service_points`` as its stream now tells it (also when the roster re-staffs it)."""
+    fact = state.event
     await conn.execute(
         "UPDATE service_points SET name = %s, staff = %s, floor_area_m2 = %s, has_archive_room = %s,"
         " equipment = %s, population_served = %s, compliance = %s, compliant = %s, version = %s"
@@ -49,11 +55,10 @@ async def _save(conn: Connection, changed: Changed[ServicePointState]) -> list[A
             fact.population_served,
             Jsonb(fact.compliance.model_dump(mode="json")),
             fact.compliance.compliant,
-            changed.after.version,
+            state.version,
             fact.service_point_id,
         ),
     )
-    return []
 
 
 async def establish_service_point(
@@ -105,6 +110,12 @@ async def update_service_point(
 ) -> ServicePointPublic:
     """New staff, premises or reach; compliance is assessed again and published."""
     sent = body.model_dump(exclude_unset=True, exclude_none=True)
+    if "staff" in sent and await queries.has_roster(conn, service_point_id):
+        raise RuleViolated(
+            "StaffFromRoster",
+            "this point's staff are counted from the roster: appoint staff (POST /staff) or record that they left",
+            field="staff",
+        )
 
     def decide(state: ServicePointState) -> list[ServicePointUpdated]:
         current = state.event

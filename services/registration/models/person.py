@@ -179,6 +179,7 @@ class PersonPage(BaseModel):
 class HistoryEntry(BaseModel):
     """One change of a ledger entry: who, when, why, and what."""
 
+    event_id: str = Field(description="The event's id, as the staff evaluation lists it")
     version: int
     type: str
     occurred_at: datetime

@@ -44,6 +44,11 @@
       exportTitle: (p, f) => `下载 ${p} 季度统计报表（${f}）`,
       exportUnavailable: "季报导出暂不可用。",
       exportDone: (name) => `已下载 ${name}`,
+      staffHeading: "服务人员月度考核",
+      staffExport: "导出考核表（XLSX）",
+      staffEmpty: "本月该区划没有在岗服务人员。",
+      staffColumns: ["县排名", "乡镇排名", "工号", "岗位", "工作量", "服务成本", "服务效果", "满意度", "综合得分", "末位"],
+      staffRoles: { broker: "农村劳务经纪人", guidance_officer: "职业指导员", coordinator: "劳动保障协理员", clerk: "工作人员" },
       loading: "加载中…",
       failed: "加载失败：",
       noChart: "图表库未能加载。",
@@ -97,6 +102,11 @@
       exportTitle: (p, f) => `Download the quarterly report for ${p} (${f})`,
       exportUnavailable: "The quarterly report export is not available yet.",
       exportDone: (name) => `Downloaded ${name}`,
+      staffHeading: "Monthly staff evaluation",
+      staffExport: "Evaluation (XLSX)",
+      staffEmpty: "No staff in post in this region this month.",
+      staffColumns: ["County rank", "Township rank", "Staff", "Role", "Workload", "Cost", "Effect", "Satisfaction", "Score", "Last"],
+      staffRoles: { broker: "Village broker", guidance_officer: "Guidance officer", coordinator: "Coordinator", clerk: "Clerk" },
       loading: "Loading…",
       failed: "Could not load: ",
       noChart: "The charting library did not load.",
@@ -541,11 +551,12 @@
     setStatus(t().loading);
     document.body.setAttribute("aria-busy", "true");
     const leaf = node.region.level === "village";
-    const [current, before, below, points] = await Promise.allSettled([
+    const [current, before, below, points, staff] = await Promise.allSettled([
       stats(code, period),
       stats(code, previous),
       leaf ? Promise.resolve(null) : children(code, period),
       series(code, state.barMetric, period),
+      staffPerformance(code, period),
     ]);
     if (seq !== state.seq) return; // a newer selection is on its way
     document.body.removeAttribute("aria-busy");
@@ -564,6 +575,7 @@
       childrenError: below.status === "rejected" ? below.reason : null,
       series: points.status === "fulfilled" ? points.value : null,
       seriesError: points.status === "rejected" ? points.reason : null,
+      staff: staff.status === "fulfilled" ? staff.value : null,
     };
     renderView(state.view);
     if (!leaf) expand(code).catch(showError);
@@ -584,6 +596,57 @@
     renderSeries(view);
     renderTable(view);
     renderExport(view);
+    renderStaff(view);
+  }
+
+  /** County officers and admins see each staff member's evaluation for the month (issue 19); for anyone
+   * else the API answers 403 and the panel stays hidden. */
+  function canSeeStaff() {
+    return state.claims.role === "county" || state.claims.role === "admin";
+  }
+
+  function staffMonth(period) {
+    return state.kind === "month" ? period : Period.current("month");
+  }
+
+  function staffPerformance(code, period) {
+    if (!canSeeStaff() || code.slice(4) === "00000000") return Promise.resolve(null);
+    const query = new URLSearchParams({ region: code, month: staffMonth(period) });
+    return api(`/staff-performance?${query}`);
+  }
+
+  function renderStaff(view) {
+    const panel = $("staff-panel");
+    const found = view.staff;
+    panel.hidden = !found;
+    if (!found) return;
+    const text = t();
+    $("staff-month").textContent = found.month;
+    const table = $("staff-table");
+    const empty = $("staff-empty");
+    table.hidden = !found.staff.length;
+    empty.hidden = Boolean(found.staff.length);
+    empty.textContent = text.staffEmpty;
+    table.tHead.replaceChildren(el("tr", {}, ...text.staffColumns.map((c) => el("th", { scope: "col", text: c }))));
+    const part = (v) => (v === null ? "—" : fmt(v, 1));
+    table.tBodies[0].replaceChildren(
+      ...found.staff.map((e) =>
+        el(
+          "tr",
+          { "data-subject": e.subject, class: e.last_in_county ? "last" : "" },
+          el("td", { text: String(e.county_rank) }),
+          el("td", { text: String(e.township_rank) }),
+          el("th", { scope: "row", text: e.subject }),
+          el("td", { text: text.staffRoles[e.role] || e.role }),
+          el("td", { text: part(e.parts.workload) }),
+          el("td", { text: part(e.parts.cost) }),
+          el("td", { text: part(e.parts.effect) }),
+          el("td", { text: part(e.parts.satisfaction) }),
+          el("td", { text: fmt(e.score, 2) }),
+          el("td", { text: e.dismissal_due ? "!!" : e.last_in_county ? "!" : "" }),
+        ),
+      ),
+    );
   }
 
   function renderHeading(view) {
@@ -833,20 +896,29 @@
 
   /** The export endpoint needs the bearer token, so a plain link cannot carry it: fetch, then save the blob. */
   async function exportReport(event) {
-    const button = event.currentTarget;
-    const format = button.dataset.format;
+    const format = event.currentTarget.dataset.format;
     const quarter = Period.quarterOf(state.period);
     const query = new URLSearchParams({ region: state.selected, period: quarter, format });
+    await download(event.currentTarget, `/reports/quarterly?${query}`, `${state.selected}-${quarter}.${format}`);
+  }
+
+  async function exportStaff(event) {
+    const month = staffMonth(state.period);
+    const query = new URLSearchParams({ region: state.selected, month });
+    await download(event.currentTarget, `/staff-performance/report?${query}`, `${state.selected}-${month}.xlsx`);
+  }
+
+  async function download(button, path, fallbackName) {
     button.disabled = true;
     try {
-      const response = await fetch(`/reports/quarterly?${query}`, { headers: { Authorization: `Bearer ${state.token}` } });
+      const response = await fetch(path, { headers: { Authorization: `Bearer ${state.token}` } });
       if (response.status === 401) return signOut(t().tokenInvalid);
       if (response.status === 404 || response.status === 405) return setStatus(t().exportUnavailable, true);
       if (!response.ok) return setStatus(t().failed + (await problemDetail(response)), true);
       const blob = await response.blob();
       const disposition = response.headers.get("content-disposition") || "";
       const match = /filename\*=UTF-8''([^;]+)|filename="?([^";]+)"?/i.exec(disposition);
-      const name = match ? decodeURIComponent(match[1] || match[2]) : `${state.selected}-${quarter}.${format}`;
+      const name = match ? decodeURIComponent(match[1] || match[2]) : fallbackName;
       const url = URL.createObjectURL(blob);
       const link = el("a", { href: url, download: name, hidden: true });
       document.body.append(link);
@@ -913,6 +985,7 @@
       signOut("");
     });
     for (const button of document.querySelectorAll(".export button")) button.addEventListener("click", exportReport);
+    $("staff-xlsx").addEventListener("click", exportStaff);
     $("login-form").addEventListener("submit", (event) => {
       // Closed here rather than by method="dialog", so start() can reopen it if the token is refused.
       event.preventDefault();
