@@ -28,6 +28,7 @@ from services.supervision.commands.complaint import ComplaintCommands
 from services.supervision.commands.context import Context, EmployerInput
 from services.supervision.commands.dispute import DisputeCommands
 from services.supervision.commands.grid import GridCommands
+from services.supervision.commands.limits import KeptLimits
 from services.supervision.commands.petition import PetitionCommands
 from services.supervision.commands.rating import RatingCommands
 
@@ -43,6 +44,10 @@ class Supervision:
     grid: GridCommands
     disputes: DisputeCommands
     petitions: PetitionCommands
+
+    def kept_limits(self) -> list[KeptLimits[Any]]:
+        """The limits of every kind of stream, for the worker's recompute."""
+        return [c.limits for c in (self.complaints, self.cases, self.grid, self.disputes, self.petitions)]
 
     @classmethod
     def of(cls, context: Context) -> Supervision:

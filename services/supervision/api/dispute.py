@@ -123,7 +123,7 @@ def dispute_public(service: Supervision, state: domain.DisputeState) -> DisputeP
     mediation_done = state.finished_on if state.stage == "agreed" else state.referred_on
     acceptance = award = None
     if state.accept_due is not None:
-        acceptance = deadline_view(cal, state.accept_due, state.provisional, today, state.accepted_on)
+        acceptance = deadline_view(cal, state.accept_due, state.accept_provisional, today, state.accepted_on)
     if state.award_due is not None:
         done = state.finished_on if state.stage == "awarded" else None
         award = deadline_view(cal, state.award_due, state.award_provisional, today, done)

@@ -29,6 +29,7 @@ from services.supervision.commands.context import (
     require_role,
     resolve_employer,
 )
+from services.supervision.commands.limits import KeptLimits
 from services.supervision.domain import complaint as domain
 from services.supervision.domain.case import OpenCase, decide_open_case
 
@@ -59,11 +60,6 @@ class ComplaintInput:
     amount_claimed_fen: int
 
 
-def open_limits(state: domain.ComplaintState) -> list[tuple[str, date, bool]]:
-    """The complaint's running limit: the decision, unless the clock is paused or it is decided."""
-    return [("decision", state.decision_due, state.provisional)] if state.status == "received" else []
-
-
 class ComplaintCommands:
     """Complaints, from receipt to decision."""
 
@@ -72,6 +68,13 @@ class ComplaintCommands:
         self.cases = cases
         self.complaints: Aggregate[domain.ComplaintState] = Aggregate(
             context.store, "complaint", domain.evolve_complaint, name="complaint"
+        )
+        self.limits = KeptLimits(
+            context,
+            self.complaints,
+            domain.running_limits,
+            domain.decide_recompute,
+            lambda conn, changed, _: queries.save_complaint(conn, changed.after),
         )
 
     async def get(self, conn: Connection, principal: Principal, complaint_id: str) -> domain.ComplaintState:
@@ -257,4 +260,4 @@ class ComplaintCommands:
 
     async def _saved(self, conn: Connection, state: domain.ComplaintState) -> None:
         await queries.save_complaint(conn, state)
-        await queries.set_deadlines(conn, "complaint", state.complaint_id, state.region_code, open_limits(state))
+        await self.limits.save(conn, state.complaint_id, state)

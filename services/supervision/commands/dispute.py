@@ -11,7 +11,6 @@ from services.runtime.aggregate import Aggregate, Changed
 from services.runtime.auth import Principal, Role
 from services.runtime.db import Connection
 from services.runtime.eventstore import Metadata
-from services.supervision import queries
 from services.supervision.commands.context import (
     ARBITRATION_ROLES,
     TOWNSHIP_ROLES,
@@ -21,20 +20,10 @@ from services.supervision.commands.context import (
     require_role,
     resolve_employer,
 )
+from services.supervision.commands.limits import KeptLimits
 from services.supervision.domain import dispute as domain
 
 Decide = Callable[[domain.DisputeState, date], Sequence[Event]]
-
-
-def open_limits(state: domain.DisputeState) -> list[tuple[str, date, bool]]:
-    """The dispute's running limit in its stage: agreement, acceptance of arbitration, or the award."""
-    if state.stage == "mediating":
-        return [("mediation", state.mediation_due, state.provisional)]
-    if state.stage == "arbitration_applied" and state.accept_due is not None:
-        return [("arbitration_acceptance", state.accept_due, state.provisional)]
-    if state.stage == "arbitration_accepted" and state.award_due is not None:
-        return [("award", state.award_due, state.award_provisional)]
-    return []
 
 
 class DisputeCommands:
@@ -45,6 +34,7 @@ class DisputeCommands:
         self.disputes: Aggregate[domain.DisputeState] = Aggregate(
             context.store, "dispute", domain.evolve_dispute, name="dispute"
         )
+        self.limits = KeptLimits(context, self.disputes, domain.running_limits, domain.decide_recompute)
 
     async def apply(
         self,
@@ -101,4 +91,4 @@ class DisputeCommands:
         return len(changed.events)
 
     async def _saved(self, conn: Connection, state: domain.DisputeState) -> None:
-        await queries.set_deadlines(conn, "dispute", state.dispute_id, state.region_code, open_limits(state))
+        await self.limits.save(conn, state.dispute_id, state)

@@ -15,7 +15,6 @@ from services.runtime.auth import Principal
 from services.runtime.db import Connection
 from services.runtime.errors import RuleViolated
 from services.runtime.eventstore import Metadata
-from services.supervision import queries
 from services.supervision.commands.case import CaseCommands
 from services.supervision.commands.context import (
     CASE_ROLES,
@@ -25,15 +24,9 @@ from services.supervision.commands.context import (
     require_role,
     resolve_employer,
 )
+from services.supervision.commands.limits import KeptLimits
 from services.supervision.domain import grid as domain
 from services.supervision.domain.case import OpenCase, decide_open_case
-
-
-def open_limits(state: domain.GridInspectionState) -> list[tuple[str, date, bool]]:
-    """The inspection's running limit: the follow-up of its findings."""
-    if state.awaiting_follow_up and state.follow_up_due is not None:
-        return [("follow_up", state.follow_up_due, state.provisional)]
-    return []
 
 
 class GridCommands:
@@ -46,6 +39,7 @@ class GridCommands:
             context.store, "grid_inspection", domain.evolve_grid_inspection, name="grid inspection",
             id_field="inspection_id",
         )  # fmt: skip
+        self.limits = KeptLimits(context, self.inspections, domain.running_limits, domain.decide_recompute)
 
     async def record(
         self,
@@ -106,4 +100,4 @@ class GridCommands:
         return changed
 
     async def _saved(self, conn: Connection, state: domain.GridInspectionState) -> None:
-        await queries.set_deadlines(conn, "grid_inspection", state.inspection_id, state.region_code, open_limits(state))
+        await self.limits.save(conn, state.inspection_id, state)

@@ -10,7 +10,6 @@ from services.runtime.auth import Principal
 from services.runtime.db import Connection
 from services.runtime.errors import RuleViolated
 from services.runtime.eventstore import Metadata
-from services.supervision import queries
 from services.supervision.commands.context import (
     INTAKE_ROLES,
     TOWNSHIP_ROLES,
@@ -19,12 +18,8 @@ from services.supervision.commands.context import (
     require_person_reader,
     require_role,
 )
+from services.supervision.commands.limits import KeptLimits
 from services.supervision.domain import petition as domain
-
-
-def open_limits(state: domain.PetitionState) -> list[tuple[str, date, bool]]:
-    """The petition's running limit: the answer."""
-    return [("answer", state.answer_due, state.provisional)] if state.answered_on is None else []
 
 
 class PetitionCommands:
@@ -35,6 +30,7 @@ class PetitionCommands:
         self.petitions: Aggregate[domain.PetitionState] = Aggregate(
             context.store, "petition", domain.evolve_petition, name="petition"
         )
+        self.limits = KeptLimits(context, self.petitions, domain.running_limits, domain.decide_recompute)
 
     async def get(self, conn: Connection, principal: Principal, petition_id: str) -> domain.PetitionState:
         """One petition inside the caller's region (analysts never see one)."""
@@ -121,4 +117,4 @@ class PetitionCommands:
         return changed
 
     async def _saved(self, conn: Connection, state: domain.PetitionState) -> None:
-        await queries.set_deadlines(conn, "petition", state.petition_id, state.region_code, open_limits(state))
+        await self.limits.save(conn, state.petition_id, state)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import date
+from functools import partial
 from typing import Literal
 
 from contracts.envelope import Event
@@ -30,7 +31,8 @@ from contracts.supervision import (
 )
 from services.runtime.errors import RuleViolated
 from services.runtime.workdays import Deadline, WorkdayCalendar
-from services.supervision.domain.limits import Limits, require_dated
+from services.supervision.domain import limits as limits_rule
+from services.supervision.domain.limits import Limits, RunningLimit, require_dated
 
 CaseStatus = Literal["open", "closed", "transferred"]
 Outcome = Literal["corrected", "penalised", "no_violation", "withdrawn"]
@@ -449,34 +451,32 @@ def decide_flag_breaches(state: CaseState, today: date) -> list[CaseDeadlineBrea
     return breaches
 
 
-def decide_recompute(state: CaseState, cal: WorkdayCalendar, limits: Limits) -> list[CaseDeadlineRecomputed]:
-    """Provisional limits computed again on the calendar as it now is; one event per limit that changed."""
+def running_limits(state: CaseState, limits: Limits) -> list[RunningLimit]:
+    """The case's running limits: the investigation (60 working days from opening and the extension, 条例
+    Art 17), and the rectification order's while it is open (its working days, or the day it named)."""
     if not state.open:
         return []
-    events = []
-    if state.provisional:
-        due = cal.add_workdays(state.opened_on, limits.investigation_workdays)
-        if state.extension_workdays:
-            extended = cal.add_workdays(due.due, state.extension_workdays)
-            due = Deadline(extended.due, due.provisional or extended.provisional)
-        if (due.due, due.provisional) != (state.due_on, state.provisional):
-            events.append(
-                CaseDeadlineRecomputed(
-                    case_id=state.case_id, region_code=state.region_code, limit="investigation",
-                    previous_due_on=state.due_on, due_on=due.due, provisional=due.provisional,
-                )
-            )  # fmt: skip
-    if state.order_open and state.order_provisional and state.order_due is not None and state.order_from is not None:
-        order = (
-            cal.add_workdays(state.order_from, state.order_workdays)
-            if state.order_workdays
-            else cal.next_workday(state.order_named_due or state.order_due)
-        )
-        if (order.due, order.provisional) != (state.order_due, state.order_provisional):
-            events.append(
-                CaseDeadlineRecomputed(
-                    case_id=state.case_id, region_code=state.region_code, limit="rectification",
-                    previous_due_on=state.order_due, due_on=order.due, provisional=order.provisional,
-                )
-            )  # fmt: skip
-    return events
+    opened, extension = state.opened_on, state.extension_workdays
+
+    def investigation(cal: WorkdayCalendar) -> Deadline:
+        due = cal.add_workdays(opened, limits.investigation_workdays)
+        if not extension:
+            return due
+        extended = cal.add_workdays(due.due, extension)
+        return Deadline(extended.due, due.provisional or extended.provisional)
+
+    running = [RunningLimit("investigation", state.due_on, state.provisional, investigation)]
+    if state.order_open and state.order_due is not None:
+        ordered, workdays, named = state.order_from, state.order_workdays, state.order_named_due or state.order_due
+
+        def order(cal: WorkdayCalendar) -> Deadline:
+            return cal.add_workdays(ordered, workdays) if workdays and ordered else cal.next_workday(named)
+
+        running.append(RunningLimit("rectification", state.order_due, state.order_provisional, order))
+    return running
+
+
+def decide_recompute(state: CaseState, cal: WorkdayCalendar, limits: Limits) -> list[CaseDeadlineRecomputed]:
+    """Provisional limits computed again on the calendar as it now is; one event per limit that moved."""
+    recorded = partial(CaseDeadlineRecomputed, case_id=state.case_id, region_code=state.region_code)
+    return limits_rule.decide_recompute(running_limits(state, limits), cal, recorded)
