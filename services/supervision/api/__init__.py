@@ -7,6 +7,7 @@ provisional, overdue, working days left.
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -17,12 +18,12 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from services.runtime.aggregate import Aggregate
+from services.runtime.aggregate import Aggregate, Changed
 from services.runtime.auth import Principal
 from services.runtime.db import Connection
 from services.runtime.eventstore import Metadata
-from services.runtime.http import CommandContext
-from services.runtime.routes import with_etag
+from services.runtime.http import CommandContext, Commands
+from services.runtime.routes import INVALID, NOT_FOUND, STALE, OptionalExpectedVersion, with_etag
 from services.supervision.commands.case import CaseCommands
 from services.supervision.commands.complaint import ComplaintCommands
 from services.supervision.commands.context import Context, EmployerInput
@@ -101,6 +102,64 @@ async def run_change(
     response = await command.run(run, status_code=status_code)
     version = orjson.loads(bytes(response.body)).get("version")
     return with_etag(response, int(version)) if version is not None else response
+
+
+#: What a change route runs: (service, connection, caller, the stream id of the path, the validated body,
+#: If-Match's version or None, metadata) -> the changed stream.
+Change = Callable[[Supervision, Connection, Principal, str, Any, int | None, Metadata], Awaitable[Changed[Any]]]
+
+
+@dataclass(frozen=True)
+class ChangeRoutes:
+    """The change routes of one kind of stream: each a ``POST`` on a path naming the stream by ``id_name``,
+    taking If-Match (optional) and answering the stream's public view with its new version as ETag.
+
+    One endpoint serves them all; a route is declared by its path, body model and the change it runs.
+    """
+
+    router: APIRouter
+    id_name: str
+    public: Callable[[Supervision, Any], BaseModel]
+    response_model: type[BaseModel]
+
+    def add(self, path: str, body: type[BaseModel], name: str, summary: str, change: Change, doc: str = "") -> None:
+        """``POST path``; ``name`` is the operation's (the OpenAPI operationId), ``doc`` its description."""
+        id_name, public = self.id_name, self.public
+
+        async def endpoint(**given: Any) -> Response:
+            service: Supervision = given["service"]
+            command: CommandContext = given["command"]
+
+            async def run(conn: Connection, meta: Metadata) -> BaseModel:
+                changed = await change(
+                    service, conn, command.principal, given[id_name], given["body"], given["expected"], meta
+                )
+                return public(service, changed.after)
+
+            return await run_change(command, run)
+
+        # FastAPI reads the parameters from the signature: the path's id, this route's body model, and the
+        # dependencies every change route shares.
+        keyword = inspect.Parameter.KEYWORD_ONLY
+        endpoint.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+            [
+                inspect.Parameter(id_name, keyword, annotation=str),
+                inspect.Parameter("body", keyword, annotation=body),
+                inspect.Parameter("service", keyword, annotation=Service),
+                inspect.Parameter("command", keyword, annotation=Commands),
+                inspect.Parameter("expected", keyword, annotation=OptionalExpectedVersion),
+            ]
+        )
+        self.router.add_api_route(
+            path,
+            endpoint,
+            methods=["POST"],
+            response_model=self.response_model,
+            responses={**NOT_FOUND, **STALE, **INVALID},
+            summary=summary or None,
+            description=doc,
+            name=name,
+        )
 
 
 class HistoryEntry(BaseModel):

@@ -60,7 +60,7 @@ class DisputeCommands:
             ctx.calendar, ctx.limits, today,
         )  # fmt: skip
         changed = await self.disputes.create(conn, dispute_id, events, metadata)
-        await self._saved(conn, changed.after)
+        await self.limits.saved(conn, changed, metadata)
         return changed
 
     async def step(
@@ -78,17 +78,11 @@ class DisputeCommands:
         roles: frozenset[Role] = ARBITRATION_ROLES if arbitration else TOWNSHIP_ROLES
         require_role(principal, roles, "take arbitration steps" if arbitration else "take mediation steps")
         today = self.context.today()
-        changed = await self.disputes.change(
+        return await self.limits.change(
             conn, dispute_id, lambda s: decide(s, today), metadata, expected_version=expected, principal=principal
         )
-        await self._saved(conn, changed.after)
-        return changed
 
     async def lapse(self, conn: Connection, dispute_id: str, today: date, metadata: Metadata) -> int:
         """The scheduled check's step for one dispute: 15 days without agreement refer it, once."""
-        changed = await self.disputes.change(conn, dispute_id, lambda s: domain.decide_lapse(s, today), metadata)
-        await self._saved(conn, changed.after)
+        changed = await self.limits.change(conn, dispute_id, lambda s: domain.decide_lapse(s, today), metadata)
         return len(changed.events)
-
-    async def _saved(self, conn: Connection, state: domain.DisputeState) -> None:
-        await self.limits.save(conn, state.dispute_id, state)

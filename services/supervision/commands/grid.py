@@ -61,7 +61,7 @@ class GridCommands:
             inspection_id, grid, ref, inspected_on or today, findings, ctx.calendar, ctx.limits, today
         )
         changed = await self.inspections.create(conn, inspection_id, events, metadata)
-        await self._saved(conn, changed.after)
+        await self.limits.saved(conn, changed, metadata)
         return changed
 
     async def follow_up(
@@ -94,10 +94,7 @@ class GridCommands:
             also = [self.cases.cases.appending(case_id, None, case_events, metadata)]
         events = domain.decide_follow_up(before, day, resolved, notes, case_id, today)
         changed = await self.inspections.record(conn, inspection_id, before, events, metadata, also=also)
-        await self._saved(conn, changed.after)
+        await self.limits.saved(conn, changed, metadata)
         if case_events:
             await self.cases.saved(conn, self.cases.cases.fold(case_events), metadata, case_events, None)
         return changed
-
-    async def _saved(self, conn: Connection, state: domain.GridInspectionState) -> None:
-        await self.limits.save(conn, state.inspection_id, state)

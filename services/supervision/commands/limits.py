@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from typing import Generic, TypeVar
 
 from contracts.envelope import Event
-from services.runtime.aggregate import Aggregate, Changed, StreamState
+from services.runtime.aggregate import Aggregate, Changed, Decide, StreamState
+from services.runtime.auth import Principal
 from services.runtime.db import Connection
 from services.runtime.eventstore import Metadata
 from services.runtime.workdays import WorkdayCalendar
@@ -54,13 +55,30 @@ class KeptLimits(Generic[S]):
         rows = [(limit.name, limit.due, limit.provisional) for limit in running]
         await queries.set_deadlines(conn, self.stream_type, stream_id, state.region_code, rows)
 
+    async def saved(self, conn: Connection, changed: Changed[S], metadata: Metadata) -> None:
+        """The stream's rows after a change: its limits in ``deadlines`` and what ``after_change`` writes."""
+        await self.save(conn, changed.stream_id, changed.after)
+        await self.after_change(conn, changed, metadata)
+
+    async def change(
+        self,
+        conn: Connection,
+        stream_id: str,
+        decide: Decide[S],
+        metadata: Metadata,
+        *,
+        expected_version: int | None = None,
+        principal: Principal | None = None,
+    ) -> Changed[S]:
+        """``Aggregate.change``, then the stream's rows (:meth:`saved`), in the caller's transaction."""
+        changed = await self.aggregate.change(
+            conn, stream_id, decide, metadata, expected_version=expected_version, principal=principal
+        )
+        await self.saved(conn, changed, metadata)
+        return changed
+
     async def recompute(self, conn: Connection, stream_id: str, metadata: Metadata) -> int:
         """The stream's provisional limits computed again on the calendar as it now is; events recorded."""
         ctx = self.context
-        changed = await self.aggregate.change(
-            conn, stream_id, lambda s: self.decide_recompute(s, ctx.calendar, ctx.limits), metadata
-        )
-        if changed.events:
-            await self.save(conn, stream_id, changed.after)
-            await self.after_change(conn, changed, metadata)
-        return len(changed.events)
+        decide: Decide[S] = lambda s: self.decide_recompute(s, ctx.calendar, ctx.limits)  # noqa: E731
+        return len((await self.change(conn, stream_id, decide, metadata)).events)
