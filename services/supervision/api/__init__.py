@@ -7,7 +7,6 @@ provisional, overdue, working days left.
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -23,7 +22,7 @@ from services.runtime.auth import Principal
 from services.runtime.db import Connection
 from services.runtime.eventstore import Metadata
 from services.runtime.http import CommandContext, Commands
-from services.runtime.routes import INVALID, NOT_FOUND, STALE, OptionalExpectedVersion, with_etag
+from services.runtime.routes import INVALID, NOT_FOUND, STALE, OptionalExpectedVersion, add_body_route, with_etag
 from services.supervision.commands.case import CaseCommands
 from services.supervision.commands.complaint import ComplaintCommands
 from services.supervision.commands.context import Context, EmployerInput
@@ -126,34 +125,21 @@ class ChangeRoutes:
         """``POST path``; ``name`` is the operation's (the OpenAPI operationId), ``doc`` its description."""
         id_name, public = self.id_name, self.public
 
-        async def endpoint(**given: Any) -> Response:
-            service: Supervision = given["service"]
-            command: CommandContext = given["command"]
-
+        async def endpoint(
+            *, body: BaseModel, service: Supervision, command: CommandContext, expected: int | None, **ids: str
+        ) -> Response:
             async def run(conn: Connection, meta: Metadata) -> BaseModel:
-                changed = await change(
-                    service, conn, command.principal, given[id_name], given["body"], given["expected"], meta
-                )
+                changed = await change(service, conn, command.principal, ids[id_name], body, expected, meta)
                 return public(service, changed.after)
 
             return await run_change(command, run)
 
-        # FastAPI reads the parameters from the signature: the path's id, this route's body model, and the
-        # dependencies every change route shares.
-        keyword = inspect.Parameter.KEYWORD_ONLY
-        endpoint.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
-            [
-                inspect.Parameter(id_name, keyword, annotation=str),
-                inspect.Parameter("body", keyword, annotation=body),
-                inspect.Parameter("service", keyword, annotation=Service),
-                inspect.Parameter("command", keyword, annotation=Commands),
-                inspect.Parameter("expected", keyword, annotation=OptionalExpectedVersion),
-            ]
-        )
-        self.router.add_api_route(
+        add_body_route(
+            self.router,
             path,
+            body,
             endpoint,
-            methods=["POST"],
+            {"service": Service, "command": Commands, "expected": OptionalExpectedVersion},
             response_model=self.response_model,
             responses={**NOT_FOUND, **STALE, **INVALID},
             summary=summary or None,
