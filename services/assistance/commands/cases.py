@@ -144,11 +144,7 @@ class CaseCommands:
         expected_version: int | None = None,
     ) -> Changed[CaseState]:
         """Load, check scope and version, decide, append (and the lists)."""
-        if principal is not None:
-            require_staff(principal)
-        before = await self.cases.get(conn, case_id, principal)
-        require_version("case", case_id, before.version, expected_version)
-        return await self.streams.record(self.cases, conn, case_id, before, list(decide(before)), metadata)
+        return await self.streams.change(self.cases, conn, principal, case_id, decide, metadata, expected_version)
 
     async def change_many(
         self, conn: Connection, changes: Sequence[CaseChange]
