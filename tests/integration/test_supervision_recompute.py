@@ -85,6 +85,7 @@ async def test_a_complaints_decision_limit(client, tmp_path):
     assert await notice_arrives(client, tmp_path) == 1
     again = await ok(await client.get(f"/complaints/{filed['complaint_id']}", headers=token()))
     assert (again["decision"]["due"], again["decision"]["provisional"]) == ("2027-01-05", False)
+    assert rows(client.database_url, "SELECT decision_due, provisional FROM complaints") == [(date(2027, 1, 5), False)]
     [event] = recomputed(client, filed["complaint_id"], "ComplaintDeadlineRecomputed")
     assert (event["previous_due_on"], event["due_on"]) == ("2027-01-04", "2027-01-05")
     assert provisional_rows(client) == []
@@ -103,6 +104,8 @@ async def test_a_cases_investigation_limit(client, tmp_path):
     official = WorkdayCalendar.official(tmp_path / "workdays.yaml").add_workdays(TODAY, 60)
     assert (again["investigation"]["due"], again["investigation"]["provisional"]) == (str(official.due), False)
     assert again["investigation"]["due"] > opened["investigation"]["due"]  # two more days off in 2027
+    # The overdue and due-soon lists read the cases' rows: they moved with the stream.
+    assert rows(client.database_url, "SELECT due_on, provisional FROM cases") == [(official.due, False)]
 
 
 async def test_a_rectification_orders_limit(client, tmp_path):
