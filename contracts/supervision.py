@@ -508,6 +508,56 @@ class ArrearsMonitoringClosed(Event):
     closed_on: date
 
 
+# --- provisional limits recomputed (every stream but the case's, which has CaseDeadlineRecomputed) ---------
+
+
+class ComplaintDeadlineRecomputed(_ComplaintEvent):
+    """The provisional decision limit was computed again once its year's official calendar arrived."""
+
+    event_type: ClassVar[str] = "ComplaintDeadlineRecomputed"
+
+    limit: Literal["decision"]
+    previous_due_on: date
+    due_on: date
+    provisional: bool
+
+
+class GridFollowUpRecomputed(Event):
+    """The provisional follow-up limit of an inspection was computed again on the official calendar."""
+
+    event_type: ClassVar[str] = "GridFollowUpRecomputed"
+    stream_type: ClassVar[str] = "grid_inspection"
+
+    inspection_id: str
+    region_code: RegionCode
+    limit: Literal["follow_up"]
+    previous_due_on: date
+    due_on: date
+    provisional: bool
+
+
+class DisputeDeadlineRecomputed(_DisputeEvent):
+    """A provisional limit of mediation or arbitration was computed again on the official calendar."""
+
+    event_type: ClassVar[str] = "DisputeDeadlineRecomputed"
+
+    limit: Literal["mediation", "arbitration_acceptance", "award"]
+    previous_due_on: date
+    due_on: date
+    provisional: bool
+
+
+class PetitionDeadlineRecomputed(_PetitionEvent):
+    """The provisional answer limit of a petition was computed again on the official calendar."""
+
+    event_type: ClassVar[str] = "PetitionDeadlineRecomputed"
+
+    limit: Literal["answer"]
+    previous_due_on: date
+    due_on: date
+    provisional: bool
+
+
 #: Every event type on ``supervision.events``, in the order they were introduced.
 EVENTS: tuple[type[Event], ...] = (
     ComplaintFiled,
@@ -543,4 +593,8 @@ EVENTS: tuple[type[Event], ...] = (
     ArrearsMonitoringOpened,
     ArrearsMonitoringClosed,
     CaseDeadlineRecomputed,
+    ComplaintDeadlineRecomputed,
+    GridFollowUpRecomputed,
+    DisputeDeadlineRecomputed,
+    PetitionDeadlineRecomputed,
 )

@@ -83,40 +83,54 @@ def subtree_pattern(region_code: str) -> str:
 # --- what registration tells ---------------------------------------------------------------------------
 
 
+_PERSON_SELECT = (
+    "SELECT p.person_id, p.region_code, p.sex, p.birth_date, p.hukou, p.categories, p.status,"
+    " p.unemployed_since, m.household_id FROM persons p LEFT JOIN household_members m USING (person_id)"
+)
+
+
+def _person(row: tuple[Any, ...]) -> PersonView:
+    return PersonView(
+        str(row[0]), str(row[1]), str(row[2]), row[3], row[4], tuple(row[5] or ()), str(row[6]), row[7], row[8]
+    )
+
+
 async def person(conn: Connection, person_id: str) -> PersonView | None:
     """A person of the ledger as registration's events told assistance; None if never heard of."""
-    cursor = await conn.execute(
-        "SELECT p.person_id, p.region_code, p.sex, p.birth_date, p.hukou, p.categories, p.status,"
-        " p.unemployed_since, m.household_id FROM persons p"
-        " LEFT JOIN household_members m USING (person_id) WHERE p.person_id = %s",
-        (person_id,),
-    )
+    cursor = await conn.execute(_PERSON_SELECT + " WHERE p.person_id = %s", (person_id,))
     row = await cursor.fetchone()
-    if row is None:
-        return None
-    return PersonView(
-        str(row[0]),
-        str(row[1]),
-        str(row[2]),
-        row[3],
-        row[4],
-        tuple(row[5] or ()),
-        str(row[6]),
-        row[7],
-        row[8],
-    )
+    return None if row is None else _person(row)
+
+
+async def persons(conn: Connection, person_ids: Sequence[str]) -> dict[str, PersonView]:
+    """Several persons in one query, by id; those never heard of are absent."""
+    cursor = await conn.execute(_PERSON_SELECT + " WHERE p.person_id = ANY(%s)", (list(person_ids),))
+    return {str(row[0]): _person(row) for row in await cursor.fetchall()}
+
+
+_SAVE_PERSON = (
+    "INSERT INTO persons (person_id, region_code, sex, birth_date, hukou, categories, status, unemployed_since)"
+    " VALUES (%s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT (person_id) DO UPDATE SET"
+    " region_code = excluded.region_code, sex = excluded.sex, birth_date = excluded.birth_date,"
+    " hukou = excluded.hukou, categories = excluded.categories, status = excluded.status,"
+    " unemployed_since = excluded.unemployed_since"
+)
+
+
+def _person_row(p: PersonView) -> tuple[Any, ...]:
+    return (p.person_id, p.region_code, p.sex, p.birth_date, p.hukou, list(p.categories), p.status, p.unemployed_since)
 
 
 async def save_person(conn: Connection, p: PersonView) -> None:
     """Insert or replace a person's attributes (household membership is kept apart)."""
-    await conn.execute(
-        "INSERT INTO persons (person_id, region_code, sex, birth_date, hukou, categories, status, unemployed_since)"
-        " VALUES (%s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT (person_id) DO UPDATE SET"
-        " region_code = excluded.region_code, sex = excluded.sex, birth_date = excluded.birth_date,"
-        " hukou = excluded.hukou, categories = excluded.categories, status = excluded.status,"
-        " unemployed_since = excluded.unemployed_since",
-        (p.person_id, p.region_code, p.sex, p.birth_date, p.hukou, list(p.categories), p.status, p.unemployed_since),
-    )
+    await conn.execute(_SAVE_PERSON, _person_row(p))
+
+
+async def save_persons(conn: Connection, views: Sequence[PersonView]) -> None:
+    """:func:`save_person` for many persons in one pipelined round of statements (each person at most once)."""
+    if views:
+        async with conn.cursor() as cursor:
+            await cursor.executemany(_SAVE_PERSON, [_person_row(p) for p in views])
 
 
 async def set_household_members(conn: Connection, household_id: str, member_ids: Sequence[str]) -> None:
@@ -211,17 +225,47 @@ async def zero_employment_stage(conn: Connection, household_id: str | None) -> s
     """``none``, ``detected`` or ``confirmed``."""
     if household_id is None:
         return "none"
-    cursor = await conn.execute("SELECT stage FROM zero_households WHERE household_id = %s", (household_id,))
-    row = await cursor.fetchone()
-    return "none" if row is None else str(row[0])
+    return (await zero_employment_stages(conn, [household_id])).get(household_id, "none")
+
+
+async def zero_employment_stages(conn: Connection, household_ids: Sequence[str]) -> dict[str, str]:
+    """The stage of each of these households that assistance ever detected (the others are ``none``)."""
+    if not household_ids:
+        return {}
+    cursor = await conn.execute(
+        "SELECT household_id, stage FROM zero_households WHERE household_id = ANY(%s)", (list(household_ids),)
+    )
+    return {str(row[0]): str(row[1]) for row in await cursor.fetchall()}
 
 
 async def record(conn: Connection, events: Sequence[Event]) -> None:
-    """Keep the lists current with events just appended, in the same transaction."""
+    """Keep the lists current with events just appended, in the same transaction.
+
+    Consecutive events of one type share an ``executemany`` (one pipelined round trip for a whole batch of
+    reactions); the order of the events is kept, so a case opened and closed in one batch ends closed.
+    """
+    run: list[dict[str, Any]] = []
+    sql: str | None = None
     for event in events:
-        sql = _RECORDERS.get(type(event))
-        if sql is not None:
-            await conn.execute(sql, event.model_dump())
+        found = _RECORDERS.get(type(event))
+        if found is None:
+            continue
+        if found != sql and run:
+            await _execute_many(conn, sql, run)
+            run = []
+        sql = found
+        run.append(event.model_dump())
+    if run:
+        await _execute_many(conn, sql, run)
+
+
+async def _execute_many(conn: Connection, sql: str | None, params: list[dict[str, Any]]) -> None:
+    assert sql is not None
+    if len(params) == 1:
+        await conn.execute(sql, params[0])
+        return
+    async with conn.cursor() as cursor:
+        await cursor.executemany(sql, params)
 
 
 _RECORDERS: dict[type[Event], str] = {

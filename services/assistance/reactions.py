@@ -29,7 +29,7 @@ from contracts.registry import decode
 from contracts.topics import REGISTRATION_EVENTS
 from services.assistance import queries
 from services.assistance.commands import Streams
-from services.assistance.commands.cases import CaseCommands, Decision
+from services.assistance.commands.cases import CaseCommands, CaseOpening, Decision
 from services.assistance.commands.certification import CertificationCommands
 from services.assistance.commands.households import HouseholdCommands
 from services.assistance.domain import cases as case_rules
@@ -80,29 +80,63 @@ class AssistanceReactions:
         self.households = HouseholdCommands(streams)
 
     async def apply(self, conn: Connection, events: Sequence[EventEnvelope]) -> None:
-        """Apply each event in order, inside the consumer's transaction."""
+        """Apply the events in order, inside the consumer's transaction.
+
+        Registrations and unemployment registrations, the bulk of the topic, are applied set-based in runs
+        (:meth:`_apply_run`): a run ends before any other event and before an event of a person it already
+        holds (but a registration's unemployment), so each person's events take effect in their order. The
+        rest go one by one.
+        """
+        run: list[tuple[EventEnvelope, Event]] = []
+        registered: set[str] = set()
+        unemployed: set[str] = set()
         for envelope in events:
             if envelope.type not in _HANDLED:
                 continue
-            await self.react(conn, envelope, decode(envelope))
+            event = decode(envelope)
+            person_id = getattr(event, "person_id", "")
+            # A run saves its registrations before it opens its cases, so a registration followed by the
+            # person's unemployment may share one; anything else about a person already in it may not.
+            if isinstance(event, reg.PersonRegistered):
+                repeats = person_id in registered or person_id in unemployed
+            else:
+                repeats = person_id in unemployed
+            if run and (not isinstance(event, _BATCHED) or repeats):
+                await self._apply_run(conn, run)
+                run, registered, unemployed = [], set(), set()
+            if isinstance(event, _BATCHED):
+                run.append((envelope, event))
+                (registered if isinstance(event, reg.PersonRegistered) else unemployed).add(person_id)
+            else:
+                await self.react(conn, envelope, event)
+        if run:
+            await self._apply_run(conn, run)
+
+    async def _apply_run(self, conn: Connection, run: Sequence[tuple[EventEnvelope, Event]]) -> None:
+        """A run of registrations and unemployment registrations, at most one event per person: the persons
+        saved in one statement, the cases opened in one read and one append (``CaseCommands.open_cases``)."""
+        registered = [_person_view(e) for _, e in run if isinstance(e, reg.PersonRegistered)]
+        await queries.save_persons(conn, registered)
+        unemployed = [(envelope, e) for envelope, e in run if isinstance(e, reg.UnemploymentRegistered)]
+        if not unemployed:
+            return
+        known = await queries.persons(conn, [e.person_id for _, e in unemployed])
+        openings: list[CaseOpening] = []
+        for envelope, event in unemployed:
+            found = known.get(event.person_id)
+            if found is None:
+                log.warning("%s for %s, whom assistance never saw registered", event.event_type, envelope.stream_id)
+                continue
+            person = replace(found, status="registered_unemployed", unemployed_since=event.registered_on)
+            openings.append(CaseOpening(person, event.registered_on, "unemployment_registered", caused_by(envelope)))
+        await queries.save_persons(conn, [o.person for o in openings])
+        await self.cases.open_cases(conn, openings)
 
     async def react(self, conn: Connection, envelope: EventEnvelope, event: Event) -> None:
         """What one of registration's events changes here."""
         meta = caused_by(envelope)
         if isinstance(event, reg.PersonRegistered):
-            await queries.save_person(
-                conn,
-                PersonView(
-                    event.person_id,
-                    event.region_code,
-                    event.sex,
-                    event.birth_date,
-                    event.hukou,
-                    tuple(event.categories),
-                    event.status,
-                    None,
-                ),
-            )
+            await queries.save_person(conn, _person_view(event))
             return
         if isinstance(event, _HOUSEHOLD_EVENTS):
             await queries.set_household_members(conn, event.household_id, [m.person_id for m in event.members])
@@ -211,6 +245,23 @@ class AssistanceReactions:
         elif isinstance(event, reg.VacancyClosed):
             await queries.update_vacancy(conn, event.vacancy_id, remaining=0, is_open=False)
 
+
+def _person_view(event: reg.PersonRegistered) -> PersonView:
+    """The person as a registration tells it (never a name or an ID number: the event carries none)."""
+    return PersonView(
+        event.person_id,
+        event.region_code,
+        event.sex,
+        event.birth_date,
+        event.hukou,
+        tuple(event.categories),
+        event.status,
+        None,
+    )
+
+
+#: Events applied set-based in runs (see ``AssistanceReactions.apply``).
+_BATCHED = (reg.PersonRegistered, reg.UnemploymentRegistered)
 
 #: Person fields a correction can carry in clear (PII fields come redacted and are not ours anyway).
 _CORRECTABLE = frozenset({"sex", "birth_date", "hukou", "region_code"})

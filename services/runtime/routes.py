@@ -7,10 +7,12 @@ section 13.1.1). See ``docs/adr/0004-service-shape.md``.
 
 from __future__ import annotations
 
+import inspect
+import re
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any, TypeVar
 
-from fastapi import Depends, Header, Request
+from fastapi import APIRouter, Depends, Header, Request
 from fastapi.responses import Response
 
 from services.runtime.aggregate import Aggregate, Changed, StreamState
@@ -107,3 +109,34 @@ def in_scope(
         return await aggregate(request).get(conn, request.path_params[path_param], principal)
 
     return load
+
+
+def add_body_route(
+    router: APIRouter,
+    path: str,
+    body: type[Any],
+    endpoint: Callable[..., Awaitable[Response]],
+    dependencies: dict[str, Any],
+    *,
+    method: str = "POST",
+    **route: Any,
+) -> None:
+    """Add ``method path`` served by ``endpoint(**values)``, for routes declared by a line each.
+
+    The route's parameters are the path's own (each ``{name}``, a string), ``body`` (the model of the JSON
+    body: its validation and OpenAPI are the route's) and ``dependencies`` (parameter name -> annotation,
+    such as ``Commands``). FastAPI reads them from the signature built here, so one endpoint function can
+    serve every route of a kind whatever its path parameters are called. ``route`` goes to
+    ``add_api_route`` (``response_model``, ``summary``, ``name``, ...).
+    """
+    keyword = inspect.Parameter.KEYWORD_ONLY
+    parameters = [inspect.Parameter(name, keyword, annotation=str) for name in re.findall(r"{(\w+)}", path)]
+    parameters.append(inspect.Parameter("body", keyword, annotation=body))
+    parameters += [inspect.Parameter(name, keyword, annotation=a) for name, a in dependencies.items()]
+
+    async def call(**values: Any) -> Response:
+        return await endpoint(**values)
+
+    call.__signature__ = inspect.Signature(parameters)  # type: ignore[attr-defined]
+    call.__doc__ = None
+    router.add_api_route(path, call, methods=[method], **route)

@@ -107,15 +107,37 @@ class WorkdayCalendar:
                 ordinals.append(day.toordinal())
             day += timedelta(days=1)
         self._ordinals = ordinals
+        # Deadlines on official data are built once and shared (Deadline is frozen): a lookup allocates nothing.
+        self._deadlines = [Deadline(date.fromordinal(o)) for o in ordinals]
         self._lowest, self._highest = date(FIRST_YEAR, 1, 1).toordinal(), end.toordinal()
+        # Runs of consecutive official years as ordinal spans: a limit is official when it starts and ends
+        # in one run, which is one bisect instead of a loop over the years it spans.
+        starts: list[int] = []
+        ends: list[int] = []
+        for year in sorted(self.official_years):
+            if ends and date.fromordinal(ends[-1]).year == year - 1:
+                ends[-1] = date(year, 12, 31).toordinal()
+            else:
+                starts.append(date(year, 1, 1).toordinal())
+                ends.append(date(year, 12, 31).toordinal())
+        self._official_starts, self._official_ends = starts, ends
 
     @classmethod
     def official(cls, overrides: Path | None = None) -> WorkdayCalendar:
         """The State Council's calendar as ``chinesecalendar`` knows it, with the override file's years on top."""
         return _official(overrides.resolve() if overrides is not None else None)
 
-    def _provisional(self, first: date, last: date) -> bool:
-        return any(year not in self.official_years for year in range(first.year, last.year + 1))
+    def _provisional(self, first: int, last: int) -> bool:
+        """Whether the ordinals ``first`` to ``last`` are not all in years with official data."""
+        run = bisect_right(self._official_starts, first) - 1
+        return run < 0 or last > self._official_ends[run]
+
+    def _deadline(self, start: int, index: int) -> Deadline:
+        """The working day at ``index`` as the deadline of a limit counted from ordinal ``start``."""
+        official = self._deadlines[index]
+        if self._provisional(start, self._ordinals[index]):
+            return Deadline(official.due, True)
+        return official
 
     def _check(self, day: date) -> int:
         ordinal = day.toordinal()
@@ -137,30 +159,32 @@ class WorkdayCalendar:
         """The ``n``-th working day after ``start`` (``start`` itself never counts); ``n`` >= 1."""
         if n < 1:
             raise ValueError("a working-day limit counts at least one day")
-        index = bisect_right(self._ordinals, self._check(start)) + n - 1
+        ordinal = self._check(start)
+        index = bisect_right(self._ordinals, ordinal) + n - 1
         if index >= len(self._ordinals):
             raise OutsideCalendar(f"{n} working days after {start} is beyond {LAST_YEAR}")
-        due = date.fromordinal(self._ordinals[index])
-        return Deadline(due, self._provisional(start, due))
+        return self._deadline(ordinal, index)
 
     def next_workday(self, day: date) -> Deadline:
         """``day`` itself when it is a working day, else the first working day after it (民法典 Art 203)."""
-        index = bisect_left(self._ordinals, self._check(day))
+        ordinal = self._check(day)
+        index = bisect_left(self._ordinals, ordinal)
         if index >= len(self._ordinals):
             raise OutsideCalendar(f"no working day after {day} before {LAST_YEAR}")
-        due = date.fromordinal(self._ordinals[index])
-        return Deadline(due, self._provisional(day, due))
+        return self._deadline(ordinal, index)
 
     def add_days(self, start: date, n: int) -> Deadline:
         """``n`` calendar days after ``start``, moved past rest days and holidays to the next working day."""
         if n < 0:
             raise ValueError("a time limit cannot be negative")
-        try:
-            last = start + timedelta(days=n)
-        except OverflowError:
-            raise OutsideCalendar(f"{n} days after {start} is beyond {LAST_YEAR}") from None
-        moved = self.next_workday(last)
-        return Deadline(moved.due, self._provisional(start, moved.due))
+        first = self._check(start)
+        last = first + n
+        if last > self._highest:
+            raise OutsideCalendar(f"{n} days after {start} is beyond {LAST_YEAR}")
+        index = bisect_left(self._ordinals, last)
+        if index >= len(self._ordinals):
+            raise OutsideCalendar(f"no working day after {date.fromordinal(last)} before {LAST_YEAR}")
+        return self._deadline(first, index)
 
     def workdays_between(self, first: date, last: date) -> int:
         """How many working days lie after ``first`` up to and including ``last`` (negative when reversed)."""

@@ -137,7 +137,12 @@ def run_worker() -> None:
             replication_factor=settings.kafka_replication_factor,
         )
         check = DeadlineCheck(
-            pool, service.complaints, service.cases, service.disputes, interval=settings.deadline_check_interval
+            pool,
+            service.complaints,
+            service.cases,
+            service.disputes,
+            kept=service.kept_limits(),
+            interval=settings.deadline_check_interval,
         )
         return [worker.run, check.run], worker.ready.is_set
 

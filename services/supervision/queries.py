@@ -128,14 +128,15 @@ async def passed_deadlines(conn: Connection, today: date, limit: int = 1000) -> 
     return [(str(t), str(s)) for t, s in await cursor.fetchall()]
 
 
-async def provisional_deadlines(conn: Connection, stream_type: str, official_years: Sequence[int]) -> list[str]:
-    """Streams with a provisional limit falling in a year the calendar now knows officially."""
+async def provisional_deadlines(conn: Connection, official_years: Sequence[int]) -> list[tuple[str, str]]:
+    """``(stream_type, stream_id)`` of streams with a provisional limit falling in a year the calendar now
+    knows officially, of every kind of stream."""
     cursor = await conn.execute(
-        "SELECT DISTINCT stream_id::text FROM deadlines WHERE provisional AND stream_type = %s"
+        "SELECT DISTINCT stream_type, stream_id::text FROM deadlines WHERE provisional"
         " AND extract(year FROM due_on)::int = ANY(%s)",
-        (stream_type, list(official_years)),
+        (list(official_years),),
     )
-    return [str(r[0]) for r in await cursor.fetchall()]
+    return [(str(t), str(s)) for t, s in await cursor.fetchall()]
 
 
 async def mark_checked(conn: Connection, stream_id: str, today: date) -> None:

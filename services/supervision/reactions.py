@@ -12,11 +12,11 @@ the state once; the rules themselves also ignore a repeated report or clearance.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 
 from contracts import registration as reg
-from contracts.envelope import EventEnvelope
+from contracts.envelope import Event, EventEnvelope
 from contracts.insurance import EmployerArrearsCleared, EmployerArrearsReported
 from contracts.registry import decode
 from contracts.topics import INSURANCE_EVENTS, REGISTRATION_EVENTS
@@ -26,6 +26,8 @@ from services.runtime.eventstore import EventStore, Metadata
 from services.supervision import queries
 from services.supervision.commands.rating import RatingCommands
 from services.supervision.domain import monitoring
+from services.supervision.domain.monitoring import MonitoringState
+from services.supervision.domain.rating import ComplianceFacts
 
 NAME = "supervision.reactions"
 
@@ -93,38 +95,46 @@ class SupervisionReactions:
         """Open the monitoring item; the rating sees open arrears."""
         report = decode(envelope)
         assert isinstance(report, EmployerArrearsReported)
-        metadata = _caused_by(envelope, "insurance")
-        employer_id = await self._employer_id(conn, report.employer_id)
-        stream_id = monitoring_stream_id(employer_id)
-        before = await self.monitoring.load(conn, stream_id)
-        events = monitoring.decide_open(before, employer_id, report)
-        if events:
-            await self.monitoring.record(conn, stream_id, before, events, metadata)
-        await self.ratings.update(
+        await self._monitor(
             conn,
-            employer_id,
+            envelope,
+            report.employer_id,
             report.region_code,
+            lambda before, employer_id: monitoring.decide_open(before, employer_id, report),
             lambda facts: replace(
                 facts, arrears_open=True, arrears_fen=report.arrears_fen, arrears_months=len(report.months)
             ),
-            metadata,
         )
 
     async def arrears_cleared(self, conn: Connection, envelope: EventEnvelope) -> None:
         """Close the monitoring item; the rating no longer counts the arrears."""
         cleared = decode(envelope)
         assert isinstance(cleared, EmployerArrearsCleared)
+        await self._monitor(
+            conn,
+            envelope,
+            cleared.employer_id,
+            cleared.region_code,
+            lambda before, _: monitoring.decide_close(before, cleared),
+            lambda facts: replace(facts, arrears_open=False, arrears_fen=0, arrears_months=0),
+        )
+
+    async def _monitor(
+        self,
+        conn: Connection,
+        envelope: EventEnvelope,
+        registration_id: str,
+        region_code: str,
+        decide: Callable[[MonitoringState | None, str], Sequence[Event]],
+        rated: Callable[[ComplianceFacts], ComplianceFacts],
+    ) -> None:
+        """Insurance's news of an employer's arrears: the monitoring item's decision on its stream, and the
+        rating's facts changed, both in the consumer's transaction."""
         metadata = _caused_by(envelope, "insurance")
-        employer_id = await self._employer_id(conn, cleared.employer_id)
+        employer_id = await self._employer_id(conn, registration_id)
         stream_id = monitoring_stream_id(employer_id)
         before = await self.monitoring.load(conn, stream_id)
-        events = monitoring.decide_close(before, cleared)
+        events = decide(before, employer_id)
         if events:
             await self.monitoring.record(conn, stream_id, before, events, metadata)
-        await self.ratings.update(
-            conn,
-            employer_id,
-            cleared.region_code,
-            lambda facts: replace(facts, arrears_open=False, arrears_fen=0, arrears_months=0),
-            metadata,
-        )
+        await self.ratings.update(conn, employer_id, region_code, rated, metadata)

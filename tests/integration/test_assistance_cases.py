@@ -200,3 +200,29 @@ async def test_a_retried_service_with_an_idempotency_key_is_recorded_once(stack)
     assert (first.status_code, again.status_code, again.headers.get("Idempotent-Replayed")) == (200, 200, "true")
     assert again.json() == first.json()
     assert events(stack, case_id) == ["CaseOpened", "HomeVisited"]
+
+
+async def test_a_batch_of_registrations_opens_every_case_in_the_order_of_each_persons_events(stack) -> None:
+    """One consumer batch holding many registrations and unemployment registrations (applied set-based)
+    and, for one person, unemployment, its deregistration and a new unemployment: every case is opened
+    once with the categories of its person, and the re-registered person's case was closed and reopened."""
+    persons = [await stack.person(birth=date(1975 + i % 2 * 20, 5, 1), sex="female", hukou="urban") for i in range(12)]
+    again = await stack.person()
+    deregistered = await stack.registration.post(
+        f"/persons/{again}/unemployment/deregistration", json={"reason": "stopped_seeking_work"}
+    )
+    assert deregistered.status_code == 200, deregistered.text
+    response = await stack.registration.post(f"/persons/{again}/unemployment", json={})
+    assert response.status_code in (200, 201), response.text
+    assert await stack.sync() > 2 * len(persons)  # everything above in one apply
+    for i, person in enumerate(persons):
+        case = await stack.case_of(person)
+        assert (case["is_open"], case["status"]) == (True, "registered_unemployed"), person
+        assert case["indicated_categories"] == (["aged_4050"] if i % 2 == 0 else []), person
+    case = await stack.case_of(again)
+    assert case["is_open"] is True
+    assert events(stack, case["case_id"]) == ["CaseOpened", "CaseClosed", "CaseOpened"]
+    with psycopg.connect(stack.database_url) as conn:
+        opened = conn.execute("SELECT count(*) FROM assistance.events WHERE type = 'CaseOpened'").fetchone()
+        listed = conn.execute("SELECT count(*) FROM assistance.cases WHERE is_open").fetchone()
+    assert opened == (len(persons) + 2,) and listed == (len(persons) + 1,)

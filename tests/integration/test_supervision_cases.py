@@ -159,7 +159,7 @@ async def test_the_deadline_check_flags_each_passed_limit_once(client):
     pool = open_pool(client.database_url, "supervision", min_size=1, max_size=2)
     await pool.open(wait=True)
     service = client.app.state.supervision
-    check = DeadlineCheck(pool, service.complaints, service.cases, service.disputes)
+    check = DeadlineCheck(pool, service.complaints, service.cases, service.disputes, kept=service.kept_limits())
     try:
         assert await check.run_once(TODAY) == 1
         assert await check.run_once(TODAY) == 0

@@ -7,6 +7,7 @@ naming the field and the rule, and writes nothing.
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -32,8 +33,8 @@ from services.runtime.db import Connection
 from services.runtime.errors import Conflict, Forbidden, NotFound, RuleViolated
 from services.runtime.eventstore import Metadata
 from services.runtime.groupcommit import GroupCommit
-from services.runtime.http import CommandContext, CurrentPrincipal, DbConnection, json_response
-from services.runtime.routes import with_etag
+from services.runtime.http import CommandContext, Commands, CurrentPrincipal, DbConnection, json_response
+from services.runtime.routes import INVALID, NOT_FOUND, STALE, OptionalExpectedVersion, add_body_route, with_etag
 
 
 @dataclass
@@ -117,6 +118,71 @@ async def run(
             if attempt == retries:
                 raise
     return with_etag(response, int(orjson.loads(response.body)["version"]))
+
+
+#: A change a route runs in the command's transaction.
+Run = Callable[[Connection, Metadata], Awaitable[Changed[Any]]]
+#: A route's preparation: (handlers, caller, the path's ids, the validated body, If-Match's version or None)
+#: -> the change to run; what it checks before the transaction (a day in the future) it checks here.
+Prepare = Callable[[Handlers, Principal, dict[str, str], Any, int | None], Run]
+
+#: OpenAPI responses of a change route.
+CHANGE_RESPONSES: dict[int | str, dict[str, Any]] = {**NOT_FOUND, **STALE, **INVALID}
+
+
+def add_change(
+    router: APIRouter,
+    path: str,
+    body: type[BaseModel],
+    prepare: Prepare,
+    *,
+    method: str = "POST",
+    responses: dict[int | str, dict[str, Any]] = CHANGE_RESPONSES,
+) -> None:
+    """Add ``method path`` that runs ``prepare``'s change (:func:`run`: If-Match optional, retried on a lost
+    race without it) and answers the :class:`ChangeResult` with its version as ETag. The first line of
+    ``prepare``'s docstring is the route's summary and its name the operation's, so a command's route is
+    declared in one statement."""
+
+    async def endpoint(
+        *, body: BaseModel, request: Request, command: CommandContext, version: int | None, **ids: str
+    ) -> Response:
+        change = prepare(handlers(request), command.principal, ids, body, version)
+        return await run(command, change, expected_version=version)
+
+    add_command_route(router, path, body, endpoint, prepare, method=method, responses=responses)
+
+
+#: An endpoint of a command route: the validated body, the request, the command's context, If-Match's
+#: version, and the path's ids by name.
+Endpoint = Callable[..., Awaitable[Response]]
+
+
+def add_command_route(
+    router: APIRouter,
+    path: str,
+    body: type[BaseModel],
+    endpoint: Endpoint,
+    described_by: Callable[..., Any],
+    *,
+    method: str = "POST",
+    responses: dict[int | str, dict[str, Any]] = CHANGE_RESPONSES,
+) -> None:
+    """``method path`` served by ``endpoint(body=, request=, command=, version=, **ids)`` answering a
+    :class:`ChangeResult`; its summary is the first line of ``described_by``'s docstring and its operation
+    is named after it."""
+    add_body_route(
+        router,
+        path,
+        body,
+        endpoint,
+        {"request": Request, "command": Commands, "version": OptionalExpectedVersion},
+        method=method,
+        response_model=ChangeResult,
+        responses=responses,
+        summary=(inspect.getdoc(described_by) or "").splitlines()[0],
+        name=described_by.__name__,
+    )
 
 
 def day(value: date | None, field: str) -> date:

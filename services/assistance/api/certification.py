@@ -10,10 +10,21 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from contracts.assistance import HardToEmployCategory
 from services.assistance import queries
-from services.assistance.api import ChangeResult, day, handlers, region, require_person_reader, run
+from services.assistance.api import (
+    ChangeResult,
+    Handlers,
+    Run,
+    add_change,
+    day,
+    handlers,
+    region,
+    require_person_reader,
+    run,
+)
 from services.assistance.domain.certification import EndReason
+from services.runtime.auth import Principal
 from services.runtime.http import Commands, CurrentPrincipal, DbConnection, json_response
-from services.runtime.routes import INVALID, NOT_FOUND, STALE, OptionalExpectedVersion, answer
+from services.runtime.routes import INVALID, NOT_FOUND, STALE, answer
 
 router = APIRouter(tags=["hard-to-employ"])
 
@@ -159,75 +170,43 @@ async def get_application(
     return answer(view.model_dump(mode="json"), s.version)
 
 
-@router.post(
-    "/hard-to-employ/applications/{application_id}/review",
-    response_model=ChangeResult,
-    responses=_CHANGE,
-    summary="Township initial review and public notice (初审、公示)",
-)
-async def review(
-    application_id: str, body: ReviewCreate, request: Request, command: Commands, version: OptionalExpectedVersion
-) -> Response:
-    certifications, on = handlers(request).certifications, day(body.reviewed_on, "reviewed_on")
-    return await run(
-        command,
-        lambda conn, meta: certifications.review(
-            conn,
-            command.principal,
-            application_id,
-            passed=body.passed,
-            reason=body.reason,
-            on=on,
-            metadata=meta,
-            expected_version=version,
-        ),
+def review(h: Handlers, who: Principal, ids: dict[str, str], body: ReviewCreate, version: int | None) -> Run:
+    """Township initial review and public notice (初审、公示)"""
+    on = day(body.reviewed_on, "reviewed_on")
+    return lambda conn, meta: h.certifications.review(
+        conn, who, ids["application_id"], passed=body.passed, reason=body.reason, on=on, metadata=meta,
         expected_version=version,
+    )  # fmt: skip
+
+
+add_change(router, "/hard-to-employ/applications/{application_id}/review", ReviewCreate, review, responses=_CHANGE)
+
+
+def objection(h: Handlers, who: Principal, ids: dict[str, str], body: ObjectionCreate, version: int | None) -> Run:
+    """An objection during the public notice"""
+    on = day(body.received_on, "received_on")
+    return lambda conn, meta: h.certifications.object(
+        conn, who, ids["application_id"], body.objection, on, meta, version
     )
 
 
-@router.post(
-    "/hard-to-employ/applications/{application_id}/objections",
-    response_model=ChangeResult,
-    responses=_CHANGE,
-    summary="An objection during the public notice",
+add_change(
+    router, "/hard-to-employ/applications/{application_id}/objections", ObjectionCreate, objection, responses=_CHANGE
 )
-async def objection(
-    application_id: str, body: ObjectionCreate, request: Request, command: Commands, version: OptionalExpectedVersion
-) -> Response:
-    certifications, on = handlers(request).certifications, day(body.received_on, "received_on")
-    return await run(
-        command,
-        lambda conn, meta: certifications.object(
-            conn, command.principal, application_id, body.objection, on, meta, version
-        ),
-        expected_version=version,
-    )
 
 
-@router.post(
-    "/hard-to-employ/applications/{application_id}/decision",
-    response_model=ChangeResult,
-    responses=_CHANGE,
-    summary="County decision: certify or refuse (审核认定)",
-)
-async def decision(
-    application_id: str, body: DecisionCreate, request: Request, command: Commands, version: OptionalExpectedVersion
-) -> Response:
-    certifications, on = handlers(request).certifications, day(body.decided_on, "decided_on")
-    return await run(
-        command,
-        lambda conn, meta: certifications.decide(
-            conn,
-            command.principal,
-            application_id,
-            certify=body.certify,
-            reason=body.reason,
-            on=on,
-            metadata=meta,
-            expected_version=version,
-        ),
+def decision(h: Handlers, who: Principal, ids: dict[str, str], body: DecisionCreate, version: int | None) -> Run:
+    """County decision: certify or refuse (审核认定)"""
+    on = day(body.decided_on, "decided_on")
+    return lambda conn, meta: h.certifications.decide(
+        conn, who, ids["application_id"], certify=body.certify, reason=body.reason, on=on, metadata=meta,
         expected_version=version,
-    )
+    )  # fmt: skip
+
+
+add_change(
+    router, "/hard-to-employ/applications/{application_id}/decision", DecisionCreate, decision, responses=_CHANGE
+)
 
 
 @router.get("/hard-to-employ/certifications/{certification_id}", response_model=CertificationView, responses=NOT_FOUND)
@@ -252,23 +231,13 @@ async def get_certification(
     return answer(view.model_dump(mode="json"), s.version)
 
 
-@router.post(
-    "/hard-to-employ/certifications/{certification_id}/end",
-    response_model=ChangeResult,
-    responses=_CHANGE,
-    summary="End a certified status (review due, revoked)",
-)
-async def end_status(
-    certification_id: str, body: StatusEnd, request: Request, command: Commands, version: OptionalExpectedVersion
-) -> Response:
-    certifications, on = handlers(request).certifications, day(body.ended_on, "ended_on")
-    return await run(
-        command,
-        lambda conn, meta: certifications.end(
-            conn, command.principal, certification_id, body.reason, on, meta, version
-        ),
-        expected_version=version,
-    )
+def end_status(h: Handlers, who: Principal, ids: dict[str, str], body: StatusEnd, version: int | None) -> Run:
+    """End a certified status (review due, revoked)"""
+    on = day(body.ended_on, "ended_on")
+    return lambda conn, meta: h.certifications.end(conn, who, ids["certification_id"], body.reason, on, meta, version)
+
+
+add_change(router, "/hard-to-employ/certifications/{certification_id}/end", StatusEnd, end_status, responses=_CHANGE)
 
 
 @router.get("/regions/{region_code}/hard-to-employ/review-due", summary="Certifications due for review")

@@ -9,9 +9,10 @@ from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from services.assistance import queries
-from services.assistance.api import ChangeResult, day, handlers, region, run
-from services.runtime.http import Commands, CurrentPrincipal, DbConnection, json_response
-from services.runtime.routes import INVALID, NOT_FOUND, STALE, OptionalExpectedVersion, answer
+from services.assistance.api import Handlers, Run, add_change, day, handlers, region
+from services.runtime.auth import Principal
+from services.runtime.http import CurrentPrincipal, DbConnection, json_response
+from services.runtime.routes import INVALID, NOT_FOUND, STALE, answer
 
 router = APIRouter(tags=["zero-employment households"])
 
@@ -78,55 +79,31 @@ async def get_household(
     return answer(view.model_dump(mode="json"), s.version)
 
 
-@router.post(
-    "/households/{household_id}/zero-employment/confirmation",
-    response_model=ChangeResult,
-    responses=_CHANGE,
-    summary="Township confirmation (认定); the clearing clock starts",
-)
-async def confirm(
-    household_id: str, body: ConfirmationCreate, request: Request, command: Commands, version: OptionalExpectedVersion
-) -> Response:
-    households, on = handlers(request).households, day(body.confirmed_on, "confirmed_on")
-    return await run(
-        command,
-        lambda conn, meta: households.confirm(conn, command.principal, household_id, on, meta, version),
-        expected_version=version,
-    )
+def confirm(h: Handlers, who: Principal, ids: dict[str, str], body: ConfirmationCreate, version: int | None) -> Run:
+    """Township confirmation (认定); the clearing clock starts"""
+    on = day(body.confirmed_on, "confirmed_on")
+    return lambda conn, meta: h.households.confirm(conn, who, ids["household_id"], on, meta, version)
 
 
-@router.post(
-    "/households/{household_id}/zero-employment/dismissal",
-    response_model=ChangeResult,
-    responses=_CHANGE,
-    summary="Not a zero-employment household after all",
-)
-async def dismiss(
-    household_id: str, body: DismissalCreate, request: Request, command: Commands, version: OptionalExpectedVersion
-) -> Response:
-    households, on = handlers(request).households, day(body.dismissed_on, "dismissed_on")
-    return await run(
-        command,
-        lambda conn, meta: households.dismiss(conn, command.principal, household_id, body.reason, on, meta, version),
-        expected_version=version,
-    )
+add_change(router, "/households/{household_id}/zero-employment/confirmation", ConfirmationCreate, confirm)
 
 
-@router.post(
-    "/households/{household_id}/zero-employment/refusal",
-    response_model=ChangeResult,
-    responses=_CHANGE,
-    summary="Help refused without reason: the household leaves the list",
-)
-async def refusal(
-    household_id: str, body: RefusalCreate, request: Request, command: Commands, version: OptionalExpectedVersion
-) -> Response:
-    households, on = handlers(request).households, day(body.refused_on, "refused_on")
-    return await run(
-        command,
-        lambda conn, meta: households.refused_help(conn, command.principal, household_id, on, meta, version),
-        expected_version=version,
-    )
+def dismiss(h: Handlers, who: Principal, ids: dict[str, str], body: DismissalCreate, version: int | None) -> Run:
+    """Not a zero-employment household after all"""
+    on = day(body.dismissed_on, "dismissed_on")
+    return lambda conn, meta: h.households.dismiss(conn, who, ids["household_id"], body.reason, on, meta, version)
+
+
+add_change(router, "/households/{household_id}/zero-employment/dismissal", DismissalCreate, dismiss)
+
+
+def refusal(h: Handlers, who: Principal, ids: dict[str, str], body: RefusalCreate, version: int | None) -> Run:
+    """Help refused without reason: the household leaves the list"""
+    on = day(body.refused_on, "refused_on")
+    return lambda conn, meta: h.households.refused_help(conn, who, ids["household_id"], on, meta, version)
+
+
+add_change(router, "/households/{household_id}/zero-employment/refusal", RefusalCreate, refusal)
 
 
 @router.get("/regions/{region_code}/zero-employment-households", summary="The list of a township (or any region)")

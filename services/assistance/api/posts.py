@@ -11,10 +11,11 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from contracts.money import NonNegativeFen
 from services.assistance import queries
-from services.assistance.api import ChangeResult, day, handlers, region, run
+from services.assistance.api import ChangeResult, Handlers, Run, add_change, day, handlers, region, run
 from services.assistance.domain.posts import CreatePost
+from services.runtime.auth import Principal
 from services.runtime.http import Commands, CurrentPrincipal, DbConnection, json_response
-from services.runtime.routes import INVALID, NOT_FOUND, STALE, OptionalExpectedVersion, answer
+from services.runtime.routes import INVALID, NOT_FOUND, STALE, answer
 
 router = APIRouter(tags=["public-welfare posts"])
 
@@ -142,62 +143,34 @@ async def get_post(post_id: str, request: Request, principal: CurrentPrincipal, 
     return answer(view.model_dump(mode="json"), s.version)
 
 
-@router.post(
-    "/public-welfare-posts/{post_id}/fills",
-    response_model=ChangeResult,
-    responses=_CHANGE,
-    summary="Fill a position (安置)",
-)
-async def fill(
-    post_id: str, body: FillCreate, request: Request, command: Commands, version: OptionalExpectedVersion
-) -> Response:
-    posts, on = handlers(request).posts, date.today()
-    return await run(
-        command,
-        lambda conn, meta: posts.fill(
-            conn,
-            command.principal,
-            post_id,
-            person_id=body.person_id,
-            started_on=body.started_on,
-            ends_on=body.ends_on,
-            on=on,
-            metadata=meta,
-            expected_version=version,
-        ),
-        expected_version=version,
-    )
+def fill(h: Handlers, who: Principal, ids: dict[str, str], body: FillCreate, version: int | None) -> Run:
+    """Fill a position (安置)"""
+    on = date.today()
+    return lambda conn, meta: h.posts.fill(
+        conn, who, ids["post_id"], person_id=body.person_id, started_on=body.started_on, ends_on=body.ends_on, on=on,
+        metadata=meta, expected_version=version,
+    )  # fmt: skip
 
 
-@router.post(
-    "/public-welfare-posts/{post_id}/exits",
-    response_model=ChangeResult,
-    responses=_CHANGE,
-    summary="An occupant leaves",
-)
-async def exit_post(
-    post_id: str, body: ExitCreate, request: Request, command: Commands, version: OptionalExpectedVersion
-) -> Response:
-    posts, on = handlers(request).posts, day(body.exited_on, "exited_on")
-    return await run(
-        command,
-        lambda conn, meta: posts.exit(conn, command.principal, post_id, body.person_id, body.reason, on, meta, version),
-        expected_version=version,
-    )
+add_change(router, "/public-welfare-posts/{post_id}/fills", FillCreate, fill)
 
 
-@router.post(
-    "/public-welfare-posts/{post_id}/term-end", response_model=ChangeResult, responses=_CHANGE, summary="The term ended"
-)
-async def term_end(
-    post_id: str, body: TermEnd, request: Request, command: Commands, version: OptionalExpectedVersion
-) -> Response:
-    posts, on = handlers(request).posts, day(body.ended_on, "ended_on")
-    return await run(
-        command,
-        lambda conn, meta: posts.end_term(conn, command.principal, post_id, on, meta, version),
-        expected_version=version,
-    )
+def exit_post(h: Handlers, who: Principal, ids: dict[str, str], body: ExitCreate, version: int | None) -> Run:
+    """An occupant leaves"""
+    on = day(body.exited_on, "exited_on")
+    return lambda conn, meta: h.posts.exit(conn, who, ids["post_id"], body.person_id, body.reason, on, meta, version)
+
+
+add_change(router, "/public-welfare-posts/{post_id}/exits", ExitCreate, exit_post)
+
+
+def term_end(h: Handlers, who: Principal, ids: dict[str, str], body: TermEnd, version: int | None) -> Run:
+    """The term ended"""
+    on = day(body.ended_on, "ended_on")
+    return lambda conn, meta: h.posts.end_term(conn, who, ids["post_id"], on, meta, version)
+
+
+add_change(router, "/public-welfare-posts/{post_id}/term-end", TermEnd, term_end)
 
 
 @router.get("/regions/{region_code}/public-welfare-posts", summary="Running posts, optionally those ending soon")

@@ -4,8 +4,10 @@ loan pre-review and placement (安置就业), each a change of the person's case
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import date
 from functools import partial
+from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
@@ -16,7 +18,10 @@ from contracts.money import NonNegativeFen
 from contracts.registration import EmploymentKind
 from services.assistance.api import (
     CONFLICT_RETRIES,
-    ChangeResult,
+    Handlers,
+    Run,
+    add_change,
+    add_command_route,
     change_result,
     day,
     handlers,
@@ -24,9 +29,10 @@ from services.assistance.api import (
 )
 from services.assistance.commands.cases import CaseChange, Decision
 from services.assistance.domain import cases as rules
+from services.runtime.auth import Principal
 from services.runtime.errors import Conflict
-from services.runtime.http import CommandContext, Commands
-from services.runtime.routes import INVALID, NOT_FOUND, STALE, OptionalExpectedVersion, answer
+from services.runtime.http import CommandContext
+from services.runtime.routes import INVALID, NOT_FOUND, STALE, answer
 
 router = APIRouter(tags=["case services"])
 
@@ -61,6 +67,23 @@ async def record(
             if attempt == retries:
                 raise
     return answer(change_result(changed).model_dump(mode="json"), changed.version)
+
+
+#: A case service's decision, built from the handlers, the path's ids and the validated body; what it checks
+#: before the decision (a day in the future) it checks here.
+DecisionOf = Callable[[Handlers, dict[str, str], Any], Decision]
+
+
+def add_service(path: str, body: type[BaseModel], decision: DecisionOf, *, method: str = "POST") -> None:
+    """A route recording a service on the case of the path through :func:`record` (group commit); the first
+    line of ``decision``'s docstring is its summary and its name the operation's."""
+
+    async def endpoint(
+        *, body: BaseModel, request: Request, command: CommandContext, version: int | None, **ids: str
+    ) -> Response:
+        return await record(request, command, ids["case_id"], decision(handlers(request), ids, body), version)
+
+    add_command_route(router, path, body, endpoint, decision, method=method, responses=_CHANGE)
 
 
 class ProfileUpdate(BaseModel):
@@ -197,180 +220,117 @@ class PlacementCreate(BaseModel):
     placed_on: date | None = None
 
 
-@router.put(
-    "/cases/{case_id}/profile", response_model=ChangeResult, responses=_CHANGE, summary="Record the job-seeking profile"
-)
-async def put_profile(
-    case_id: str, body: ProfileUpdate, request: Request, command: Commands, version: OptionalExpectedVersion
-) -> Response:
-    on = date.today()
-    decide = partial(
+def put_profile(h: Handlers, ids: dict[str, str], body: ProfileUpdate) -> Decision:
+    """Record the job-seeking profile"""
+    return partial(
         rules.decide_profile,
         occupations=body.occupations,
         skills=body.skills,
         expected_wage_fen=body.expected_wage_fen,
-        on=on,
+        on=date.today(),
     )
-    return await record(request, command, case_id, decide, version)
 
 
-@router.post(
-    "/cases/{case_id}/guidance",
-    response_model=ChangeResult,
-    responses=_CHANGE,
-    summary="Vocational guidance (职业指导)",
-)
-async def guidance(
-    case_id: str, body: GuidanceCreate, request: Request, command: Commands, version: OptionalExpectedVersion
-) -> Response:
+add_service("/cases/{case_id}/profile", ProfileUpdate, put_profile, method="PUT")
+
+
+def guidance(h: Handlers, ids: dict[str, str], body: GuidanceCreate) -> Decision:
+    """Vocational guidance (职业指导)"""
     on = day(body.given_on, "given_on")
-    decide = partial(rules.decide_guidance, topic=body.topic, outcome=body.outcome, on=on)
-    return await record(request, command, case_id, decide, version)
+    return partial(rules.decide_guidance, topic=body.topic, outcome=body.outcome, on=on)
 
 
-@router.post(
-    "/cases/{case_id}/home-visits", response_model=ChangeResult, responses=_CHANGE, summary="Home visit (入户家访)"
-)
-async def home_visit(
-    case_id: str, body: HomeVisitCreate, request: Request, command: Commands, version: OptionalExpectedVersion
-) -> Response:
+add_service("/cases/{case_id}/guidance", GuidanceCreate, guidance)
+
+
+def home_visit(h: Handlers, ids: dict[str, str], body: HomeVisitCreate) -> Decision:
+    """Home visit (入户家访)"""
     on = day(body.visited_on, "visited_on")
-    decide = partial(rules.decide_home_visit, findings=body.findings, needs=body.needs, on=on)
-    return await record(request, command, case_id, decide, version)
+    return partial(rules.decide_home_visit, findings=body.findings, needs=body.needs, on=on)
 
 
-@router.post(
-    "/cases/{case_id}/referrals",
-    response_model=ChangeResult,
-    responses=_CHANGE,
-    summary="Refer to a vacancy (推荐就业)",
-)
-async def refer(
-    case_id: str, body: ReferralCreate, request: Request, command: Commands, version: OptionalExpectedVersion
-) -> Response:
-    cases, on = handlers(request).cases, day(body.referred_on, "referred_on")
-    return await run(
-        command,
-        lambda conn, meta: cases.refer(conn, command.principal, case_id, body.vacancy_id, on, meta, version),
-        expected_version=version,
-    )
+add_service("/cases/{case_id}/home-visits", HomeVisitCreate, home_visit)
 
 
-@router.post(
-    "/cases/{case_id}/referrals/{referral_id}/outcome",
-    response_model=ChangeResult,
-    responses=_CHANGE,
-    summary="A referral's outcome: hired (placed), not hired, no show",
-)
-async def referral_outcome(
-    case_id: str,
-    referral_id: str,
-    body: OutcomeCreate,
-    request: Request,
-    command: Commands,
-    version: OptionalExpectedVersion,
-) -> Response:
-    cases, on = handlers(request).cases, day(body.recorded_on, "recorded_on")
+def refer(h: Handlers, who: Principal, ids: dict[str, str], body: ReferralCreate, version: int | None) -> Run:
+    """Refer to a vacancy (推荐就业)"""
+    on = day(body.referred_on, "referred_on")
+    return lambda conn, meta: h.cases.refer(conn, who, ids["case_id"], body.vacancy_id, on, meta, version)
+
+
+add_change(router, "/cases/{case_id}/referrals", ReferralCreate, refer)
+
+
+def referral_outcome(h: Handlers, who: Principal, ids: dict[str, str], body: OutcomeCreate, version: int | None) -> Run:
+    """A referral's outcome: hired (placed), not hired, no show"""
+    on = day(body.recorded_on, "recorded_on")
     started = body.started_on or on
-    return await run(
-        command,
-        lambda conn, meta: cases.referral_outcome(
-            conn, command.principal, case_id, referral_id, body.outcome, on, started, meta, version
-        ),
-        expected_version=version,
+    return lambda conn, meta: h.cases.referral_outcome(
+        conn, who, ids["case_id"], ids["referral_id"], body.outcome, on, started, meta, version
     )
 
 
-@router.post("/cases/{case_id}/trainings", response_model=ChangeResult, responses=_CHANGE, summary="Refer to training")
-async def training(
-    case_id: str, body: TrainingCreate, request: Request, command: Commands, version: OptionalExpectedVersion
-) -> Response:
+add_change(router, "/cases/{case_id}/referrals/{referral_id}/outcome", OutcomeCreate, referral_outcome)
+
+
+def training(h: Handlers, ids: dict[str, str], body: TrainingCreate) -> Decision:
+    """Refer to training"""
     on, training_id = day(body.referred_on, "referred_on"), str(uuid.uuid4())
-    decide = partial(
+    return partial(
         rules.decide_training_referral,
         training_id=training_id,
         occupation=body.occupation,
         provider=body.provider,
         on=on,
     )
-    return await record(request, command, case_id, decide, version)
 
 
-@router.post(
-    "/cases/{case_id}/trainings/{training_id}/completion",
-    response_model=ChangeResult,
-    responses=_CHANGE,
-    summary="Training completed, with its certificate",
-)
-async def training_completion(
-    case_id: str,
-    training_id: str,
-    body: TrainingCompletion,
-    request: Request,
-    command: Commands,
-    version: OptionalExpectedVersion,
-) -> Response:
+add_service("/cases/{case_id}/trainings", TrainingCreate, training)
+
+
+def training_completion(h: Handlers, ids: dict[str, str], body: TrainingCompletion) -> Decision:
+    """Training completed, with its certificate"""
     on = day(body.completed_on, "completed_on")
-    decide = partial(rules.decide_training_completion, training_id=training_id, certificate=body.certificate, on=on)
-    return await record(request, command, case_id, decide, version)
+    return partial(
+        rules.decide_training_completion, training_id=ids["training_id"], certificate=body.certificate, on=on
+    )
 
 
-@router.post(
-    "/cases/{case_id}/entrepreneurship",
-    response_model=ChangeResult,
-    responses=_CHANGE,
-    summary="Entrepreneurship service (创业服务)",
-)
-async def entrepreneurship(
-    case_id: str, body: EntrepreneurshipCreate, request: Request, command: Commands, version: OptionalExpectedVersion
-) -> Response:
+add_service("/cases/{case_id}/trainings/{training_id}/completion", TrainingCompletion, training_completion)
+
+
+def entrepreneurship(h: Handlers, ids: dict[str, str], body: EntrepreneurshipCreate) -> Decision:
+    """Entrepreneurship service (创业服务)"""
     on = day(body.given_on, "given_on")
-    decide = partial(rules.decide_entrepreneurship, kind=body.kind, outcome=body.outcome, on=on)
-    return await record(request, command, case_id, decide, version)
+    return partial(rules.decide_entrepreneurship, kind=body.kind, outcome=body.outcome, on=on)
 
 
-@router.post(
-    "/cases/{case_id}/business-loan-reviews",
-    response_model=ChangeResult,
-    responses=_CHANGE,
-    summary="Business-loan pre-review (创业担保贷款资格初审)",
-)
-async def loan_review(
-    case_id: str, body: LoanPreReview, request: Request, command: Commands, version: OptionalExpectedVersion
-) -> Response:
-    h = handlers(request)
-    on, policy = day(body.reviewed_on, "reviewed_on"), h.streams.policy
-    decide = partial(
+add_service("/cases/{case_id}/entrepreneurship", EntrepreneurshipCreate, entrepreneurship)
+
+
+def loan_review(h: Handlers, ids: dict[str, str], body: LoanPreReview) -> Decision:
+    """Business-loan pre-review (创业担保贷款资格初审)"""
+    on = day(body.reviewed_on, "reviewed_on")
+    return partial(
         rules.decide_loan_pre_review,
         amount_fen=body.amount_fen,
         passed=body.passed,
         reason=body.reason,
         on=on,
-        policy=policy,
+        policy=h.streams.policy,
     )
-    return await record(request, command, case_id, decide, version)
 
 
-@router.post(
-    "/cases/{case_id}/placement", response_model=ChangeResult, responses=_CHANGE, summary="Place in a job (安置就业)"
-)
-async def placement(
-    case_id: str, body: PlacementCreate, request: Request, command: Commands, version: OptionalExpectedVersion
-) -> Response:
-    cases, on = handlers(request).cases, day(body.placed_on, "placed_on")
-    return await run(
-        command,
-        lambda conn, meta: cases.place(
-            conn,
-            command.principal,
-            case_id,
-            kind=body.kind,
-            employer_id=body.employer_id,
-            vacancy_id=body.vacancy_id,
-            started_on=body.started_on,
-            on=on,
-            metadata=meta,
-            expected_version=version,
-        ),
-        expected_version=version,
-    )
+add_service("/cases/{case_id}/business-loan-reviews", LoanPreReview, loan_review)
+
+
+def placement(h: Handlers, who: Principal, ids: dict[str, str], body: PlacementCreate, version: int | None) -> Run:
+    """Place in a job (安置就业)"""
+    on = day(body.placed_on, "placed_on")
+    return lambda conn, meta: h.cases.place(
+        conn, who, ids["case_id"], kind=body.kind, employer_id=body.employer_id, vacancy_id=body.vacancy_id,
+        started_on=body.started_on, on=on, metadata=meta, expected_version=version,
+    )  # fmt: skip
+
+
+add_change(router, "/cases/{case_id}/placement", PlacementCreate, placement)

@@ -7,7 +7,7 @@ kind of stream, the local policy and the working-day calendar. Every append also
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -24,7 +24,7 @@ from services.assistance.domain.certification import (
 from services.assistance.domain.households import HouseholdState, evolve_household
 from services.assistance.domain.persons import PersonView
 from services.assistance.domain.posts import PostState, evolve_post
-from services.runtime.aggregate import Aggregate, Changed, StreamState
+from services.runtime.aggregate import Aggregate, Changed, StreamState, require_version
 from services.runtime.auth import Principal, Role
 from services.runtime.db import Connection
 from services.runtime.errors import Forbidden, RuleViolated
@@ -87,6 +87,36 @@ class Streams:
         """
         await queries.record(conn, [*events, *(e for _, more in also for e in more)])
         return await aggregate.record(conn, stream_id, before, events, metadata, also=[x for x, _ in also])
+
+    async def loaded(
+        self,
+        aggregate: Aggregate[S],
+        conn: Connection,
+        principal: Principal | None,
+        stream_id: str,
+        expected: int | None,
+    ) -> S:
+        """The stream a change starts from: staff only, inside the caller's region (404, 403), at the version
+        the caller read (409); ``principal`` None is a reaction, which has no region to check."""
+        if principal is not None:
+            require_staff(principal)
+        state = await aggregate.get(conn, stream_id, principal)
+        require_version(aggregate.label, stream_id, state.version, expected)
+        return state
+
+    async def change(
+        self,
+        aggregate: Aggregate[S],
+        conn: Connection,
+        principal: Principal | None,
+        stream_id: str,
+        decide: Callable[[S], Sequence[Event]],
+        metadata: Metadata,
+        expected: int | None = None,
+    ) -> Changed[S]:
+        """The one way a stream changes on a command: :meth:`loaded`, decide, then :meth:`record`."""
+        state = await self.loaded(aggregate, conn, principal, stream_id, expected)
+        return await self.record(aggregate, conn, stream_id, state, list(decide(state)), metadata)
 
 
 async def ledger_person(conn: Connection, person_id: str) -> PersonView:

@@ -10,20 +10,34 @@ from datetime import date
 from contracts import assistance as a
 from contracts.envelope import Event
 from contracts.registration import EmploymentKind
+from contracts.registry import decode
 from services.assistance import queries
 from services.assistance.commands import Streams, ledger_person, require_staff
 from services.assistance.domain import cases as domain
 from services.assistance.domain.cases import CaseState, case_id_for
 from services.assistance.domain.households import decide_member_placed
 from services.assistance.domain.persons import PersonView, computed_categories
-from services.runtime.aggregate import Changed, require_version
+from services.runtime.aggregate import Changed, is_uuid, require_version
 from services.runtime.auth import Principal
 from services.runtime.db import Connection
 from services.runtime.errors import Conflict, DomainError, NotFound
 from services.runtime.eventstore import Append, Metadata
 
+#: Stages of a zero-employment household that make its members' cases note the category.
+_ZERO_STAGES = ("detected", "confirmed")
+
 #: A decision over a case's current state.
 Decision = Callable[[CaseState], Sequence[Event]]
+
+
+@dataclass(frozen=True)
+class CaseOpening:
+    """A reaction's request to open a person's case: the person as assistance knows them, when, and why."""
+
+    person: PersonView
+    on: date
+    reason: a.CaseOpenReason
+    metadata: Metadata
 
 
 @dataclass(frozen=True)
@@ -47,7 +61,7 @@ class CaseCommands:
     async def indicated(self, conn: Connection, person: PersonView, on: date) -> list[a.HardToEmployCategory]:
         """The categories the events show for the person (4050, long-term unemployed, zero-employment household)."""
         stage = await queries.zero_employment_stage(conn, person.household_id)
-        return computed_categories(person, on, in_zero_employment_household=stage in ("detected", "confirmed"))
+        return computed_categories(person, on, in_zero_employment_household=stage in _ZERO_STAGES)
 
     async def open_case(
         self,
@@ -71,6 +85,43 @@ class CaseCommands:
             return Changed(case_id, before, before, [])
         return await self.streams.record(self.cases, conn, case_id, before, events, metadata)
 
+    async def load_many(self, conn: Connection, case_ids: Sequence[str]) -> dict[str, CaseState]:
+        """Several cases in one read of the store; ids that name no case are absent."""
+        wanted = [c for c in case_ids if is_uuid(c)]
+        found: dict[str, CaseState] = {}
+        for case_id, recorded in (await self.streams.store.load_many(conn, wanted)).items():
+            if recorded[0].envelope.stream_type == self.cases.stream_type:
+                state = self.cases.fold([decode(r.envelope) for r in recorded])
+                if state is not None:
+                    found[case_id] = state
+        return found
+
+    async def open_cases(self, conn: Connection, openings: Sequence[CaseOpening]) -> int:
+        """Open the cases of many persons, each at most once, set-based: one read of their case streams, one
+        of their households' stages, one write of the lists and one append (a batch of reactions to
+        unemployment registrations). A case already open stays as it is; returns how many were opened.
+        """
+        case_ids = [case_id_for(o.person.person_id) for o in openings]
+        before = await self.load_many(conn, case_ids)
+        stages = await queries.zero_employment_stages(
+            conn, sorted({o.person.household_id for o in openings if o.person.household_id})
+        )
+        appends: list[Append] = []
+        recorded: list[Event] = []
+        for case_id, o in zip(case_ids, openings, strict=True):
+            stage = stages.get(o.person.household_id or "", "none")
+            indicated = computed_categories(o.person, o.on, in_zero_employment_household=stage in _ZERO_STAGES)
+            state = before.get(case_id)
+            events = domain.decide_open_case(state, o.person, on=o.on, reason=o.reason, indicated=indicated)
+            if events:
+                appends.append(self.cases.appending(case_id, state, events, o.metadata))
+                recorded.extend(events)
+        # The lists first, the append last: it takes the store's lock (docs/adr/0001-store-ordering.md).
+        await queries.record(conn, recorded)
+        if appends:
+            await self.streams.store.append_batch(conn, appends)
+        return len(appends)
+
     async def open_on_request(
         self, conn: Connection, principal: Principal, person_id: str, on: date, metadata: Metadata
     ) -> Changed[CaseState]:
@@ -93,11 +144,7 @@ class CaseCommands:
         expected_version: int | None = None,
     ) -> Changed[CaseState]:
         """Load, check scope and version, decide, append (and the lists)."""
-        if principal is not None:
-            require_staff(principal)
-        before = await self.cases.get(conn, case_id, principal)
-        require_version("case", case_id, before.version, expected_version)
-        return await self.streams.record(self.cases, conn, case_id, before, list(decide(before)), metadata)
+        return await self.streams.change(self.cases, conn, principal, case_id, decide, metadata, expected_version)
 
     async def change_many(
         self, conn: Connection, changes: Sequence[CaseChange]
@@ -111,12 +158,16 @@ class CaseCommands:
         appends: list[Append] = []
         recorded: list[Event] = []
         seen: set[str] = set()
+        loaded = await self.load_many(conn, [c.case_id for c in changes])
         for change in changes:
             try:
                 if change.case_id in seen:
                     raise Conflict(f"case {change.case_id} is being changed by another request", field="If-Match")
                 require_staff(change.principal)
-                before = await self.cases.get(conn, change.case_id, change.principal)
+                before = loaded.get(change.case_id)
+                if before is None:
+                    raise NotFound(f"no case {change.case_id}", field="case_id")
+                change.principal.require_region(before.region_code)
                 require_version("case", change.case_id, before.version, change.expected_version)
                 events = list(change.decide(before))
             except DomainError as refused:

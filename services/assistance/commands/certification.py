@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date
+from functools import partial
 
 from contracts.assistance import HardToEmployCategory
 from services.assistance import queries
@@ -12,7 +13,7 @@ from services.assistance.domain import certification as domain
 from services.assistance.domain.cases import case_id_for
 from services.assistance.domain.certification import ApplicationState, CertificationState
 from services.assistance.domain.persons import PersonView, computed_categories
-from services.runtime.aggregate import Changed, require_version
+from services.runtime.aggregate import Changed
 from services.runtime.auth import Principal
 from services.runtime.db import Connection
 from services.runtime.eventstore import Metadata
@@ -64,14 +65,6 @@ class CertificationCommands:
         )
         return await self.streams.record(self.applications, conn, command.application_id, None, events, metadata)
 
-    async def _load(
-        self, conn: Connection, principal: Principal, application_id: str, expected_version: int | None
-    ) -> ApplicationState:
-        require_staff(principal)
-        state = await self.applications.get(conn, application_id, principal)
-        require_version("application", application_id, state.version, expected_version)
-        return state
-
     async def review(
         self,
         conn: Connection,
@@ -85,10 +78,11 @@ class CertificationCommands:
         expected_version: int | None,
     ) -> Changed[ApplicationState]:
         """The township's initial review; passing starts the notice of ``notice_workdays`` working days."""
-        state = await self._load(conn, principal, application_id, expected_version)
         notice = self.streams.calendar.add_workdays(on, self.streams.policy.notice_workdays)
-        events = domain.decide_review(state, principal, passed=passed, reason=reason, on=on, notice=notice)
-        return await self.streams.record(self.applications, conn, application_id, state, events, metadata)
+        decide = partial(domain.decide_review, principal=principal, passed=passed, reason=reason, on=on, notice=notice)
+        return await self.streams.change(
+            self.applications, conn, principal, application_id, decide, metadata, expected_version
+        )
 
     async def object(
         self,
@@ -101,9 +95,10 @@ class CertificationCommands:
         expected_version: int | None,
     ) -> Changed[ApplicationState]:
         """Record an objection received during the notice."""
-        state = await self._load(conn, principal, application_id, expected_version)
-        events = domain.decide_objection(state, objection, on)
-        return await self.streams.record(self.applications, conn, application_id, state, events, metadata)
+        decide = partial(domain.decide_objection, objection=objection, on=on)
+        return await self.streams.change(
+            self.applications, conn, principal, application_id, decide, metadata, expected_version
+        )
 
     async def decide(
         self,
@@ -118,7 +113,7 @@ class CertificationCommands:
         expected_version: int | None,
     ) -> Changed[ApplicationState]:
         """The county's decision; a certification starts its own stream in the same statement."""
-        state = await self._load(conn, principal, application_id, expected_version)
+        state = await self.streams.loaded(self.applications, conn, principal, application_id, expected_version)
         person = await ledger_person(conn, state.person_id)
         certification_id = str(uuid.uuid4())
         events = domain.decide_decision(
@@ -148,12 +143,10 @@ class CertificationCommands:
         expected_version: int | None = None,
     ) -> Changed[CertificationState]:
         """End a certified status: by a county officer (review due, revoked), or a reaction (quietly)."""
-        if principal is not None:
-            require_staff(principal)
-        state = await self.certifications.get(conn, certification_id, principal)
-        require_version("certification", certification_id, state.version, expected_version)
-        events = domain.decide_end(state, reason, on, strict=principal is not None)
-        return await self.streams.record(self.certifications, conn, certification_id, state, events, metadata)
+        decide = partial(domain.decide_end, reason=reason, on=on, strict=principal is not None)
+        return await self.streams.change(
+            self.certifications, conn, principal, certification_id, decide, metadata, expected_version
+        )
 
     async def end_due(self, conn: Connection, today: date, metadata: Metadata) -> int:
         """End every status whose review date has passed without a review (the worker's daily sweep)."""

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date
+from functools import partial
 
 from contracts.registration import HouseholdMember
-from services.assistance.commands import Streams, require_staff
+from services.assistance.commands import Streams
 from services.assistance.domain import households as domain
 from services.assistance.domain.households import HouseholdState
-from services.runtime.aggregate import Changed, require_version
+from services.runtime.aggregate import Changed
 from services.runtime.auth import Principal
 from services.runtime.db import Connection
 from services.runtime.eventstore import Metadata
@@ -39,14 +40,6 @@ class HouseholdCommands:
         changed = await self.streams.record(self.households, conn, household_id, before, events, metadata)
         return changed.after
 
-    async def _load(
-        self, conn: Connection, principal: Principal, household_id: str, expected_version: int | None
-    ) -> HouseholdState:
-        require_staff(principal)
-        state = await self.households.get(conn, household_id, principal)
-        require_version("household", household_id, state.version, expected_version)
-        return state
-
     async def confirm(
         self,
         conn: Connection,
@@ -57,10 +50,11 @@ class HouseholdCommands:
         expected_version: int | None,
     ) -> Changed[HouseholdState]:
         """The township confirms; the household must clear within the target (calendar days, 民法典 Art 203)."""
-        state = await self._load(conn, principal, household_id, expected_version)
         clear_by = self.streams.calendar.add_days(on, self.streams.policy.clear_target_days)
-        events = domain.decide_confirm(state, principal, on, clear_by)
-        return await self.streams.record(self.households, conn, household_id, state, events, metadata)
+        decide = partial(domain.decide_confirm, principal=principal, on=on, clear_by=clear_by)
+        return await self.streams.change(
+            self.households, conn, principal, household_id, decide, metadata, expected_version
+        )
 
     async def dismiss(
         self,
@@ -73,9 +67,10 @@ class HouseholdCommands:
         expected_version: int | None,
     ) -> Changed[HouseholdState]:
         """The township finds the detected household is not zero-employment."""
-        state = await self._load(conn, principal, household_id, expected_version)
-        events = domain.decide_dismiss(state, principal, reason, on)
-        return await self.streams.record(self.households, conn, household_id, state, events, metadata)
+        decide = partial(domain.decide_dismiss, principal=principal, reason=reason, on=on)
+        return await self.streams.change(
+            self.households, conn, principal, household_id, decide, metadata, expected_version
+        )
 
     async def refused_help(
         self,
@@ -87,6 +82,7 @@ class HouseholdCommands:
         expected_version: int | None,
     ) -> Changed[HouseholdState]:
         """A confirmed household refused help without reason and leaves the list."""
-        state = await self._load(conn, principal, household_id, expected_version)
-        events = domain.decide_refused_help(state, principal, on)
-        return await self.streams.record(self.households, conn, household_id, state, events, metadata)
+        decide = partial(domain.decide_refused_help, principal=principal, on=on)
+        return await self.streams.change(
+            self.households, conn, principal, household_id, decide, metadata, expected_version
+        )

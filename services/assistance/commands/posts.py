@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date
+from functools import partial
 
 from contracts.envelope import Event
 from services.assistance import queries
@@ -12,7 +13,7 @@ from services.assistance.commands.cases import CaseCommands
 from services.assistance.domain import posts as domain
 from services.assistance.domain.cases import case_id_for, decide_placement
 from services.assistance.domain.posts import PostState
-from services.runtime.aggregate import Changed, require_version
+from services.runtime.aggregate import Changed
 from services.runtime.auth import Principal
 from services.runtime.db import Connection
 from services.runtime.errors import RuleViolated
@@ -36,14 +37,6 @@ class PostCommands:
         events = domain.decide_create_post(command, self.streams.policy)
         return await self.streams.record(self.posts, conn, command.post_id, None, events, metadata)
 
-    async def _load(
-        self, conn: Connection, principal: Principal, post_id: str, expected_version: int | None
-    ) -> PostState:
-        require_staff(principal)
-        state = await self.posts.get(conn, post_id, principal)
-        require_version("post", post_id, state.version, expected_version)
-        return state
-
     async def fill(
         self,
         conn: Connection,
@@ -58,7 +51,7 @@ class PostCommands:
         expected_version: int | None,
     ) -> Changed[PostState]:
         """Place a certified person in the post: the post, their case and their household, in one statement."""
-        state = await self._load(conn, principal, post_id, expected_version)
+        state = await self.streams.loaded(self.posts, conn, principal, post_id, expected_version)
         person = await ledger_person(conn, person_id)
         principal.require_region(person.region_code)
         case = await self.streams.cases.load(conn, case_id_for(person_id))
@@ -98,9 +91,8 @@ class PostCommands:
         expected_version: int | None,
     ) -> Changed[PostState]:
         """An occupant leaves the post."""
-        state = await self._load(conn, principal, post_id, expected_version)
-        events = domain.decide_exit(state, person_id, reason, on)
-        return await self.streams.record(self.posts, conn, post_id, state, events, metadata)
+        decide = partial(domain.decide_exit, person_id=person_id, reason=reason, on=on)
+        return await self.streams.change(self.posts, conn, principal, post_id, decide, metadata, expected_version)
 
     async def end_term(
         self,
@@ -112,6 +104,5 @@ class PostCommands:
         expected_version: int | None,
     ) -> Changed[PostState]:
         """The term ran out."""
-        state = await self._load(conn, principal, post_id, expected_version)
-        events = domain.decide_term_end(state, on)
-        return await self.streams.record(self.posts, conn, post_id, state, events, metadata)
+        decide = partial(domain.decide_term_end, on=on)
+        return await self.streams.change(self.posts, conn, principal, post_id, decide, metadata, expected_version)

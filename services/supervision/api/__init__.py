@@ -17,17 +17,18 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from services.runtime.aggregate import Aggregate
+from services.runtime.aggregate import Aggregate, Changed
 from services.runtime.auth import Principal
 from services.runtime.db import Connection
 from services.runtime.eventstore import Metadata
-from services.runtime.http import CommandContext
-from services.runtime.routes import with_etag
+from services.runtime.http import CommandContext, Commands
+from services.runtime.routes import INVALID, NOT_FOUND, STALE, OptionalExpectedVersion, add_body_route, with_etag
 from services.supervision.commands.case import CaseCommands
 from services.supervision.commands.complaint import ComplaintCommands
 from services.supervision.commands.context import Context, EmployerInput
 from services.supervision.commands.dispute import DisputeCommands
 from services.supervision.commands.grid import GridCommands
+from services.supervision.commands.limits import KeptLimits
 from services.supervision.commands.petition import PetitionCommands
 from services.supervision.commands.rating import RatingCommands
 
@@ -43,6 +44,10 @@ class Supervision:
     grid: GridCommands
     disputes: DisputeCommands
     petitions: PetitionCommands
+
+    def kept_limits(self) -> list[KeptLimits[Any]]:
+        """The limits of every kind of stream, for the worker's recompute."""
+        return [c.limits for c in (self.complaints, self.cases, self.grid, self.disputes, self.petitions)]
 
     @classmethod
     def of(cls, context: Context) -> Supervision:
@@ -96,6 +101,51 @@ async def run_change(
     response = await command.run(run, status_code=status_code)
     version = orjson.loads(bytes(response.body)).get("version")
     return with_etag(response, int(version)) if version is not None else response
+
+
+#: What a change route runs: (service, connection, caller, the stream id of the path, the validated body,
+#: If-Match's version or None, metadata) -> the changed stream.
+Change = Callable[[Supervision, Connection, Principal, str, Any, int | None, Metadata], Awaitable[Changed[Any]]]
+
+
+@dataclass(frozen=True)
+class ChangeRoutes:
+    """The change routes of one kind of stream: each a ``POST`` on a path naming the stream by ``id_name``,
+    taking If-Match (optional) and answering the stream's public view with its new version as ETag.
+
+    One endpoint serves them all; a route is declared by its path, body model and the change it runs.
+    """
+
+    router: APIRouter
+    id_name: str
+    public: Callable[[Supervision, Any], BaseModel]
+    response_model: type[BaseModel]
+
+    def add(self, path: str, body: type[BaseModel], name: str, summary: str, change: Change, doc: str = "") -> None:
+        """``POST path``; ``name`` is the operation's (the OpenAPI operationId), ``doc`` its description."""
+        id_name, public = self.id_name, self.public
+
+        async def endpoint(
+            *, body: BaseModel, service: Supervision, command: CommandContext, expected: int | None, **ids: str
+        ) -> Response:
+            async def run(conn: Connection, meta: Metadata) -> BaseModel:
+                changed = await change(service, conn, command.principal, ids[id_name], body, expected, meta)
+                return public(service, changed.after)
+
+            return await run_change(command, run)
+
+        add_body_route(
+            self.router,
+            path,
+            body,
+            endpoint,
+            {"service": Service, "command": Commands, "expected": OptionalExpectedVersion},
+            response_model=self.response_model,
+            responses={**NOT_FOUND, **STALE, **INVALID},
+            summary=summary or None,
+            description=doc,
+            name=name,
+        )
 
 
 class HistoryEntry(BaseModel):

@@ -8,6 +8,7 @@ working days (``DUE_SOON_WORKDAYS``). Steps are for inspectors and the county; t
 from __future__ import annotations
 
 import base64
+from collections.abc import Callable
 from datetime import date
 from typing import Annotated, Any, Literal
 
@@ -22,9 +23,18 @@ from services.runtime.db import Connection
 from services.runtime.errors import RuleViolated
 from services.runtime.eventstore import Metadata
 from services.runtime.http import Commands, CurrentPrincipal, DbConnection, json_response
-from services.runtime.routes import INVALID, NOT_FOUND, STALE, OptionalExpectedVersion, answer
+from services.runtime.routes import INVALID, NOT_FOUND, answer
 from services.supervision import queries
-from services.supervision.api import Body, EmployerBody, History, Service, Supervision, history, run_change
+from services.supervision.api import (
+    Body,
+    ChangeRoutes,
+    EmployerBody,
+    History,
+    Service,
+    Supervision,
+    history,
+    run_change,
+)
 from services.supervision.commands.case import Decide
 from services.supervision.domain.case import CaseState, CaseStatus, Outcome
 from services.supervision.domain.limits import DeadlineView, deadline_view
@@ -331,86 +341,70 @@ async def case_history(case_id: str, service: Service, principal: CurrentPrincip
     return json_response(await history(conn, principal, service.cases.cases, case_id))
 
 
-async def _step(
-    service: Supervision, command: Commands, case_id: str, decide: Decide, expected: int | None
-) -> Response:
-    async def run(conn: Connection, meta: Metadata) -> CasePublic:
-        changed = await service.cases.step(conn, command.principal, case_id, decide, expected, meta)
-        return case_public(service, changed.after)
-
-    return await run_change(command, run)
+_CHANGES = ChangeRoutes(router, "case_id", case_public, CasePublic)
 
 
-_STEP = {**NOT_FOUND, **STALE, **INVALID}
+def _add_step(path: str, body: type[BaseModel], name: str, summary: str, decide: Callable[[Any, Any], Decide]) -> None:
+    """A step of the case decided on its state: ``decide(case commands, body)`` builds the decision."""
+    _CHANGES.add(
+        path,
+        body,
+        name,
+        summary,
+        lambda s, conn, who, case_id, b, expected, meta: s.cases.step(
+            conn, who, case_id, decide(s.cases, b), expected, meta
+        ),
+    )
 
 
-@router.post("/cases/{case_id}/inspections", response_model=CasePublic, responses=_STEP, summary="Record an inspection")
-async def inspect(
-    case_id: str, body: InspectionBody, service: Service, command: Commands, expected: OptionalExpectedVersion
-) -> Response:
-    decide = service.cases.inspect(body.inspected_on, body.method, body.findings, body.violation_found)
-    return await _step(service, command, case_id, decide, expected)
-
-
-@router.post(
-    "/cases/{case_id}/rectification-orders", response_model=CasePublic, responses=_STEP, summary="Order rectification"
+_add_step(
+    "/cases/{case_id}/inspections",
+    InspectionBody,
+    "inspect",
+    "Record an inspection",
+    lambda cases, b: cases.inspect(b.inspected_on, b.method, b.findings, b.violation_found),
 )
-async def order_rectification(
-    case_id: str, body: RectificationOrderBody, service: Service, command: Commands, expected: OptionalExpectedVersion
-) -> Response:
-    decide = service.cases.order_rectification(body.ordered_on, body.requirements, body.due_on, body.workdays)
-    return await _step(service, command, case_id, decide, expected)
-
-
-@router.post(
+_add_step(
+    "/cases/{case_id}/rectification-orders",
+    RectificationOrderBody,
+    "order_rectification",
+    "Order rectification",
+    lambda cases, b: cases.order_rectification(b.ordered_on, b.requirements, b.due_on, b.workdays),
+)
+_add_step(
     "/cases/{case_id}/rectification-verification",
-    response_model=CasePublic,
-    responses=_STEP,
-    summary="Verify the rectification order",
+    VerificationBody,
+    "verify_rectification",
+    "Verify the rectification order",
+    lambda cases, b: cases.verify_rectification(b.verified_on, b.complied, b.wages_paid_fen),
 )
-async def verify_rectification(
-    case_id: str, body: VerificationBody, service: Service, command: Commands, expected: OptionalExpectedVersion
-) -> Response:
-    decide = service.cases.verify_rectification(body.verified_on, body.complied, body.wages_paid_fen)
-    return await _step(service, command, case_id, decide, expected)
-
-
-@router.post("/cases/{case_id}/penalties", response_model=CasePublic, responses=_STEP, summary="Impose a penalty (fen)")
-async def penalty(
-    case_id: str, body: PenaltyBody, service: Service, command: Commands, expected: OptionalExpectedVersion
-) -> Response:
-    decide = service.cases.penalty(body.decided_on, body.amount_fen, body.legal_basis)
-    return await _step(service, command, case_id, decide, expected)
-
-
-@router.post(
-    "/cases/{case_id}/extension", response_model=CasePublic, responses=_STEP, summary="Extend the investigation once"
+_add_step(
+    "/cases/{case_id}/penalties",
+    PenaltyBody,
+    "penalty",
+    "Impose a penalty (fen)",
+    lambda cases, b: cases.penalty(b.decided_on, b.amount_fen, b.legal_basis),
 )
-async def extend(
-    case_id: str, body: ExtensionBody, service: Service, command: Commands, expected: OptionalExpectedVersion
-) -> Response:
-    async def run(conn: Connection, meta: Metadata) -> CasePublic:
-        changed = await service.cases.extend(
-            conn, command.principal, case_id, body.approved_on, body.workdays, body.reason, expected, meta
-        )
-        return case_public(service, changed.after)
-
-    return await run_change(command, run)
-
-
-@router.post(
-    "/cases/{case_id}/transfer", response_model=CasePublic, responses=_STEP, summary="Transfer the case (移送)"
+_CHANGES.add(
+    "/cases/{case_id}/extension",
+    ExtensionBody,
+    "extend",
+    "Extend the investigation once",
+    lambda s, conn, who, case_id, b, expected, meta: s.cases.extend(
+        conn, who, case_id, b.approved_on, b.workdays, b.reason, expected, meta
+    ),
 )
-async def transfer(
-    case_id: str, body: TransferBody, service: Service, command: Commands, expected: OptionalExpectedVersion
-) -> Response:
-    decide = service.cases.transfer(body.transferred_on, body.to, body.reason)
-    return await _step(service, command, case_id, decide, expected)
-
-
-@router.post("/cases/{case_id}/closure", response_model=CasePublic, responses=_STEP, summary="Close the case (结案)")
-async def close(
-    case_id: str, body: ClosureBody, service: Service, command: Commands, expected: OptionalExpectedVersion
-) -> Response:
-    decide = service.cases.close(body.closed_on, body.outcome, body.wages_recovered_fen)
-    return await _step(service, command, case_id, decide, expected)
+_add_step(
+    "/cases/{case_id}/transfer",
+    TransferBody,
+    "transfer",
+    "Transfer the case (移送)",
+    lambda cases, b: cases.transfer(b.transferred_on, b.to, b.reason),
+)
+_add_step(
+    "/cases/{case_id}/closure",
+    ClosureBody,
+    "close",
+    "Close the case (结案)",
+    lambda cases, b: cases.close(b.closed_on, b.outcome, b.wages_recovered_fen),
+)

@@ -18,9 +18,18 @@ from services.runtime.errors import RuleViolated
 from services.runtime.eventstore import Metadata
 from services.runtime.http import Commands, CurrentPrincipal, DbConnection, json_response
 from services.runtime.pii import mask_id_number
-from services.runtime.routes import INVALID, NOT_FOUND, STALE, OptionalExpectedVersion, answer
+from services.runtime.routes import INVALID, NOT_FOUND, answer
 from services.supervision import queries
-from services.supervision.api import Body, EmployerBody, History, Service, Supervision, history, run_change
+from services.supervision.api import (
+    Body,
+    ChangeRoutes,
+    EmployerBody,
+    History,
+    Service,
+    Supervision,
+    history,
+    run_change,
+)
 from services.supervision.commands.complaint import Complainant, ComplaintInput
 from services.supervision.commands.context import CASE_ROLES, require_person_reader
 from services.supervision.domain.complaint import ComplaintState, ComplaintStatus
@@ -292,74 +301,40 @@ async def complaint_history(
     return json_response(await history(conn, principal, service.complaints.complaints, complaint_id))
 
 
-@router.post(
+_CHANGES = ChangeRoutes(router, "complaint_id", complaint_public, ComplaintPublic)
+_CHANGES.add(
     "/complaints/{complaint_id}/completion-request",
-    response_model=ComplaintPublic,
-    responses={**NOT_FOUND, **STALE, **INVALID},
-    summary="Ask the complainant to complete the material; the clock pauses",
+    CompletionRequest,
+    "request_completion",
+    "Ask the complainant to complete the material; the clock pauses",
+    lambda s, conn, who, complaint_id, b, expected, meta: s.complaints.request_completion(
+        conn, who, complaint_id, b.requested_on, b.missing, expected, meta
+    ),
 )
-async def request_completion(
-    complaint_id: str, body: CompletionRequest, service: Service, command: Commands, expected: OptionalExpectedVersion
-) -> Response:
-    async def run(conn: Connection, meta: Metadata) -> ComplaintPublic:
-        changed = await service.complaints.request_completion(
-            conn, command.principal, complaint_id, body.requested_on, body.missing, expected, command.metadata
-        )
-        return complaint_public(service, changed.after)
-
-    return await run_change(command, run)
-
-
-@router.post(
+_CHANGES.add(
     "/complaints/{complaint_id}/completion",
-    response_model=ComplaintPublic,
-    responses={**NOT_FOUND, **STALE, **INVALID},
-    summary="Record the completed material; the clock runs again",
+    CompletionRecord,
+    "complete",
+    "Record the completed material; the clock runs again",
+    lambda s, conn, who, complaint_id, b, expected, meta: s.complaints.complete(
+        conn, who, complaint_id, b.completed_on, expected, meta
+    ),
 )
-async def complete(
-    complaint_id: str, body: CompletionRecord, service: Service, command: Commands, expected: OptionalExpectedVersion
-) -> Response:
-    async def run(conn: Connection, meta: Metadata) -> ComplaintPublic:
-        changed = await service.complaints.complete(
-            conn, command.principal, complaint_id, body.completed_on, expected, command.metadata
-        )
-        return complaint_public(service, changed.after)
-
-    return await run_change(command, run)
-
-
-@router.post(
+_CHANGES.add(
     "/complaints/{complaint_id}/acceptance",
-    response_model=ComplaintPublic,
-    responses={**NOT_FOUND, **STALE, **INVALID},
-    summary="Accept the complaint (受理) and open its case (立案)",
+    Acceptance,
+    "accept",
+    "Accept the complaint (受理) and open its case (立案)",
+    lambda s, conn, who, complaint_id, b, expected, meta: s.complaints.accept(
+        conn, who, complaint_id, b.accepted_on, expected, meta
+    ),
 )
-async def accept(
-    complaint_id: str, body: Acceptance, service: Service, command: Commands, expected: OptionalExpectedVersion
-) -> Response:
-    async def run(conn: Connection, meta: Metadata) -> ComplaintPublic:
-        changed = await service.complaints.accept(
-            conn, command.principal, complaint_id, body.accepted_on, expected, command.metadata
-        )
-        return complaint_public(service, changed.after)
-
-    return await run_change(command, run)
-
-
-@router.post(
+_CHANGES.add(
     "/complaints/{complaint_id}/refusal",
-    response_model=ComplaintPublic,
-    responses={**NOT_FOUND, **STALE, **INVALID},
-    summary="Refuse the complaint in writing (不予受理)",
+    Refusal,
+    "refuse",
+    "Refuse the complaint in writing (不予受理)",
+    lambda s, conn, who, complaint_id, b, expected, meta: s.complaints.refuse(
+        conn, who, complaint_id, b.refused_on, b.reason, b.explanation, expected, meta
+    ),
 )
-async def refuse(
-    complaint_id: str, body: Refusal, service: Service, command: Commands, expected: OptionalExpectedVersion
-) -> Response:
-    async def run(conn: Connection, meta: Metadata) -> ComplaintPublic:
-        changed = await service.complaints.refuse(
-            conn, command.principal, complaint_id, body.refused_on, body.reason, body.explanation, expected,
-            command.metadata,
-        )  # fmt: skip
-        return complaint_public(service, changed.after)
-
-    return await run_change(command, run)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
+from typing import Any
 
 from fastapi import APIRouter
 from fastapi.responses import Response
@@ -13,14 +15,13 @@ from contracts.supervision import EmployerRef
 from services.runtime.db import Connection
 from services.runtime.eventstore import Metadata
 from services.runtime.http import Commands, CurrentPrincipal, DbConnection
-from services.runtime.routes import INVALID, NOT_FOUND, STALE, OptionalExpectedVersion, answer
-from services.supervision.api import Body, EmployerBody, Service, Supervision, run_change
+from services.runtime.routes import INVALID, NOT_FOUND, answer
+from services.supervision.api import Body, ChangeRoutes, EmployerBody, Service, Supervision, run_change
 from services.supervision.commands.dispute import Decide
 from services.supervision.domain import dispute as domain
 from services.supervision.domain.limits import DeadlineView, deadline_view
 
 router = APIRouter(tags=["disputes"])
-_STEP = {**NOT_FOUND, **STALE, **INVALID}
 
 
 class MediationCreate(Body):
@@ -123,7 +124,7 @@ def dispute_public(service: Supervision, state: domain.DisputeState) -> DisputeP
     mediation_done = state.finished_on if state.stage == "agreed" else state.referred_on
     acceptance = award = None
     if state.accept_due is not None:
-        acceptance = deadline_view(cal, state.accept_due, state.provisional, today, state.accepted_on)
+        acceptance = deadline_view(cal, state.accept_due, state.accept_provisional, today, state.accepted_on)
     if state.award_due is not None:
         done = state.finished_on if state.stage == "awarded" else None
         award = deadline_view(cal, state.award_due, state.award_provisional, today, done)
@@ -164,104 +165,90 @@ async def get_dispute(dispute_id: str, service: Service, principal: CurrentPrinc
     return answer(dispute_public(service, state), state.version)
 
 
-async def _step(
-    service: Supervision, command: Commands, dispute_id: str, decide: Decide, expected: int | None, arbitration: bool
-) -> Response:
-    async def run(conn: Connection, meta: Metadata) -> DisputePublic:
-        changed = await service.disputes.step(
-            conn, command.principal, dispute_id, decide, expected, meta, arbitration=arbitration
-        )
-        return dispute_public(service, changed.after)
-
-    return await run_change(command, run)
+_CHANGES = ChangeRoutes(router, "dispute_id", dispute_public, DisputePublic)
 
 
-@router.post("/disputes/{dispute_id}/sessions", response_model=DisputePublic, responses=_STEP)
-async def session(
-    dispute_id: str, body: SessionBody, service: Service, command: Commands, expected: OptionalExpectedVersion
-) -> Response:
-    """Record a mediation session."""
-    return await _step(
-        service, command, dispute_id,
-        lambda s, today: domain.decide_session(s, body.held_on or today, body.summary, today), expected, False,
-    )  # fmt: skip
-
-
-@router.post("/disputes/{dispute_id}/agreement", response_model=DisputePublic, responses=_STEP)
-async def agreement(
-    dispute_id: str, body: AgreementBody, service: Service, command: Commands, expected: OptionalExpectedVersion
-) -> Response:
-    """Record the mediation agreement."""
-    return await _step(
-        service, command, dispute_id,
-        lambda s, today: domain.decide_agree(s, body.agreed_on or today, body.amount_agreed_fen, today), expected,
-        False,
-    )  # fmt: skip
-
-
-@router.post("/disputes/{dispute_id}/failure", response_model=DisputePublic, responses=_STEP)
-async def failure(
-    dispute_id: str, body: FailureBody, service: Service, command: Commands, expected: OptionalExpectedVersion
-) -> Response:
-    """Record that mediation failed; the dispute is referred to arbitration."""
-    return await _step(
-        service, command, dispute_id,
-        lambda s, today: domain.decide_fail(s, body.failed_on or today, body.reason, today), expected, False,
-    )  # fmt: skip
-
-
-@router.post("/disputes/{dispute_id}/arbitration", response_model=DisputePublic, responses=_STEP)
-async def apply_for_arbitration(
-    dispute_id: str, body: DayBody, service: Service, command: Commands, expected: OptionalExpectedVersion
-) -> Response:
-    """Record the arbitration application; acceptance is due within 5 days (Art 29)."""
-    ctx = service.context
-    return await _step(
-        service, command, dispute_id,
-        lambda s, today: domain.decide_apply_arbitration(s, body.on or today, ctx.calendar, ctx.limits, today),
-        expected, True,
-    )  # fmt: skip
-
-
-@router.post("/disputes/{dispute_id}/arbitration/acceptance", response_model=DisputePublic, responses=_STEP)
-async def accept_arbitration(
-    dispute_id: str, body: DayBody, service: Service, command: Commands, expected: OptionalExpectedVersion
-) -> Response:
-    """Accept the arbitration; the award is due within 45 days (Art 43)."""
-    ctx = service.context
-    return await _step(
-        service, command, dispute_id,
-        lambda s, today: domain.decide_accept_arbitration(s, body.on or today, ctx.calendar, ctx.limits, today),
-        expected, True,
-    )  # fmt: skip
-
-
-@router.post("/disputes/{dispute_id}/arbitration/extension", response_model=DisputePublic, responses=_STEP)
-async def extend_arbitration(
-    dispute_id: str,
-    body: ArbitrationExtensionBody,
-    service: Service,
-    command: Commands,
-    expected: OptionalExpectedVersion,
-) -> Response:
-    """Extend the award's limit once, by at most 15 days (Art 43)."""
-    ctx = service.context
-    return await _step(
-        service, command, dispute_id,
-        lambda s, today: domain.decide_extend_arbitration(
-            s, body.extended_on or today, body.days, ctx.calendar, ctx.limits, today
+def _add_step(
+    path: str, body: type[BaseModel], name: str, doc: str, decide: Callable[[Supervision, Any], Decide], county: bool
+) -> None:
+    """A step decided on the dispute's state; ``county``: an arbitration step, for the county's committee."""
+    _CHANGES.add(
+        path,
+        body,
+        name,
+        "",
+        lambda s, conn, who, dispute_id, b, expected, meta: s.disputes.step(
+            conn, who, dispute_id, decide(s, b), expected, meta, arbitration=county
         ),
-        expected, True,
-    )  # fmt: skip
+        doc,
+    )
 
 
-@router.post("/disputes/{dispute_id}/arbitration/award", response_model=DisputePublic, responses=_STEP)
-async def award(
-    dispute_id: str, body: AwardBody, service: Service, command: Commands, expected: OptionalExpectedVersion
-) -> Response:
-    """Record the award."""
-    return await _step(
-        service, command, dispute_id,
-        lambda s, today: domain.decide_award(s, body.awarded_on or today, body.amount_awarded_fen, today), expected,
-        True,
-    )  # fmt: skip
+_add_step(
+    "/disputes/{dispute_id}/sessions",
+    SessionBody,
+    "session",
+    "Record a mediation session.",
+    lambda _, b: lambda s, today: domain.decide_session(s, b.held_on or today, b.summary, today),
+    False,
+)
+_add_step(
+    "/disputes/{dispute_id}/agreement",
+    AgreementBody,
+    "agreement",
+    "Record the mediation agreement.",
+    lambda _, b: lambda s, today: domain.decide_agree(s, b.agreed_on or today, b.amount_agreed_fen, today),
+    False,
+)
+_add_step(
+    "/disputes/{dispute_id}/failure",
+    FailureBody,
+    "failure",
+    "Record that mediation failed; the dispute is referred to arbitration.",
+    lambda _, b: lambda s, today: domain.decide_fail(s, b.failed_on or today, b.reason, today),
+    False,
+)
+_add_step(
+    "/disputes/{dispute_id}/arbitration",
+    DayBody,
+    "apply_for_arbitration",
+    "Record the arbitration application; acceptance is due within 5 days (Art 29).",
+    lambda svc, b: (
+        lambda s, today: domain.decide_apply_arbitration(
+            s, b.on or today, svc.context.calendar, svc.context.limits, today
+        )
+    ),
+    True,
+)
+_add_step(
+    "/disputes/{dispute_id}/arbitration/acceptance",
+    DayBody,
+    "accept_arbitration",
+    "Accept the arbitration; the award is due within 45 days (Art 43).",
+    lambda svc, b: (
+        lambda s, today: domain.decide_accept_arbitration(
+            s, b.on or today, svc.context.calendar, svc.context.limits, today
+        )
+    ),
+    True,
+)
+_add_step(
+    "/disputes/{dispute_id}/arbitration/extension",
+    ArbitrationExtensionBody,
+    "extend_arbitration",
+    "Extend the award's limit once, by at most 15 days (Art 43).",
+    lambda svc, b: (
+        lambda s, today: domain.decide_extend_arbitration(
+            s, b.extended_on or today, b.days, svc.context.calendar, svc.context.limits, today
+        )
+    ),
+    True,
+)
+_add_step(
+    "/disputes/{dispute_id}/arbitration/award",
+    AwardBody,
+    "award",
+    "Record the award.",
+    lambda _, b: lambda s, today: domain.decide_award(s, b.awarded_on or today, b.amount_awarded_fen, today),
+    True,
+)

@@ -11,8 +11,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from services.runtime.db import Connection
 from services.runtime.eventstore import Metadata
 from services.runtime.http import Commands, CurrentPrincipal, DbConnection
-from services.runtime.routes import INVALID, NOT_FOUND, STALE, OptionalExpectedVersion, answer
-from services.supervision.api import Body, Service, Supervision, run_change
+from services.runtime.routes import INVALID, NOT_FOUND, answer
+from services.supervision.api import Body, ChangeRoutes, Service, Supervision, run_change
 from services.supervision.domain.limits import DeadlineView, deadline_view
 from services.supervision.domain.petition import Channel, PetitionState
 
@@ -117,35 +117,24 @@ async def get_petition(petition_id: str, service: Service, principal: CurrentPri
     return answer(petition_public(service, state), state.version)
 
 
-@router.post(
-    "/petitions/{petition_id}/assignment", response_model=PetitionPublic, responses={**NOT_FOUND, **STALE, **INVALID}
+_CHANGES = ChangeRoutes(router, "petition_id", petition_public, PetitionPublic)
+_CHANGES.add(
+    "/petitions/{petition_id}/assignment",
+    AssignmentBody,
+    "assign",
+    "",
+    lambda s, conn, who, petition_id, b, expected, meta: s.petitions.assign(
+        conn, who, petition_id, b.assigned_on, b.assignee, expected, meta
+    ),
+    "Assign the petition.",
 )
-async def assign(
-    petition_id: str, body: AssignmentBody, service: Service, command: Commands, expected: OptionalExpectedVersion
-) -> Response:
-    """Assign the petition."""
-
-    async def run(conn: Connection, meta: Metadata) -> PetitionPublic:
-        changed = await service.petitions.assign(
-            conn, command.principal, petition_id, body.assigned_on, body.assignee, expected, meta
-        )
-        return petition_public(service, changed.after)
-
-    return await run_change(command, run)
-
-
-@router.post(
-    "/petitions/{petition_id}/answer", response_model=PetitionPublic, responses={**NOT_FOUND, **STALE, **INVALID}
+_CHANGES.add(
+    "/petitions/{petition_id}/answer",
+    AnswerBody,
+    "answer_petition",
+    "",
+    lambda s, conn, who, petition_id, b, expected, meta: s.petitions.answer(
+        conn, who, petition_id, b.answered_on, b.summary, expected, meta
+    ),
+    "Answer the petitioner.",
 )
-async def answer_petition(
-    petition_id: str, body: AnswerBody, service: Service, command: Commands, expected: OptionalExpectedVersion
-) -> Response:
-    """Answer the petitioner."""
-
-    async def run(conn: Connection, meta: Metadata) -> PetitionPublic:
-        changed = await service.petitions.answer(
-            conn, command.principal, petition_id, body.answered_on, body.summary, expected, meta
-        )
-        return petition_public(service, changed.after)
-
-    return await run_change(command, run)

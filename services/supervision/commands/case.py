@@ -33,21 +33,12 @@ from services.supervision.commands.context import (
     require_role,
     resolve_employer,
 )
+from services.supervision.commands.limits import KeptLimits
 from services.supervision.commands.rating import RatingCommands
 from services.supervision.domain import case as domain
 from services.supervision.domain.rating import with_case_step
 
 Decide = Callable[[domain.CaseState, date], Sequence[Event]]
-
-
-def open_limits(state: domain.CaseState) -> list[tuple[str, date, bool]]:
-    """The case's running limits: the investigation, and the rectification order while it is open."""
-    if not state.open:
-        return []
-    limits = [("investigation", state.due_on, state.provisional)]
-    if state.order_open and state.order_due is not None:
-        limits.append(("rectification", state.order_due, state.order_provisional))
-    return limits
 
 
 class CaseCommands:
@@ -57,6 +48,13 @@ class CaseCommands:
         self.context = context
         self.ratings = ratings
         self.cases: Aggregate[domain.CaseState] = Aggregate(context.store, "case", domain.evolve_case, name="case")
+        self.limits = KeptLimits(
+            context,
+            self.cases,
+            domain.running_limits,
+            domain.decide_recompute,
+            lambda conn, changed, _: queries.save_case(conn, changed.after),
+        )
 
     async def get(self, conn: Connection, principal: Principal, case_id: str) -> domain.CaseState:
         """One case inside the caller's region."""
@@ -170,15 +168,6 @@ class CaseCommands:
         await self.saved(conn, changed.after, metadata, changed.events, changed.before)
         return len(changed.events)
 
-    async def recompute(self, conn: Connection, case_id: str, metadata: Metadata) -> int:
-        """Provisional limits computed again once the official calendar knows their year."""
-        ctx = self.context
-        changed = await self.cases.change(
-            conn, case_id, lambda s: domain.decide_recompute(s, ctx.calendar, ctx.limits), metadata
-        )
-        await self.saved(conn, changed.after, metadata, changed.events, changed.before)
-        return len(changed.events)
-
     async def saved(
         self,
         conn: Connection,
@@ -190,7 +179,7 @@ class CaseCommands:
         """Rewrite the case's row and limits; update the employer's rating when the step bears on it."""
         assert state is not None
         await queries.save_case(conn, state)
-        await queries.set_deadlines(conn, "case", state.case_id, state.region_code, open_limits(state))
+        await self.limits.save(conn, state.case_id, state)
         first_violation = state.violation_found and not (before is not None and before.violation_found)
         bears = first_violation or any(
             isinstance(e, (PenaltyImposed, RectificationVerified, CaseTransferred)) for e in events

@@ -29,6 +29,7 @@ from services.supervision.commands.context import (
     require_role,
     resolve_employer,
 )
+from services.supervision.commands.limits import KeptLimits
 from services.supervision.domain import complaint as domain
 from services.supervision.domain.case import OpenCase, decide_open_case
 
@@ -59,11 +60,6 @@ class ComplaintInput:
     amount_claimed_fen: int
 
 
-def open_limits(state: domain.ComplaintState) -> list[tuple[str, date, bool]]:
-    """The complaint's running limit: the decision, unless the clock is paused or it is decided."""
-    return [("decision", state.decision_due, state.provisional)] if state.status == "received" else []
-
-
 class ComplaintCommands:
     """Complaints, from receipt to decision."""
 
@@ -72,6 +68,13 @@ class ComplaintCommands:
         self.cases = cases
         self.complaints: Aggregate[domain.ComplaintState] = Aggregate(
             context.store, "complaint", domain.evolve_complaint, name="complaint"
+        )
+        self.limits = KeptLimits(
+            context,
+            self.complaints,
+            domain.running_limits,
+            domain.decide_recompute,
+            lambda conn, changed, _: queries.save_complaint(conn, changed.after),
         )
 
     async def get(self, conn: Connection, principal: Principal, complaint_id: str) -> domain.ComplaintState:
@@ -136,7 +139,7 @@ class ComplaintCommands:
             ),
         )
         changed = await self.complaints.create(conn, complaint_id, events, metadata)
-        await self._saved(conn, changed.after)
+        await self.limits.saved(conn, changed, metadata)
         return changed
 
     async def request_completion(
@@ -152,7 +155,7 @@ class ComplaintCommands:
         """Ask the complainant for the missing material; the decision clock stops."""
         require_role(principal, CASE_ROLES | {Role.TOWNSHIP}, "ask for a complaint's material")
         ctx, today = self.context, self.context.today()
-        changed = await self.complaints.change(
+        return await self.limits.change(
             conn,
             complaint_id,
             lambda s: domain.decide_request_completion(
@@ -162,8 +165,6 @@ class ComplaintCommands:
             expected_version=expected,
             principal=principal,
         )
-        await self._saved(conn, changed.after)
-        return changed
 
     async def complete(
         self,
@@ -177,7 +178,7 @@ class ComplaintCommands:
         """The material is complete; the clock runs again."""
         require_role(principal, INTAKE_ROLES, "record a complaint's completed material")
         ctx, today = self.context, self.context.today()
-        changed = await self.complaints.change(
+        return await self.limits.change(
             conn,
             complaint_id,
             lambda s: domain.decide_complete_material(s, completed_on or today, ctx.calendar, today),
@@ -185,8 +186,6 @@ class ComplaintCommands:
             expected_version=expected,
             principal=principal,
         )
-        await self._saved(conn, changed.after)
-        return changed
 
     async def accept(
         self,
@@ -218,7 +217,7 @@ class ComplaintCommands:
         case_events = decide_open_case(opening, ctx.calendar, ctx.limits, today)
         also = [self.cases.cases.appending(case_id, None, case_events, metadata)]
         changed = await self.complaints.record(conn, complaint_id, before, events, metadata, also=also)
-        await self._saved(conn, changed.after)
+        await self.limits.saved(conn, changed, metadata)
         await self.cases.saved(conn, self.cases.cases.fold(case_events), metadata, case_events, None)
         return changed
 
@@ -236,7 +235,7 @@ class ComplaintCommands:
         """Refuse in writing (不予受理), with the reason."""
         require_role(principal, CASE_ROLES, "refuse complaints")
         ctx, today = self.context, self.context.today()
-        changed = await self.complaints.change(
+        return await self.limits.change(
             conn,
             complaint_id,
             lambda s: domain.decide_refuse(s, refused_on or today, reason, explanation, ctx.limits, today),
@@ -244,17 +243,8 @@ class ComplaintCommands:
             expected_version=expected,
             principal=principal,
         )
-        await self._saved(conn, changed.after)
-        return changed
 
     async def flag_overdue(self, conn: Connection, complaint_id: str, today: date, metadata: Metadata) -> int:
         """The scheduled check's step for one complaint: flag a passed decision once."""
-        changed = await self.complaints.change(
-            conn, complaint_id, lambda s: domain.decide_flag_overdue(s, today), metadata
-        )
-        await self._saved(conn, changed.after)
+        changed = await self.limits.change(conn, complaint_id, lambda s: domain.decide_flag_overdue(s, today), metadata)
         return len(changed.events)
-
-    async def _saved(self, conn: Connection, state: domain.ComplaintState) -> None:
-        await queries.save_complaint(conn, state)
-        await queries.set_deadlines(conn, "complaint", state.complaint_id, state.region_code, open_limits(state))

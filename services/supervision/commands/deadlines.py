@@ -7,8 +7,10 @@ aggregate's own rule in its own transaction: a complaint undecided after 5 worki
 The rules look at the stream's state, so a second run, a second worker or a crash between the event and the
 mark records nothing twice; a stream changed meanwhile (409) is simply checked on the next round.
 Petitions, grid follow-ups and arbitration limits are shown overdue in the lists; no rule records an event
-for them. The same pass recomputes cases' provisional limits once the official calendar knows their year
-(``CaseDeadlineRecomputed``): a restart with the new ``chinesecalendar`` or override file is enough.
+for them. The same pass recomputes every provisional limit of every kind of stream once the official
+calendar knows its year (``KeptLimits.recompute``: ``CaseDeadlineRecomputed``, ``ComplaintDeadlineRecomputed``,
+``GridFollowUpRecomputed``, ``DisputeDeadlineRecomputed``, ``PetitionDeadlineRecomputed``): a restart with the
+new ``chinesecalendar`` or override file is enough.
 """
 
 from __future__ import annotations
@@ -16,8 +18,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import date
+from typing import Any
 
 from psycopg_pool import AsyncConnectionPool
 
@@ -27,6 +30,7 @@ from services.supervision import queries
 from services.supervision.commands.case import CaseCommands
 from services.supervision.commands.complaint import ComplaintCommands
 from services.supervision.commands.dispute import DisputeCommands
+from services.supervision.commands.limits import KeptLimits
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +47,7 @@ class DeadlineCheck:
         cases: CaseCommands,
         disputes: DisputeCommands,
         *,
+        kept: Sequence[KeptLimits[Any]],
         interval: float = 60.0,
         today: Callable[[], date] = date.today,
     ) -> None:
@@ -50,6 +55,8 @@ class DeadlineCheck:
         self.complaints = complaints
         self.cases = cases
         self.disputes = disputes
+        #: Every kind of stream's limits, by stream type, for the recompute.
+        self.kept = {k.stream_type: k for k in kept}
         self.interval = interval
         self.today = today
         #: Events recorded by this instance's checks.
@@ -74,18 +81,22 @@ class DeadlineCheck:
         return recorded
 
     async def _recompute(self) -> int:
-        """Cases whose provisional limits fall in a year the official calendar now knows are computed again."""
+        """Streams whose provisional limits fall in a year the official calendar now knows are computed again."""
         years = sorted(self.cases.context.calendar.official_years)
         async with self.pool.connection() as conn:
-            streams = await queries.provisional_deadlines(conn, "case", years)
+            streams = await queries.provisional_deadlines(conn, years)
         recorded = 0
         metadata = Metadata(actor=ACTOR, correlation_id="calendar-recompute")
-        for stream_id in streams:
+        for stream_type, stream_id in streams:
+            kept = self.kept.get(stream_type)
+            if kept is None:
+                log.warning("no limits kept for %s streams; %s is not recomputed", stream_type, stream_id)
+                continue
             try:
                 async with self.pool.connection() as conn, conn.transaction():
-                    recorded += await self.cases.recompute(conn, stream_id, metadata)
+                    recorded += await kept.recompute(conn, stream_id, metadata)
             except Conflict:
-                log.info("case %s changed during the recompute; computed again next round", stream_id)
+                log.info("%s %s changed during the recompute; computed again next round", stream_type, stream_id)
         return recorded
 
     async def _check(self, stream_type: str, stream_id: str, day: date) -> int:

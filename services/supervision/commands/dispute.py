@@ -11,7 +11,6 @@ from services.runtime.aggregate import Aggregate, Changed
 from services.runtime.auth import Principal, Role
 from services.runtime.db import Connection
 from services.runtime.eventstore import Metadata
-from services.supervision import queries
 from services.supervision.commands.context import (
     ARBITRATION_ROLES,
     TOWNSHIP_ROLES,
@@ -21,20 +20,10 @@ from services.supervision.commands.context import (
     require_role,
     resolve_employer,
 )
+from services.supervision.commands.limits import KeptLimits
 from services.supervision.domain import dispute as domain
 
 Decide = Callable[[domain.DisputeState, date], Sequence[Event]]
-
-
-def open_limits(state: domain.DisputeState) -> list[tuple[str, date, bool]]:
-    """The dispute's running limit in its stage: agreement, acceptance of arbitration, or the award."""
-    if state.stage == "mediating":
-        return [("mediation", state.mediation_due, state.provisional)]
-    if state.stage == "arbitration_applied" and state.accept_due is not None:
-        return [("arbitration_acceptance", state.accept_due, state.provisional)]
-    if state.stage == "arbitration_accepted" and state.award_due is not None:
-        return [("award", state.award_due, state.award_provisional)]
-    return []
 
 
 class DisputeCommands:
@@ -45,6 +34,7 @@ class DisputeCommands:
         self.disputes: Aggregate[domain.DisputeState] = Aggregate(
             context.store, "dispute", domain.evolve_dispute, name="dispute"
         )
+        self.limits = KeptLimits(context, self.disputes, domain.running_limits, domain.decide_recompute)
 
     async def apply(
         self,
@@ -70,7 +60,7 @@ class DisputeCommands:
             ctx.calendar, ctx.limits, today,
         )  # fmt: skip
         changed = await self.disputes.create(conn, dispute_id, events, metadata)
-        await self._saved(conn, changed.after)
+        await self.limits.saved(conn, changed, metadata)
         return changed
 
     async def step(
@@ -88,17 +78,11 @@ class DisputeCommands:
         roles: frozenset[Role] = ARBITRATION_ROLES if arbitration else TOWNSHIP_ROLES
         require_role(principal, roles, "take arbitration steps" if arbitration else "take mediation steps")
         today = self.context.today()
-        changed = await self.disputes.change(
+        return await self.limits.change(
             conn, dispute_id, lambda s: decide(s, today), metadata, expected_version=expected, principal=principal
         )
-        await self._saved(conn, changed.after)
-        return changed
 
     async def lapse(self, conn: Connection, dispute_id: str, today: date, metadata: Metadata) -> int:
         """The scheduled check's step for one dispute: 15 days without agreement refer it, once."""
-        changed = await self.disputes.change(conn, dispute_id, lambda s: domain.decide_lapse(s, today), metadata)
-        await self._saved(conn, changed.after)
+        changed = await self.limits.change(conn, dispute_id, lambda s: domain.decide_lapse(s, today), metadata)
         return len(changed.events)
-
-    async def _saved(self, conn: Connection, state: domain.DisputeState) -> None:
-        await queries.set_deadlines(conn, "dispute", state.dispute_id, state.region_code, open_limits(state))

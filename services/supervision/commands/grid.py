@@ -15,7 +15,6 @@ from services.runtime.auth import Principal
 from services.runtime.db import Connection
 from services.runtime.errors import RuleViolated
 from services.runtime.eventstore import Metadata
-from services.supervision import queries
 from services.supervision.commands.case import CaseCommands
 from services.supervision.commands.context import (
     CASE_ROLES,
@@ -25,15 +24,9 @@ from services.supervision.commands.context import (
     require_role,
     resolve_employer,
 )
+from services.supervision.commands.limits import KeptLimits
 from services.supervision.domain import grid as domain
 from services.supervision.domain.case import OpenCase, decide_open_case
-
-
-def open_limits(state: domain.GridInspectionState) -> list[tuple[str, date, bool]]:
-    """The inspection's running limit: the follow-up of its findings."""
-    if state.awaiting_follow_up and state.follow_up_due is not None:
-        return [("follow_up", state.follow_up_due, state.provisional)]
-    return []
 
 
 class GridCommands:
@@ -46,6 +39,7 @@ class GridCommands:
             context.store, "grid_inspection", domain.evolve_grid_inspection, name="grid inspection",
             id_field="inspection_id",
         )  # fmt: skip
+        self.limits = KeptLimits(context, self.inspections, domain.running_limits, domain.decide_recompute)
 
     async def record(
         self,
@@ -67,7 +61,7 @@ class GridCommands:
             inspection_id, grid, ref, inspected_on or today, findings, ctx.calendar, ctx.limits, today
         )
         changed = await self.inspections.create(conn, inspection_id, events, metadata)
-        await self._saved(conn, changed.after)
+        await self.limits.saved(conn, changed, metadata)
         return changed
 
     async def follow_up(
@@ -100,10 +94,7 @@ class GridCommands:
             also = [self.cases.cases.appending(case_id, None, case_events, metadata)]
         events = domain.decide_follow_up(before, day, resolved, notes, case_id, today)
         changed = await self.inspections.record(conn, inspection_id, before, events, metadata, also=also)
-        await self._saved(conn, changed.after)
+        await self.limits.saved(conn, changed, metadata)
         if case_events:
             await self.cases.saved(conn, self.cases.cases.fold(case_events), metadata, case_events, None)
         return changed
-
-    async def _saved(self, conn: Connection, state: domain.GridInspectionState) -> None:
-        await queries.set_deadlines(conn, "grid_inspection", state.inspection_id, state.region_code, open_limits(state))

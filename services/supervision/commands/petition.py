@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable, Sequence
 from datetime import date
 
+from contracts.envelope import Event
 from services.runtime.aggregate import Aggregate, Changed
 from services.runtime.auth import Principal
 from services.runtime.db import Connection
 from services.runtime.errors import RuleViolated
 from services.runtime.eventstore import Metadata
-from services.supervision import queries
 from services.supervision.commands.context import (
     INTAKE_ROLES,
     TOWNSHIP_ROLES,
@@ -19,12 +20,11 @@ from services.supervision.commands.context import (
     require_person_reader,
     require_role,
 )
+from services.supervision.commands.limits import KeptLimits
 from services.supervision.domain import petition as domain
 
-
-def open_limits(state: domain.PetitionState) -> list[tuple[str, date, bool]]:
-    """The petition's running limit: the answer."""
-    return [("answer", state.answer_due, state.provisional)] if state.answered_on is None else []
+#: A step decided on the petition's state and today's date.
+Decide = Callable[[domain.PetitionState, date], Sequence[Event]]
 
 
 class PetitionCommands:
@@ -35,6 +35,7 @@ class PetitionCommands:
         self.petitions: Aggregate[domain.PetitionState] = Aggregate(
             context.store, "petition", domain.evolve_petition, name="petition"
         )
+        self.limits = KeptLimits(context, self.petitions, domain.running_limits, domain.decide_recompute)
 
     async def get(self, conn: Connection, principal: Principal, petition_id: str) -> domain.PetitionState:
         """One petition inside the caller's region (analysts never see one)."""
@@ -69,7 +70,7 @@ class PetitionCommands:
             (petition_id, ctx.vault.encrypt(petitioner_name.strip()), ctx.vault.encrypt(petitioner_phone)),
         )
         changed = await self.petitions.create(conn, petition_id, events, metadata)
-        await self._saved(conn, changed.after)
+        await self.limits.saved(conn, changed, metadata)
         return changed
 
     async def assign(
@@ -83,18 +84,8 @@ class PetitionCommands:
         metadata: Metadata,
     ) -> Changed[domain.PetitionState]:
         """Assign the petition to an officer (交办)."""
-        require_role(principal, TOWNSHIP_ROLES, "assign petitions")
-        today = self.context.today()
-        changed = await self.petitions.change(
-            conn,
-            petition_id,
-            lambda s: domain.decide_assign(s, assigned_on or today, assignee, today),
-            metadata,
-            expected_version=expected,
-            principal=principal,
-        )
-        await self._saved(conn, changed.after)
-        return changed
+        decide: Decide = lambda s, today: domain.decide_assign(s, assigned_on or today, assignee, today)  # noqa: E731
+        return await self._step(conn, principal, petition_id, "assign petitions", decide, expected, metadata)
 
     async def answer(
         self,
@@ -107,18 +98,22 @@ class PetitionCommands:
         metadata: Metadata,
     ) -> Changed[domain.PetitionState]:
         """Answer the petitioner (答复)."""
-        require_role(principal, TOWNSHIP_ROLES, "answer petitions")
-        today = self.context.today()
-        changed = await self.petitions.change(
-            conn,
-            petition_id,
-            lambda s: domain.decide_answer(s, answered_on or today, summary, today),
-            metadata,
-            expected_version=expected,
-            principal=principal,
-        )
-        await self._saved(conn, changed.after)
-        return changed
+        decide: Decide = lambda s, today: domain.decide_answer(s, answered_on or today, summary, today)  # noqa: E731
+        return await self._step(conn, principal, petition_id, "answer petitions", decide, expected, metadata)
 
-    async def _saved(self, conn: Connection, state: domain.PetitionState) -> None:
-        await queries.set_deadlines(conn, "petition", state.petition_id, state.region_code, open_limits(state))
+    async def _step(
+        self,
+        conn: Connection,
+        principal: Principal,
+        petition_id: str,
+        action: str,
+        decide: Decide,
+        expected: int | None,
+        metadata: Metadata,
+    ) -> Changed[domain.PetitionState]:
+        """A step of the township's handling (交办, 答复), decided on the petition's state as of today."""
+        require_role(principal, TOWNSHIP_ROLES, action)
+        today = self.context.today()
+        return await self.limits.change(
+            conn, petition_id, lambda s: decide(s, today), metadata, expected_version=expected, principal=principal
+        )

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import date
+from functools import partial
 from typing import Literal
 
 from contracts.envelope import Event
@@ -17,6 +18,7 @@ from contracts.supervision import (
     ComplaintAccepted,
     ComplaintCompleted,
     ComplaintCompletionRequested,
+    ComplaintDeadlineRecomputed,
     ComplaintDecisionOverdue,
     ComplaintFiled,
     ComplaintRefused,
@@ -27,7 +29,15 @@ from contracts.supervision import (
 )
 from services.runtime.errors import RuleViolated
 from services.runtime.workdays import WorkdayCalendar
-from services.supervision.domain.limits import Limits, add_years, require_dated, require_not_future, resume
+from services.supervision.domain import limits as limits_rule
+from services.supervision.domain.limits import (
+    Limits,
+    RunningLimit,
+    add_years,
+    require_dated,
+    require_not_future,
+    resume,
+)
 
 #: The 条例 Art 11 item each complaint type falls under; ``other`` names its own.
 SCOPE_OF_TYPE: dict[str, InspectionScope] = {
@@ -118,7 +128,35 @@ def evolve_complaint(state: ComplaintState | None, event: Event) -> ComplaintSta
         return replace(state, status="refused", decided_on=event.refused_on, refusal_reason=event.reason)
     if isinstance(event, ComplaintDecisionOverdue):
         return replace(state, overdue_flagged=True)
+    if isinstance(event, ComplaintDeadlineRecomputed):
+        return replace(state, decision_due=event.due_on, provisional=event.provisional)
     return state
+
+
+def running_limits(state: ComplaintState, limits: Limits) -> list[RunningLimit]:
+    """The decision's limit while the clock runs: 5 working days from receipt, or what was left of them
+    from the day the material was completed (若干规定 Art 18)."""
+    if state.status != "received":
+        return []
+    start, left = state.clock_from, state.clock_workdays
+    return [
+        RunningLimit(
+            "decision",
+            state.decision_due,
+            state.provisional,
+            lambda cal: (
+                cal.add_workdays(start, limits.complaint_decision_workdays)
+                if left is None
+                else resume(cal, start, left)
+            ),
+        )
+    ]
+
+
+def decide_recompute(state: ComplaintState, cal: WorkdayCalendar, limits: Limits) -> list[ComplaintDeadlineRecomputed]:
+    """Provisional limits computed again on the calendar as it now is; one event per limit that moved."""
+    recorded = partial(ComplaintDeadlineRecomputed, complaint_id=state.complaint_id, region_code=state.region_code)
+    return limits_rule.decide_recompute(running_limits(state, limits), cal, recorded)
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
+from functools import partial
 from typing import Literal
 
 from contracts.envelope import Event
@@ -19,6 +20,7 @@ from contracts.supervision import (
     ArbitrationApplied,
     ArbitrationAwarded,
     ArbitrationExtended,
+    DisputeDeadlineRecomputed,
     DisputeReferredToArbitration,
     EmployerRef,
     MediationAgreed,
@@ -28,7 +30,14 @@ from contracts.supervision import (
 )
 from services.runtime.errors import RuleViolated
 from services.runtime.workdays import WorkdayCalendar
-from services.supervision.domain.limits import Limits, add_years, require_dated, require_not_future
+from services.supervision.domain import limits as limits_rule
+from services.supervision.domain.limits import (
+    Limits,
+    RunningLimit,
+    add_years,
+    require_dated,
+    require_not_future,
+)
 
 DisputeStage = Literal["mediating", "agreed", "referred", "arbitration_applied", "arbitration_accepted", "awarded"]
 
@@ -50,10 +59,12 @@ class DisputeState:
     referred_on: date | None = None
     applied_on: date | None = None
     accept_due: date | None = None
+    accept_provisional: bool = False
     accepted_on: date | None = None
     award_due: date | None = None
     award_provisional: bool = False
     extended: bool = False
+    extension_days: int = 0
     finished_on: date | None = None
 
     @property
@@ -87,7 +98,7 @@ def evolve_dispute(state: DisputeState | None, event: Event) -> DisputeState:
     if isinstance(event, ArbitrationApplied):
         return replace(
             state, stage="arbitration_applied", applied_on=event.applied_on, accept_due=event.accept_due,
-            last_step_on=event.applied_on,
+            accept_provisional=event.provisional, last_step_on=event.applied_on,
         )  # fmt: skip
     if isinstance(event, ArbitrationAccepted):
         return replace(
@@ -95,10 +106,52 @@ def evolve_dispute(state: DisputeState | None, event: Event) -> DisputeState:
             award_provisional=event.provisional, last_step_on=event.accepted_on,
         )  # fmt: skip
     if isinstance(event, ArbitrationExtended):
-        return replace(state, extended=True, award_due=event.award_due, award_provisional=event.provisional)
+        return replace(
+            state, extended=True, extension_days=event.days, award_due=event.award_due,
+            award_provisional=event.provisional,
+        )  # fmt: skip
     if isinstance(event, ArbitrationAwarded):
         return replace(state, stage="awarded", last_step_on=event.awarded_on, finished_on=event.awarded_on)
+    if isinstance(event, DisputeDeadlineRecomputed):
+        if event.limit == "mediation":
+            return replace(state, mediation_due=event.due_on, provisional=event.provisional)
+        if event.limit == "arbitration_acceptance":
+            return replace(state, accept_due=event.due_on, accept_provisional=event.provisional)
+        return replace(state, award_due=event.due_on, award_provisional=event.provisional)
     return state
+
+
+def running_limits(state: DisputeState, limits: Limits) -> list[RunningLimit]:
+    """The limit of the dispute's stage: agreement in 15 days of receipt (Art 14), acceptance of arbitration
+    in 5 days of the application (Art 29), the award in 45 days of acceptance and its extension (Art 43)."""
+    if state.stage == "mediating":
+        received = state.received_on
+        return [
+            RunningLimit(
+                "mediation", state.mediation_due, state.provisional,
+                lambda cal: cal.add_days(received, limits.mediation_days),
+            )
+        ]  # fmt: skip
+    if state.stage == "arbitration_applied" and state.applied_on is not None and state.accept_due is not None:
+        applied = state.applied_on
+        return [
+            RunningLimit(
+                "arbitration_acceptance", state.accept_due, state.accept_provisional,
+                lambda cal: cal.add_days(applied, limits.arbitration_accept_days),
+            )
+        ]  # fmt: skip
+    if state.stage == "arbitration_accepted" and state.accepted_on is not None and state.award_due is not None:
+        accepted, days = state.accepted_on, limits.award_days + state.extension_days
+        return [
+            RunningLimit("award", state.award_due, state.award_provisional, lambda cal: cal.add_days(accepted, days))
+        ]
+    return []
+
+
+def decide_recompute(state: DisputeState, cal: WorkdayCalendar, limits: Limits) -> list[DisputeDeadlineRecomputed]:
+    """Provisional limits computed again on the calendar as it now is; one event per limit that moved."""
+    recorded = partial(DisputeDeadlineRecomputed, dispute_id=state.dispute_id, region_code=state.region_code)
+    return limits_rule.decide_recompute(running_limits(state, limits), cal, recorded)
 
 
 def decide_apply_mediation(

@@ -9,12 +9,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import date
+from functools import partial
 
 from contracts.envelope import Event
-from contracts.supervision import EmployerRef, Finding, GridFollowUpRecorded, GridInspectionRecorded
+from contracts.supervision import (
+    EmployerRef,
+    Finding,
+    GridFollowUpRecomputed,
+    GridFollowUpRecorded,
+    GridInspectionRecorded,
+)
 from services.runtime.errors import RuleViolated
 from services.runtime.workdays import WorkdayCalendar
-from services.supervision.domain.limits import Limits, require_dated, require_not_future
+from services.supervision.domain import limits as limits_rule
+from services.supervision.domain.limits import Limits, RunningLimit, require_dated, require_not_future
 
 
 @dataclass(frozen=True)
@@ -58,7 +66,30 @@ def evolve_grid_inspection(state: GridInspectionState | None, event: Event) -> G
     state = replace(state, version=state.version + 1)
     if isinstance(event, GridFollowUpRecorded):
         return replace(state, followed_up_on=event.followed_up_on, resolved=event.resolved, case_id=event.case_id)
+    if isinstance(event, GridFollowUpRecomputed):
+        return replace(state, follow_up_due=event.due_on, provisional=event.provisional)
     return state
+
+
+def running_limits(state: GridInspectionState, limits: Limits) -> list[RunningLimit]:
+    """The follow-up of the findings, ``Limits.grid_follow_up_workdays`` working days from the visit."""
+    if not state.awaiting_follow_up or state.follow_up_due is None:
+        return []
+    inspected = state.inspected_on
+    return [
+        RunningLimit(
+            "follow_up",
+            state.follow_up_due,
+            state.provisional,
+            lambda cal: cal.add_workdays(inspected, limits.grid_follow_up_workdays),
+        )
+    ]
+
+
+def decide_recompute(state: GridInspectionState, cal: WorkdayCalendar, limits: Limits) -> list[GridFollowUpRecomputed]:
+    """Provisional limits computed again on the calendar as it now is; one event per limit that moved."""
+    recorded = partial(GridFollowUpRecomputed, inspection_id=state.inspection_id, region_code=state.region_code)
+    return limits_rule.decide_recompute(running_limits(state, limits), cal, recorded)
 
 
 def decide_record_inspection(

@@ -7,8 +7,10 @@ calendar-day limits end on the next working day when their last day is a rest da
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import TypeVar
 
 from pydantic import BaseModel
 
@@ -72,6 +74,49 @@ def deadline_view(
         overdue=today > due,
         workdays_left=cal.workdays_between(today, due),
     )
+
+
+@dataclass(frozen=True)
+class RunningLimit:
+    """A time limit a stream is running: its name, the deadline its events gave it, and how it is computed.
+
+    Every aggregate lists its running limits in one function (``running_limits``); the same list fills the
+    ``deadlines`` table and, through :func:`recomputed`, finds what a newly published holiday notice moves
+    (issue 14: a deadline computed without official data for its year says so and is recomputed when the
+    data arrives), so a limit cannot be listed without being recomputed, or the other way round.
+    """
+
+    name: str
+    due: date
+    provisional: bool
+    compute: Callable[[WorkdayCalendar], Deadline]
+
+
+def recomputed(running: Sequence[RunningLimit], cal: WorkdayCalendar) -> list[tuple[RunningLimit, Deadline]]:
+    """The provisional limits that ``cal``, as it now is, computes otherwise: each with its new deadline.
+
+    A limit on official data never moves; a provisional one moves when its year's data arrived (the due day
+    may change, and ``provisional`` turns false).
+    """
+    found = []
+    for limit in running:
+        if limit.provisional:
+            fresh = limit.compute(cal)
+            if (fresh.due, fresh.provisional) != (limit.due, limit.provisional):
+                found.append((limit, fresh))
+    return found
+
+
+E = TypeVar("E")
+
+
+def decide_recompute(running: Sequence[RunningLimit], cal: WorkdayCalendar, recorded: Callable[..., E]) -> list[E]:
+    """One ``recorded(limit=, previous_due_on=, due_on=, provisional=)`` event per running limit that ``cal``
+    moves (the stream's ``...DeadlineRecomputed``, its id and region already bound)."""
+    return [
+        recorded(limit=limit.name, previous_due_on=limit.due, due_on=fresh.due, provisional=fresh.provisional)
+        for limit, fresh in recomputed(running, cal)
+    ]
 
 
 def add_years(day: date, years: int) -> date:

@@ -9,13 +9,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import date
+from functools import partial
 from typing import Literal
 
 from contracts.envelope import Event
-from contracts.supervision import PetitionAnswered, PetitionAssigned, PetitionRegistered
+from contracts.supervision import PetitionAnswered, PetitionAssigned, PetitionDeadlineRecomputed, PetitionRegistered
 from services.runtime.errors import RuleViolated
 from services.runtime.workdays import WorkdayCalendar
-from services.supervision.domain.limits import Limits, require_dated, require_not_future
+from services.supervision.domain import limits as limits_rule
+from services.supervision.domain.limits import Limits, RunningLimit, require_dated, require_not_future
 
 Channel = Literal["letter", "visit", "phone", "online"]
 
@@ -56,7 +58,30 @@ def evolve_petition(state: PetitionState | None, event: Event) -> PetitionState:
         return replace(state, assignee=event.assignee, assigned_on=event.assigned_on)
     if isinstance(event, PetitionAnswered):
         return replace(state, answered_on=event.answered_on)
+    if isinstance(event, PetitionDeadlineRecomputed):
+        return replace(state, answer_due=event.due_on, provisional=event.provisional)
     return state
+
+
+def running_limits(state: PetitionState, limits: Limits) -> list[RunningLimit]:
+    """The answer's limit until the petitioner is answered: 60 days from receipt (信访工作条例 Art 32)."""
+    if state.answered_on is not None:
+        return []
+    received = state.received_on
+    return [
+        RunningLimit(
+            "answer",
+            state.answer_due,
+            state.provisional,
+            lambda cal: cal.add_days(received, limits.petition_answer_days),
+        )
+    ]
+
+
+def decide_recompute(state: PetitionState, cal: WorkdayCalendar, limits: Limits) -> list[PetitionDeadlineRecomputed]:
+    """Provisional limits computed again on the calendar as it now is; one event per limit that moved."""
+    recorded = partial(PetitionDeadlineRecomputed, petition_id=state.petition_id, region_code=state.region_code)
+    return limits_rule.decide_recompute(running_limits(state, limits), cal, recorded)
 
 
 def decide_register_petition(

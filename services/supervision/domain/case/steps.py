@@ -1,21 +1,18 @@
-"""Cases (立案查处): investigation within 60 working days, one county-approved extension of at most 30.
+"""The steps of a case, each a decision on its state: opening (立案), inspection, rectification order and its
+verification, penalty, the one extension (劳动保障监察条例 Art 17), transfer (移送) and closure (结案).
 
-劳动保障监察条例 Art 17 (docs/rules.md, "Supervision"). The steps are events: inspection, rectification
-order with its own deadline and its verification, penalty in fen, transfer, closure. A step out of order is
-refused naming the rule; the scheduled check flags each passed limit once.
+A step out of order is refused naming the rule; every date lies between the case's last step and today.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date
 from typing import Literal
 
 from contracts.envelope import Event
 from contracts.supervision import (
     CaseClosed,
-    CaseDeadlineBreached,
-    CaseDeadlineRecomputed,
     CaseExtended,
     CaseInspected,
     CaseOpened,
@@ -29,131 +26,9 @@ from contracts.supervision import (
     RectificationVerified,
 )
 from services.runtime.errors import RuleViolated
-from services.runtime.workdays import Deadline, WorkdayCalendar
+from services.runtime.workdays import WorkdayCalendar
+from services.supervision.domain.case.state import CaseState, Outcome
 from services.supervision.domain.limits import Limits, require_dated
-
-CaseStatus = Literal["open", "closed", "transferred"]
-Outcome = Literal["corrected", "penalised", "no_violation", "withdrawn"]
-
-
-@dataclass(frozen=True)
-class CaseState:
-    """A case as its stream tells it; ``version`` is the ETag."""
-
-    case_id: str
-    region_code: str
-    employer: EmployerRef
-    source: CaseSource
-    scope: InspectionScope
-    complaint_id: str | None
-    opened_on: date
-    due_on: date
-    provisional: bool
-    workers_concerned: int
-    version: int
-    status: CaseStatus = "open"
-    extended: bool = False
-    inspections: int = 0
-    violation_found: bool = False
-    last_step_on: date | None = None
-    order_due: date | None = None
-    #: How the order's deadline was given: from ``order_from``, ``order_workdays`` working days, or a date.
-    order_from: date | None = None
-    order_workdays: int | None = None
-    order_named_due: date | None = None
-    order_provisional: bool = False
-    extension_workdays: int = 0
-    order_open: bool = False
-    order_breached: bool = False
-    refused_rectification: bool = False
-    wages_paid_fen: int = 0
-    penalties: int = 0
-    penalty_fen: int = 0
-    investigation_breached: bool = False
-    closed_on: date | None = None
-    transferred_to: str | None = None
-
-    @property
-    def open(self) -> bool:
-        """Still under investigation."""
-        return self.status == "open"
-
-    @property
-    def since(self) -> date:
-        """The earliest date the next step may carry: the last step's, or the opening."""
-        return self.last_step_on or self.opened_on
-
-
-def evolve_case(state: CaseState | None, event: Event) -> CaseState:
-    """The case after one more of its events."""
-    if isinstance(event, CaseOpened):
-        return CaseState(
-            case_id=event.case_id,
-            region_code=event.region_code,
-            employer=event.employer,
-            source=event.source,
-            scope=event.scope,
-            complaint_id=event.complaint_id,
-            opened_on=event.opened_on,
-            due_on=event.due_on,
-            provisional=event.provisional,
-            workers_concerned=event.workers_concerned,
-            version=1,
-        )
-    assert state is not None, "a case starts with CaseOpened"
-    state = replace(state, version=state.version + 1)
-    if isinstance(event, CaseInspected):
-        return replace(
-            state,
-            inspections=state.inspections + 1,
-            violation_found=state.violation_found or event.violation_found,
-            last_step_on=event.inspected_on,
-        )
-    if isinstance(event, RectificationOrdered):
-        named = event.due_on if event.workdays is None else None
-        return replace(
-            state,
-            order_due=event.due_on,
-            order_from=event.ordered_on,
-            order_workdays=event.workdays,
-            order_named_due=named,
-            order_provisional=event.provisional,
-            order_open=True,
-            order_breached=False,
-            last_step_on=event.ordered_on,
-        )
-    if isinstance(event, RectificationVerified):
-        return replace(
-            state,
-            order_open=False,
-            refused_rectification=state.refused_rectification or not event.complied,
-            wages_paid_fen=state.wages_paid_fen + event.wages_paid_fen,
-            last_step_on=event.verified_on,
-        )
-    if isinstance(event, PenaltyImposed):
-        return replace(
-            state,
-            penalties=state.penalties + 1,
-            penalty_fen=state.penalty_fen + event.amount_fen,
-            last_step_on=event.decided_on,
-        )
-    if isinstance(event, CaseExtended):
-        return replace(
-            state, extended=True, extension_workdays=event.workdays, due_on=event.due_on, provisional=event.provisional
-        )
-    if isinstance(event, CaseDeadlineRecomputed):
-        if event.limit == "investigation":
-            return replace(state, due_on=event.due_on, provisional=event.provisional)
-        return replace(state, order_due=event.due_on, order_provisional=event.provisional)
-    if isinstance(event, CaseTransferred):
-        return replace(state, status="transferred", transferred_to=event.to, closed_on=event.transferred_on)
-    if isinstance(event, CaseClosed):
-        return replace(state, status="closed" if state.status == "open" else state.status, closed_on=event.closed_on)
-    if isinstance(event, CaseDeadlineBreached):
-        if event.limit == "investigation":
-            return replace(state, investigation_breached=True)
-        return replace(state, order_breached=True)
-    return state
 
 
 @dataclass(frozen=True)
@@ -419,64 +294,3 @@ def decide_close(
             within_limit=closed_on <= state.due_on,
         )
     ]
-
-
-def decide_flag_breaches(state: CaseState, today: date) -> list[CaseDeadlineBreached]:
-    """The scheduled check: each limit passed while open is flagged once, so running it again adds nothing."""
-    if not state.open:
-        return []
-    breaches = []
-    if today > state.due_on and not state.investigation_breached:
-        breaches.append(
-            CaseDeadlineBreached(
-                case_id=state.case_id,
-                region_code=state.region_code,
-                limit="investigation",
-                due_on=state.due_on,
-                detected_on=today,
-            )
-        )
-    if state.order_open and state.order_due is not None and today > state.order_due and not state.order_breached:
-        breaches.append(
-            CaseDeadlineBreached(
-                case_id=state.case_id,
-                region_code=state.region_code,
-                limit="rectification",
-                due_on=state.order_due,
-                detected_on=today,
-            )
-        )
-    return breaches
-
-
-def decide_recompute(state: CaseState, cal: WorkdayCalendar, limits: Limits) -> list[CaseDeadlineRecomputed]:
-    """Provisional limits computed again on the calendar as it now is; one event per limit that changed."""
-    if not state.open:
-        return []
-    events = []
-    if state.provisional:
-        due = cal.add_workdays(state.opened_on, limits.investigation_workdays)
-        if state.extension_workdays:
-            extended = cal.add_workdays(due.due, state.extension_workdays)
-            due = Deadline(extended.due, due.provisional or extended.provisional)
-        if (due.due, due.provisional) != (state.due_on, state.provisional):
-            events.append(
-                CaseDeadlineRecomputed(
-                    case_id=state.case_id, region_code=state.region_code, limit="investigation",
-                    previous_due_on=state.due_on, due_on=due.due, provisional=due.provisional,
-                )
-            )  # fmt: skip
-    if state.order_open and state.order_provisional and state.order_due is not None and state.order_from is not None:
-        order = (
-            cal.add_workdays(state.order_from, state.order_workdays)
-            if state.order_workdays
-            else cal.next_workday(state.order_named_due or state.order_due)
-        )
-        if (order.due, order.provisional) != (state.order_due, state.order_provisional):
-            events.append(
-                CaseDeadlineRecomputed(
-                    case_id=state.case_id, region_code=state.region_code, limit="rectification",
-                    previous_due_on=state.order_due, due_on=order.due, provisional=order.provisional,
-                )
-            )  # fmt: skip
-    return events
