@@ -1,9 +1,10 @@
-"""Insurance's set-based paths decide exactly as their one-at-a-time originals: the worker's batch of events
-(one pass of reads and writes for the whole batch) against the same events applied one by one, over real
-Postgres and the service's own handler."""
+"""Insurance's set-based paths decide exactly as their one-at-a-time originals, over real Postgres and HTTP:
+the worker's batch of events (one pass of reads and writes for the whole batch) against the same events
+applied one by one, and benefit claims sent at once (group commit) against what each alone is answered."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from datetime import timedelta
 from typing import Any
@@ -25,9 +26,7 @@ ins = support.ins
 
 async def _drawing(ins: support.Insurance, employer: str) -> str:
     """A person drawing an unemployment benefit granted over HTTP."""
-    person = await ins.unemployed(TODAY - timedelta(days=20))
-    await ins.enrol(person, "unemployment", employer)
-    await ins.contributions(person, 12, employer)
+    person = await _eligible(ins, employer)
     granted = await ins.http.post(f"/persons/{person}/unemployment-benefit", json={}, headers=token())
     assert granted.status_code == 201, granted.text
     return person
@@ -86,7 +85,7 @@ def _outcome(ins: support.Insurance, persons: dict[str, str]) -> dict[str, Any]:
         return {k: names.get(v, v) for k, v in data.items() if k not in ("claim_id", "employer_id")}
 
     return {
-        "events": [(names[s], v, t, r, plain(d)) for s, v, t, r, d in events],
+        "events": sorted(((names[s], v, t, r, plain(d)) for s, v, t, r, d in events), key=lambda e: e[:2]),
         "persons": sorted((names[p], *rest) for p, *rest in rows),
         "tables": sorted((kind, names[p], r) for kind, p, r in tables),
     }
@@ -119,3 +118,42 @@ async def test_a_batch_of_reactions_decides_as_the_same_events_applied_one_by_on
     assert ("newcomer", OTHER_VILLAGE, "employed", None, True) in batched["persons"]
     assert ("drawing", VILLAGE, "deceased", None, True) in batched["persons"]
     assert batched["tables"] == [("expectation", "newcomer", OTHER_VILLAGE)]
+
+
+async def test_claims_sent_at_once_share_transactions_and_each_gets_its_own_answer(ins):
+    employer = await ins.employer()
+    due = [await _eligible(ins, employer) for _ in range(12)]
+    quit_voluntarily = await ins.unemployed(TODAY - timedelta(days=20), involuntary=False)
+    nobody = str(uuid.uuid4())
+    twice = due[0]
+    asked = [*due, twice, quit_voluntarily, nobody]
+
+    answers = await asyncio.gather(
+        *(ins.http.post(f"/persons/{p}/unemployment-benefit", json={}, headers=token()) for p in asked)
+    )
+
+    by_person: dict[str, list[int]] = {}
+    for person, answer in zip(asked, answers, strict=True):
+        by_person.setdefault(person, []).append(answer.status_code)
+    assert all(by_person[p] == [201] for p in due[1:])
+    assert sorted(by_person[twice]) == [201, 422]  # decided again on the first grant: one benefit at a time
+    refused = {p: a.json() for p, a in zip(asked, answers, strict=True) if a.status_code != 201}
+    assert refused[quit_voluntarily]["rule"] == "BenefitNeedsInvoluntaryJobLoss"
+    assert answers[asked.index(nobody)].status_code == 404
+    for person, answer in zip(asked, answers, strict=True):
+        if answer.status_code == 201:
+            assert answer.headers["etag"] == f'"{answer.json()["version"]}"'
+            assert answer.json()["insurance"]["person_id"] == person
+    grants = "SELECT count(*) FROM insurance.events WHERE type = 'UnemploymentBenefitGranted'"
+    assert ins.count(grants) == len(due)
+    assert ins.count("SELECT count(*) FROM insurance.benefits_paying") == len(due)
+    # fewer transactions than grants: the claims were committed together
+    assert ins.count(grants.replace("count(*)", "count(DISTINCT xmin::text)")) < len(due)
+
+
+async def _eligible(ins: support.Insurance, employer: str) -> str:
+    """A person registered unemployed after a dismissal, with a year of contributions."""
+    person = await ins.unemployed(TODAY - timedelta(days=20))
+    await ins.enrol(person, "unemployment", employer)
+    await ins.contributions(person, 12, employer)
+    return person

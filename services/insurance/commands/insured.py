@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from datetime import date
-from typing import Literal
+from functools import partial
+from typing import Literal, cast
 
 from contracts.envelope import Event
 from contracts.insurance import BenefitStopReason
@@ -19,11 +21,22 @@ from services.insurance.domain.months import month_of, require_not_future
 from services.runtime.aggregate import Aggregate, Changed, is_uuid, require_version
 from services.runtime.auth import Principal
 from services.runtime.db import Connection
-from services.runtime.errors import Conflict, NotFound
+from services.runtime.errors import Conflict, DomainError, NotFound
 from services.runtime.eventstore import Append, EventStore, Metadata
 from services.runtime.workdays import WorkdayCalendar
 
 Decision = Callable[[InsuredState], Sequence[Event]]
+
+
+@dataclass(frozen=True)
+class BenefitClaim:
+    """One claim of the unemployment benefit, as a route received it."""
+
+    principal: Principal
+    person_id: str
+    claimed_on: date | None
+    metadata: Metadata
+    expected_version: int | None = None
 
 
 class InsuredCommands:
@@ -174,21 +187,68 @@ class InsuredCommands:
         expected_version: int | None = None,
     ) -> Changed[InsuredState]:
         """Claim the unemployment benefit: registration's facts, the contribution months since the last claim."""
-        today = self.today()
-        facts = await queries.registration_facts(conn, person_id)
-        current = await self.state(conn, person_id, principal)
-        since = month_of(current.claim.starts_on) if current.claim is not None else None
-        months = await queries.contribution_months(conn, person_id, "unemployment", since)
-        command = benefit.ClaimBenefit(str(uuid.uuid4()), claimed_on or today, self.policy.unemployment_benefit_fen)
-        return await self.change(
-            conn,
-            person_id,
-            lambda s: benefit.decide_claim_benefit(command, s, facts, months, today=today),
-            metadata,
-            principal=principal,
-            expected_version=expected_version,
-            before=current,
+        [result] = await self.claim_benefits(
+            conn, [BenefitClaim(principal, person_id, claimed_on, metadata, expected_version)]
         )
+        if isinstance(result, DomainError):
+            raise result
+        return result
+
+    async def claim_benefits(
+        self, conn: Connection, claims: Sequence[BenefitClaim]
+    ) -> list[Changed[InsuredState] | DomainError]:
+        """Decide many claims in one pass (group commit): registration's facts, the records and the contribution
+        months of all of them in three queries, each claim decided on its own, the grants appended together.
+
+        Per claim, what it did or the error refusing it. A second claim of a person already in the batch is
+        answered 409 (it must be decided on what the first one leaves): the route decides it again.
+        """
+        today = self.today()
+        people = [c.person_id for c in claims]
+        facts = await queries.registration_facts(conn, people)
+        batch = self.batch(await self.load_many(conn, people), lambda p: facts[p][1] if p in facts else None)
+        results: list[Changed[InsuredState] | DomainError | None] = []
+        since: dict[str, str | None] = {}
+        for claim in claims:
+            try:
+                current = batch.state(claim.person_id, claim.principal)
+            except DomainError as refused:
+                results.append(refused)
+                continue
+            results.append(None)
+            since.setdefault(claim.person_id, month_of(current.claim.starts_on) if current.claim else None)
+        months = await queries.contribution_months(conn, "unemployment", list(since.items()))
+        seen: set[str] = set()
+        for n, claim in enumerate(claims):
+            if results[n] is not None:
+                continue
+            person = claim.person_id
+            command = benefit.ClaimBenefit(
+                str(uuid.uuid4()), claim.claimed_on or today, self.policy.unemployment_benefit_fen
+            )
+            known = facts[person][0] if person in facts else benefit.RegistrationFacts(None, None, involuntary=False)
+            try:
+                require_clerk(claim.principal)
+                if person in seen:
+                    raise Conflict(f"person {person} is claiming in another request", field="If-Match")
+                decide = partial(
+                    benefit.decide_claim_benefit,
+                    command,
+                    facts=known,
+                    contribution_months=months.get(person, 0),
+                    today=today,
+                )
+                results[n] = batch.change(
+                    person,
+                    decide,
+                    claim.metadata,
+                    expected_version=claim.expected_version,
+                )
+                seen.add(person)
+            except DomainError as refused:
+                results[n] = refused
+        await batch.commit(conn)
+        return cast(list[Changed[InsuredState] | DomainError], results)  # every claim has its outcome now
 
     async def pay_benefit(
         self,
