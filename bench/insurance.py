@@ -34,7 +34,7 @@ from bench.loadgen import StdlibClient
 from contracts import insurance as ins
 from contracts import registration as reg
 from contracts.envelope import EventEnvelope
-from services.insurance import imports
+from services.insurance import imports, queries
 from services.insurance.app import DDL, InsuranceSettings, commands
 from services.insurance.domain.contributions import BaseBounds
 from services.insurance.domain.months import month_of
@@ -252,12 +252,16 @@ async def benefit_stop_p99(ctx: Context) -> RunResult:
         await _seed_benefits_due(pool, persons)
         store = EventStore()
         handlers = commands(InsuranceSettings(), store)
+        grants = [_grant(p) for p in persons]
         granted = [
-            Append("insured_person", p, 0, [PendingEvent.of(_grant(p), region_code=VILLAGES[0])]) for p in persons
+            Append("insured_person", g.person_id, 0, [PendingEvent.of(g, region_code=VILLAGES[0])]) for g in grants
         ]
         async with pool.connection() as conn:
             for i in range(0, len(granted), 2_000):
-                await store.append_batch(conn, granted[i : i + 2_000])
+                async with conn.transaction():
+                    await store.append_batch(conn, granted[i : i + 2_000])
+                    # the read rows the API's grant leaves: the worker asks them who draws a benefit
+                    await queries.apply_own(conn, grants[i : i + 2_000])
         topic = f"bench.registration.{uuid.uuid4().hex[:8]}"
         await kafka.ensure_topics(infra.bootstrap_servers, [(topic, 6)])
         worker = EventConsumer(pool, InsuranceReactions(handlers), [topic], infra.bootstrap_servers, group_id=topic)

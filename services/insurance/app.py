@@ -20,6 +20,7 @@ from services.insurance.reactions import SOURCE_TOPICS, InsuranceReactions
 from services.runtime import consumer, eventstore, http, regions, relay
 from services.runtime.consumer import EventConsumer
 from services.runtime.eventstore import EventStore
+from services.runtime.groupcommit import GroupCommit
 from services.runtime.http import dead_letters_router
 from services.runtime.process import Loop, create_service_app, run_loops, serve_api
 from services.runtime.settings import ServiceSettings
@@ -90,6 +91,9 @@ def create_app(settings: InsuranceSettings | None = None) -> FastAPI:
     app.state.store = store
     app.state.policy = settings.policy()
     app.state.insured = commands(settings, store)
+    app.state.claim_batches = GroupCommit(
+        app.state.renshe.pool, app.state.insured.claim_benefits, name="unemployment_benefit_claim"
+    )
     app.state.accounts = EmployerAccountCommands(store)
     app.state.contribution_max_bytes = settings.contribution_max_bytes
     return app

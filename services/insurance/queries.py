@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date
+from itertools import groupby
 from typing import Any
 
 from contracts import insurance as ins
@@ -109,10 +110,19 @@ def subtree_prefix(region_code: str) -> str:
 
 
 async def apply_own(conn: Connection, events: Sequence[Event]) -> None:
-    """Keep the tables above in step with insurance's own events, in the appending transaction."""
-    for event in events:
-        for sql in _OWN.get(type(event), ()):
-            await conn.execute(sql, event.model_dump())
+    """Keep the tables above in step with insurance's own events, in the appending transaction.
+
+    Events go in order; a run of events of one type is one ``executemany`` per statement (pipelined, one
+    round trip), so a batch of a thousand stops costs what a handful of statements do."""
+    for _, run in groupby(events, key=type):
+        same = list(run)
+        statements = _OWN.get(type(same[0]), ())
+        if not statements:
+            continue
+        params = [event.model_dump() for event in same]
+        async with conn.cursor() as cursor:
+            for sql in statements:
+                await cursor.executemany(sql, params)
 
 
 _OWN: dict[type[Event], tuple[str, ...]] = {
@@ -165,15 +175,17 @@ async def person_region(conn: Connection, person_id: str) -> str | None:
     return str(row[0]) if row else None
 
 
-async def registration_facts(conn: Connection, person_id: str) -> RegistrationFacts:
-    """The person's employment status as registration's events tell it."""
+async def registration_facts(conn: Connection, person_ids: Sequence[str]) -> dict[str, tuple[RegistrationFacts, str]]:
+    """Each known person's employment status as registration's events tell it, and where they live."""
     cursor = await conn.execute(
-        "SELECT status, unemployment_registered_on, involuntary FROM persons WHERE person_id = %s", (person_id,)
+        "SELECT person_id::text, status, unemployment_registered_on, involuntary, region_code FROM persons"
+        " WHERE person_id = ANY(%s::uuid[])",
+        ([p for p in dict.fromkeys(person_ids) if is_uuid(p)],),
     )
-    row = await cursor.fetchone()
-    if row is None:
-        return RegistrationFacts(None, None, involuntary=False)
-    return RegistrationFacts(row[0], row[1], involuntary=bool(row[2]))
+    return {
+        str(row[0]): (RegistrationFacts(row[1], row[2], involuntary=bool(row[3])), str(row[4]))
+        for row in await cursor.fetchall()
+    }
 
 
 async def employer_region(conn: Connection, employer_id: str) -> str | None:
@@ -185,14 +197,18 @@ async def employer_region(conn: Connection, employer_id: str) -> str | None:
     return str(row[0]) if row else None
 
 
-async def contribution_months(conn: Connection, person_id: str, insurance_type: str, after: str | None = None) -> int:
-    """Months the person contributed to ``insurance_type``, only those after ``after`` when given."""
+async def contribution_months(
+    conn: Connection, insurance_type: str, wanted: Sequence[tuple[str, str | None]]
+) -> dict[str, int]:
+    """Per person, the months they contributed to ``insurance_type``: for ``(person, after)``, only those after
+    ``after`` when given. A person with none is absent."""
     cursor = await conn.execute(
-        "SELECT count(*) FROM contributions WHERE person_id = %s AND insurance_type = %s AND month > %s",
-        (person_id, insurance_type, after or ""),
+        "SELECT c.person_id::text, count(*) FROM unnest(%s::uuid[], %s::text[]) AS w(person_id, after)"
+        " JOIN contributions c ON c.person_id = w.person_id AND c.insurance_type = %s AND c.month > w.after"
+        " GROUP BY c.person_id",
+        ([p for p, _ in wanted], [a or "" for _, a in wanted], insurance_type),
     )
-    row = await cursor.fetchone()
-    return int(row[0]) if row else 0
+    return {str(row[0]): int(row[1]) for row in await cursor.fetchall()}
 
 
 async def pension_contribution_years(conn: Connection, person_id: str) -> int:
@@ -258,7 +274,10 @@ async def benefits_due(conn: Connection, region_code: str, month: str) -> list[s
     return [str(row[0]) for row in await cursor.fetchall()]
 
 
-async def draws_benefit(conn: Connection, person_id: str) -> bool:
-    """Whether the person draws an unemployment benefit now."""
-    cursor = await conn.execute("SELECT 1 FROM benefits_paying WHERE person_id = %s", (person_id,))
-    return await cursor.fetchone() is not None
+async def drawing_benefit(conn: Connection, person_ids: Sequence[str]) -> set[str]:
+    """Which of the persons draw an unemployment benefit now."""
+    cursor = await conn.execute(
+        "SELECT person_id::text FROM benefits_paying WHERE person_id = ANY(%s::uuid[])",
+        ([p for p in dict.fromkeys(person_ids) if is_uuid(p)],),
+    )
+    return {str(row[0]) for row in await cursor.fetchall()}

@@ -136,6 +136,19 @@ async def test_the_set_based_posting_gives_every_row_the_verdict_of_the_one_row_
         ("medical", "5,000", "0", "400"),
         ("medical", "5000", "0", "400.001"),
         ("pension", "5000", "0", "400"),
+        # the shapes a whole-fen check could let through: each is refused exactly as the one-row rule refuses it
+        ("medical", "5000", "0", ".5"),
+        ("medical", "5000", "0", "5."),
+        ("medical", "5000", "0", "4.0.0"),
+        ("medical", "5000", "0", "1e3"),
+        ("medical", "5000", "0", "+5"),
+        ("medical", "5000", "0", "NaN"),
+        ("medical", "5000", "0", "１00"),
+        ("medical", "5000", "0", "1234567890123"),
+        ("medical", "5000", "0", "1234567890123.5"),
+        ("medical", "5000", "0", ""),
+        ("medical", "5000", "0", "0005.50"),
+        ("medical", "5000", "0", "123456789012.25"),
     ]
     # each sample in its own month, so that every good one posts
     for offset, (kind, base, employer_part, personal_part) in enumerate(samples, start=1):

@@ -12,8 +12,10 @@ from contracts.regions import normalise_region_code
 from services.insurance import queries
 from services.insurance.api.answers import run_change
 from services.insurance.commands import require_person_reader
+from services.insurance.commands.insured import BenefitClaim as Claim
 from services.insurance.commands.insured import InsuredCommands
 from services.insurance.domain import enrolment, retirement
+from services.insurance.domain.insured import InsuredState
 from services.insurance.domain.months import month_bounds, parse_month, require_not_future_month
 from services.insurance.models import (
     BenefitClaim,
@@ -32,14 +34,18 @@ from services.insurance.models import (
     Suspended,
     SuspensionRun,
 )
+from services.runtime.aggregate import Changed
 from services.runtime.db import Connection
-from services.runtime.errors import RuleViolated
+from services.runtime.errors import Conflict, RuleViolated
 from services.runtime.eventstore import Metadata
+from services.runtime.groupcommit import GroupCommit
 from services.runtime.http import Commands, CurrentPrincipal, DbConnection, json_response
 from services.runtime.routes import INVALID, NOT_FOUND, STALE, OptionalExpectedVersion, answer
 
 router = APIRouter(tags=["insured persons"])
 _CHANGE = {**NOT_FOUND, **STALE, **INVALID}
+#: Times a claim that named no version is decided again after a concurrent change of the same person.
+CONFLICT_RETRIES = 4
 
 
 def _region(code: str) -> str:
@@ -140,13 +146,25 @@ async def claim_benefit(
     person_id: str, body: BenefitClaim, request: Request, command: Commands, expected: OptionalExpectedVersion
 ) -> Response:
     handlers = _commands(request)
+    if command.metadata.idempotency_key:  # the answer is stored with the claim, in its own transaction
 
-    async def work(conn: Connection, meta: Metadata) -> InsuredChange:
-        return InsuredChange.of(
-            await handlers.claim_benefit(conn, command.principal, person_id, body.claimed_on, meta, expected)
-        )
+        async def work(conn: Connection, meta: Metadata) -> InsuredChange:
+            return InsuredChange.of(
+                await handlers.claim_benefit(conn, command.principal, person_id, body.claimed_on, meta, expected)
+            )
 
-    return await run_change(command, work, status_code=201)
+        return await run_change(command, work, status_code=201)
+    # With the other claims waiting, in one transaction (group commit): a county's claims day.
+    batches: GroupCommit[Claim, Changed[InsuredState]] = request.app.state.claim_batches
+    claim = Claim(command.principal, person_id, body.claimed_on, command.metadata, expected)
+    for attempt in range(CONFLICT_RETRIES + 1):
+        try:
+            changed = await batches.submit(claim)
+            break
+        except Conflict:
+            if expected is not None or attempt == CONFLICT_RETRIES:
+                raise  # the caller named a version, or others keep changing the person
+    return answer(InsuredChange.of(changed).model_dump(mode="json"), changed.version, status_code=201)
 
 
 @router.post(

@@ -4,12 +4,15 @@ benefit, the pension, death and survivor claims, the flexible-employment subsidy
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from datetime import date
-from typing import Literal
+from functools import partial
+from typing import Literal, cast
 
 from contracts.envelope import Event
 from contracts.insurance import BenefitStopReason
+from contracts.registry import decode
 from services.insurance import queries
 from services.insurance.commands import Policy, require_clerk
 from services.insurance.domain import benefit, enrolment, retirement
@@ -18,11 +21,22 @@ from services.insurance.domain.months import month_of, require_not_future
 from services.runtime.aggregate import Aggregate, Changed, is_uuid, require_version
 from services.runtime.auth import Principal
 from services.runtime.db import Connection
-from services.runtime.errors import NotFound
-from services.runtime.eventstore import EventStore, Metadata
+from services.runtime.errors import Conflict, DomainError, NotFound
+from services.runtime.eventstore import Append, EventStore, Metadata
 from services.runtime.workdays import WorkdayCalendar
 
 Decision = Callable[[InsuredState], Sequence[Event]]
+
+
+@dataclass(frozen=True)
+class BenefitClaim:
+    """One claim of the unemployment benefit, as a route received it."""
+
+    principal: Principal
+    person_id: str
+    claimed_on: date | None
+    metadata: Metadata
+    expected_version: int | None = None
 
 
 class InsuredCommands:
@@ -60,6 +74,23 @@ class InsuredCommands:
             principal.require_region(state.region_code)
         return state
 
+    async def load_many(self, conn: Connection, person_ids: Iterable[str]) -> dict[str, InsuredState]:
+        """The insurance records of many persons in one query: person id -> state, for those with a stream."""
+        wanted = list(dict.fromkeys(p for p in person_ids if is_uuid(p)))
+        loaded = await self.aggregate.store.load_many(conn, wanted)
+        states: dict[str, InsuredState] = {}
+        for person_id, recorded in loaded.items():
+            if recorded[0].envelope.stream_type == self.aggregate.stream_type:
+                state = self.aggregate.fold([decode(r.envelope) for r in recorded])
+                if state is not None:
+                    states[person_id] = state
+        return states
+
+    def batch(self, loaded: dict[str, InsuredState], region_of: Callable[[str], str | None]) -> InsuredBatch:
+        """A unit of work over the ``loaded`` records (``load_many``); ``region_of`` places a person insurance
+        has no stream for yet (registration's facts)."""
+        return InsuredBatch(self.aggregate, loaded, region_of)
+
     async def change(
         self,
         conn: Connection,
@@ -78,12 +109,9 @@ class InsuredCommands:
             require_clerk(principal)
         if before is None:
             before = await self.state(conn, person_id, principal, region_code=region_code)
-        require_version(self.aggregate.label, person_id, before.version, expected_version)
-        events = list(decide(before))
-        if not events:
-            return Changed(person_id, before, before, [])
-        changed = await self.aggregate.record(conn, person_id, before if before.version else None, events, metadata)
-        await queries.apply_own(conn, events)
+        batch = self.batch({person_id: before}, lambda _: None)
+        changed = batch.change(person_id, decide, metadata, expected_version=expected_version)
+        await batch.commit(conn)
         return changed
 
     # --- enrolment -------------------------------------------------------------------------------------
@@ -129,21 +157,12 @@ class InsuredCommands:
             expected_version=expected_version,
         )
 
-    async def expect_enrolment(
-        self,
-        conn: Connection,
-        person_id: str,
-        region_code: str | None,
-        *,
-        employer_id: str | None,
-        started_on: date,
-        source: str,
-        metadata: Metadata,
-        stops_benefit: bool = False,
-    ) -> Changed[InsuredState]:
-        """A reaction: a new hire must be enrolled within 30 days (社会保险法 Art 58; the period ends on a working
-        day, 民法典 Art 203). ``stops_benefit``: the hire is a re-employment that also stops an unemployment
-        benefit (失业保险条例 Art 15(1)), decided on the same state and appended in the same statement."""
+    def expecting(
+        self, *, employer_id: str | None, started_on: date, source: str, stops_benefit: bool = False
+    ) -> Decision:
+        """A reaction's decision: a new hire must be enrolled within 30 days (社会保险法 Art 58; the period ends
+        on a working day, 民法典 Art 203). ``stops_benefit``: the hire is a re-employment that also stops an
+        unemployment benefit (失业保险条例 Art 15(1)), decided on the same state and appended together."""
         due = self.calendar.add_days(started_on, self.policy.enrolment_days).due
         origin: Literal["registration", "assistance"] = "assistance" if source == "assistance" else "registration"
 
@@ -154,7 +173,7 @@ class InsuredCommands:
             )
             return [*stopped, *expected]
 
-        return await self.change(conn, person_id, decide, metadata, region_code=region_code)
+        return decide
 
     # --- unemployment benefit ------------------------------------------------------------------------
 
@@ -168,21 +187,68 @@ class InsuredCommands:
         expected_version: int | None = None,
     ) -> Changed[InsuredState]:
         """Claim the unemployment benefit: registration's facts, the contribution months since the last claim."""
-        today = self.today()
-        facts = await queries.registration_facts(conn, person_id)
-        current = await self.state(conn, person_id, principal)
-        since = month_of(current.claim.starts_on) if current.claim is not None else None
-        months = await queries.contribution_months(conn, person_id, "unemployment", since)
-        command = benefit.ClaimBenefit(str(uuid.uuid4()), claimed_on or today, self.policy.unemployment_benefit_fen)
-        return await self.change(
-            conn,
-            person_id,
-            lambda s: benefit.decide_claim_benefit(command, s, facts, months, today=today),
-            metadata,
-            principal=principal,
-            expected_version=expected_version,
-            before=current,
+        [result] = await self.claim_benefits(
+            conn, [BenefitClaim(principal, person_id, claimed_on, metadata, expected_version)]
         )
+        if isinstance(result, DomainError):
+            raise result
+        return result
+
+    async def claim_benefits(
+        self, conn: Connection, claims: Sequence[BenefitClaim]
+    ) -> list[Changed[InsuredState] | DomainError]:
+        """Decide many claims in one pass (group commit): registration's facts, the records and the contribution
+        months of all of them in three queries, each claim decided on its own, the grants appended together.
+
+        Per claim, what it did or the error refusing it. A second claim of a person already in the batch is
+        answered 409 (it must be decided on what the first one leaves): the route decides it again.
+        """
+        today = self.today()
+        people = [c.person_id for c in claims]
+        facts = await queries.registration_facts(conn, people)
+        batch = self.batch(await self.load_many(conn, people), lambda p: facts[p][1] if p in facts else None)
+        results: list[Changed[InsuredState] | DomainError | None] = []
+        since: dict[str, str | None] = {}
+        for claim in claims:
+            try:
+                current = batch.state(claim.person_id, claim.principal)
+            except DomainError as refused:
+                results.append(refused)
+                continue
+            results.append(None)
+            since.setdefault(claim.person_id, month_of(current.claim.starts_on) if current.claim else None)
+        months = await queries.contribution_months(conn, "unemployment", list(since.items()))
+        seen: set[str] = set()
+        for n, claim in enumerate(claims):
+            if results[n] is not None:
+                continue
+            person = claim.person_id
+            command = benefit.ClaimBenefit(
+                str(uuid.uuid4()), claim.claimed_on or today, self.policy.unemployment_benefit_fen
+            )
+            known = facts[person][0] if person in facts else benefit.RegistrationFacts(None, None, involuntary=False)
+            try:
+                require_clerk(claim.principal)
+                if person in seen:
+                    raise Conflict(f"person {person} is claiming in another request", field="If-Match")
+                decide = partial(
+                    benefit.decide_claim_benefit,
+                    command,
+                    facts=known,
+                    contribution_months=months.get(person, 0),
+                    today=today,
+                )
+                results[n] = batch.change(
+                    person,
+                    decide,
+                    claim.metadata,
+                    expected_version=claim.expected_version,
+                )
+                seen.add(person)
+            except DomainError as refused:
+                results[n] = refused
+        await batch.commit(conn)
+        return cast(list[Changed[InsuredState] | DomainError], results)  # every claim has its outcome now
 
     async def pay_benefit(
         self,
@@ -202,20 +268,18 @@ class InsuredCommands:
         """The monthly payment run: one month for every benefit in the caller's region not yet paid for it."""
         require_clerk(principal)
         today = self.today()
+        due = await queries.benefits_due(conn, principal.region, month)
+        batch = self.batch(await self.load_many(conn, due), lambda _: None)
         paid = 0
-        for person_id in await queries.benefits_due(conn, principal.region, month):
-            state = await self.state(conn, person_id, principal)
-            if state.claim is None or month in state.claim.paid_months:
+        for person_id in due:
+            claim = batch.state(person_id, principal).claim
+            if claim is None or month in claim.paid_months:
                 continue
-            await self.change(
-                conn,
-                person_id,
-                lambda s: benefit.decide_pay_benefit(s, month, today=today),
-                metadata,
-                principal=principal,
-                before=state,
+            batch.change(
+                person_id, lambda s: benefit.decide_pay_benefit(s, month, today=today), metadata, principal=principal
             )
             paid += 1
+        await batch.commit(conn)
         return paid
 
     async def stop_benefit(
@@ -276,12 +340,15 @@ class InsuredCommands:
     async def suspend_overdue(self, conn: Connection, principal: Principal, as_of: date, metadata: Metadata) -> int:
         """Suspend every pension in the caller's region whose certification is overdue; how many were."""
         require_clerk(principal)
+        overdue = await queries.overdue_retirees(conn, principal.region, as_of)
+        batch = self.batch(await self.load_many(conn, overdue), lambda _: None)
         suspended = 0
-        for person_id in await queries.overdue_retirees(conn, principal.region, as_of):
-            changed = await self.change(
-                conn, person_id, lambda s: retirement.decide_suspend_overdue(s, as_of), metadata, principal=principal
+        for person_id in overdue:
+            changed = batch.change(
+                person_id, lambda s: retirement.decide_suspend_overdue(s, as_of), metadata, principal=principal
             )
             suspended += bool(changed.events)
+        await batch.commit(conn)
         return suspended
 
     async def report_death(
@@ -304,18 +371,6 @@ class InsuredCommands:
             lambda s: retirement.decide_death(s, died_on, reported, reported_here=True),
             metadata,
             principal=principal,
-        )
-
-    async def record_death(
-        self, conn: Connection, person_id: str, region_code: str | None, died_on: date, metadata: Metadata
-    ) -> Changed[InsuredState]:
-        """A reaction: registration recorded a death reported there."""
-        return await self.change(
-            conn,
-            person_id,
-            lambda s: retirement.decide_death(s, died_on, died_on, reported_here=False),
-            metadata,
-            region_code=region_code,
         )
 
     async def claim_survivor(
@@ -355,48 +410,92 @@ class InsuredCommands:
             principal=principal,
         )
 
-    # --- flexible-employment subsidy (reactions) -------------------------------------------------------
 
-    async def grant_subsidy(
-        self,
-        conn: Connection,
-        person_id: str,
-        region_code: str,
-        *,
-        certification_id: str,
-        certified_on: date,
-        review_on: date,
-        metadata: Metadata,
-    ) -> Changed[InsuredState]:
-        """A certified hard-to-employ person may draw the subsidy."""
-        return await self.change(
-            conn,
-            person_id,
-            lambda s: enrolment.decide_grant_subsidy(
-                s, certification_id=certification_id, certified_on=certified_on, review_on=review_on
-            ),
-            metadata,
-            region_code=region_code,
-        )
+class InsuredBatch:
+    """Changes of many insured persons in one transaction, as if they ran one after another.
 
-    async def end_subsidy(
+    Each change is decided on the person's state in memory (loaded once for the whole batch, then moved on
+    by the changes before it), so two changes of one person see each other as they would in sequence; at
+    :meth:`commit` every stream's events are appended and the read tables follow in a few statements. A
+    refused decision raises and leaves the batch as it was. A stream another transaction moved on since it
+    was loaded makes ``commit`` fail with 409, and the caller's transaction writes nothing.
+    """
+
+    def __init__(
         self,
-        conn: Connection,
+        aggregate: Aggregate[InsuredState],
+        loaded: dict[str, InsuredState],
+        region_of: Callable[[str], str | None],
+    ) -> None:
+        self.aggregate = aggregate
+        self._states = dict(loaded)
+        self._region_of = region_of
+        self._appends: list[Append] = []
+        self._events: list[Event] = []
+
+    def state(
+        self, person_id: str, principal: Principal | None = None, *, region_code: str | None = None
+    ) -> InsuredState:
+        """The person's record as the batch has it (see ``InsuredCommands.state``)."""
+        state = self._states.get(person_id)
+        if state is None:
+            region = (self._region_of(person_id) if is_uuid(person_id) else None) or region_code
+            if region is None:
+                raise NotFound(f"no person {person_id} is known from registration", field="person_id")
+            state = InsuredState.blank(person_id, region)
+        if principal is not None:
+            principal.require_region(state.region_code)
+        return state
+
+    def change(
+        self,
         person_id: str,
-        region_code: str,
-        *,
-        certification_id: str,
-        ended_on: date,
-        reason: str,
+        decide: Decision,
         metadata: Metadata,
+        *,
+        principal: Principal | None = None,
+        expected_version: int | None = None,
+        region_code: str | None = None,
     ) -> Changed[InsuredState]:
-        """The subsidy ends with the status."""
-        return await self.change(
-            conn,
-            person_id,
-            lambda s: enrolment.decide_end_subsidy(
-                s, certification_id=certification_id, ended_on=ended_on, reason=reason
-            ),
-            metadata,
-            region_code=region_code,
-        )
+        """Decide over the person's state in the batch and keep the events for ``commit``."""
+        before = self.state(person_id, principal, region_code=region_code)
+        require_version(self.aggregate.label, person_id, before.version, expected_version)
+        events = list(decide(before))
+        if not events:
+            return Changed(person_id, before, before, [])
+        append = self.aggregate.appending(person_id, before, events, metadata)
+        after = self.aggregate.fold(events, before)
+        assert after is not None
+        self._states[person_id] = after
+        self._appends.append(append)
+        self._events.extend(events)
+        return Changed(person_id, before, after, events)
+
+    async def commit(self, conn: Connection) -> None:
+        """Append what the batch decided and keep the read tables in step, on the caller's transaction.
+
+        One statement appends one change of each stream: a stream's second change in the batch is checked
+        against the version its first one makes, which exists only once that first one is inserted.
+        """
+        rounds: list[list[Append]] = []
+        depth: dict[str, int] = {}
+        for append in self._appends:
+            level = depth.get(append.stream_id, 0)
+            depth[append.stream_id] = level + 1
+            if level == len(rounds):
+                rounds.append([])
+            rounds[level].append(append)
+        try:
+            for appends in rounds:
+                await self.aggregate.store.append_batch(conn, appends)
+        except Conflict as exc:
+            first = self._appends[0]
+            raise Conflict(
+                f"{self.aggregate.label} {first.stream_id} was changed concurrently after version "
+                f"{first.expected_version}: read it again and apply your change again"
+                if len(depth) == 1
+                else f"one of {len(depth)} insured persons was changed concurrently: read them again",
+                field="If-Match",
+            ) from exc
+        await queries.apply_own(conn, self._events)
+        self._appends, self._events = [], []
