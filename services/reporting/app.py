@@ -10,7 +10,7 @@ from psycopg_pool import AsyncConnectionPool
 from pydantic import create_model
 
 from services import platform
-from services.reporting import api, dashboard, exports, queries, sources, status
+from services.reporting import api, dashboard, exports, schema, sources, status
 from services.reporting.projection import RegionMetricsProjection
 from services.runtime import consumer, regions
 from services.runtime.consumer import EventConsumer
@@ -64,7 +64,7 @@ def source_topics() -> list[str]:
 
 def ddl() -> list[str]:
     """What reporting's processes migrate: the consumer's and the region table's, and the read models."""
-    return [*consumer.DDL, *regions.DDL, *queries.ddl()]
+    return [*consumer.DDL, *regions.DDL, *schema.ddl()]
 
 
 #: ``ddl()`` of the listed sources, as the benchmarks and tests migrate it.
