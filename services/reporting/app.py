@@ -10,7 +10,7 @@ from psycopg_pool import AsyncConnectionPool
 from pydantic import create_model
 
 from services import platform
-from services.reporting import api, dashboard, exports, queries, sources, status
+from services.reporting import api, dashboard, exports, schema, sources, status
 from services.reporting.projection import RegionMetricsProjection
 from services.reporting.staff import api as staff_api
 from services.reporting.staff import exports as staff_exports
@@ -70,7 +70,7 @@ def source_topics() -> list[str]:
 def ddl() -> list[str]:
     """What reporting's processes migrate: the consumer's and the region table's, and the read models (the
     staff-performance tables live in their own schema, named in their statements)."""
-    return [*consumer.DDL, *regions.DDL, *queries.ddl(), *staff_projection.DDL]
+    return [*consumer.DDL, *regions.DDL, *schema.ddl(), *staff_projection.DDL]
 
 
 #: ``ddl()`` of the listed sources, as the benchmarks and tests migrate it.

@@ -14,7 +14,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
-from services.runtime.consumer import consumer_status
+from services.runtime.consumer_status import consumer_status
 from services.runtime.http import CurrentPrincipal, DbConnection, app_state, json_response
 
 

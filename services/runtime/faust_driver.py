@@ -2,7 +2,7 @@
 
 Cross-service reactions are low volume and are what faust agents are for; projections stay on the aiokafka
 batches of :class:`~services.runtime.consumer.EventConsumer`, whose throughput ADR 0002 measured. Both
-drivers run the same :class:`~services.runtime.consumer.Handler` through the same apply core (the inbox
+drivers are a :class:`~services.runtime.applying.ConsumerCore`: the same handler, the same apply core (the inbox
 in the handler's transaction, retries one by one, ``<topic>.dlq``), so a redelivered event changes nothing
 whichever driver delivered it; ``tests/integration/test_consumer_drivers.py`` runs one contract suite
 against both. A worker picks its driver with the ``CONSUMER_DRIVER`` setting (``aiokafka`` or ``faust``).
@@ -27,7 +27,9 @@ from faust.transport.drivers import aiokafka as faust_aiokafka
 from psycopg_pool import AsyncConnectionPool
 
 from services.runtime import kafka
-from services.runtime.consumer import EventConsumer, Handler, PartitionLag
+from services.runtime.applying import ConsumerCore
+from services.runtime.consumer import EventConsumer
+from services.runtime.inbox import Handler
 
 log = logging.getLogger(__name__)
 
@@ -78,67 +80,25 @@ def _record(event: Any) -> ConsumerRecord:
     )
 
 
-class FaustConsumer:
+class FaustConsumer(ConsumerCore):
     """Runs one handler over some topics as a faust agent in a consumer group named after the handler.
 
-    Offers what the worker processes read of :class:`EventConsumer`: ``run(stop)``, ``ready``, ``lag``,
-    ``applied_total``.
+    The constructor, ``ready``, ``lag`` and ``applied_total`` are the apply core's, as for
+    :class:`EventConsumer`; only the polling differs.
     """
 
-    def __init__(
-        self,
-        pool: AsyncConnectionPool,
-        handler: Handler,
-        topics: Sequence[str],
-        bootstrap_servers: str,
-        *,
-        group_id: str | None = None,
-        max_batch: int = 500,
-        within: float = 0.05,
-        max_attempts: int = 3,
-        retry_backoff: float = 0.1,
-        replication_factor: int = 1,
-    ) -> None:
-        self.core = EventConsumer(
-            pool,
-            handler,
-            topics,
-            bootstrap_servers,
-            group_id=group_id,
-            max_attempts=max_attempts,
-            retry_backoff=retry_backoff,
-            replication_factor=replication_factor,
-        )
-        self.topics = list(topics)
-        self.bootstrap_servers = bootstrap_servers
-        self.max_batch = max_batch
-        self.within = within
-        self.ready = asyncio.Event()
-
-    @property
-    def handler(self) -> Handler:
-        """The handler this consumer runs."""
-        return self.core.handler
-
-    @property
-    def lag(self) -> dict[tuple[str, int], PartitionLag]:
-        """Per partition, how far behind the newest message the handler is (filled by the aiokafka driver
-        only; ``GET /status`` reads the same figures from ``consumer_progress``, which both drivers write)."""
-        return self.core.lag
-
-    @property
-    def applied_total(self) -> int:
-        """Events applied (first deliveries) by this instance."""
-        return self.core.applied_total
+    #: Events an agent takes at most per batch (``stream.take_events``), and how long it waits for them.
+    default_max_batch = 500
+    within = 0.05
 
     def _app(self) -> faust.App:
         app = faust.App(
-            self.core.group_id,
+            self.group_id,
             broker=[f"{TRANSPORT_SCHEME}://{server}" for server in self.bootstrap_servers.split(",")],
             store="memory://",
             autodiscover=False,
             web_enabled=False,
-            topic_replication_factor=self.core.replication_factor,
+            topic_replication_factor=self.replication_factor,
             consumer_auto_offset_reset="earliest",
             # The embedded broker answers JoinGroup after half the session timeout: 6 s joins in about 3 s.
             broker_session_timeout=6.0,
@@ -148,22 +108,21 @@ class FaustConsumer:
             producer_acks=-1,
         )
         topic = app.topic(*self.topics, key_serializer="raw", value_serializer="raw")
-        core = self.core
 
         async def deliver(stream: faust.StreamT[Any]) -> None:
             assert isinstance(stream, Stream)  # the concrete stream, which has take_events
             async for events in stream.take_events(self.max_batch, within=self.within):
-                core.ends = {}
-                await core.process([_record(event) for event in events])
+                self.ends = {}
+                await self.process([_record(event) for event in events])
 
-        app.agent(topic, name=f"{self.core.group_id}.agent")(deliver)
+        app.agent(topic, name=f"{self.group_id}.agent")(deliver)
         return app
 
     async def run(self, stop: asyncio.Event) -> None:
         """Consume until ``stop`` is set; a broker outage restarts the faust app."""
         while not stop.is_set():
             await kafka.ensure_topics(
-                self.bootstrap_servers, [(t, 6) for t in self.topics], replication_factor=self.core.replication_factor
+                self.bootstrap_servers, [(t, 6) for t in self.topics], replication_factor=self.replication_factor
             )
             app = self._app()
             try:
@@ -181,7 +140,7 @@ class FaustConsumer:
             finally:
                 with contextlib.suppress(Exception):
                     await app.stop()
-        await self.core.close()
+        await self.close()
 
 
 #: The consumer drivers a worker can run its handler on (the ``CONSUMER_DRIVER`` setting).

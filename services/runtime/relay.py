@@ -18,7 +18,7 @@ exact (docs/adr/0001-store-ordering.md).
 Every message carries its store position in the ``store_position`` header, so a reader can tell whether a
 topic still holds a store's whole history. When it does not (Kafka's retention deleted old segments, or a
 broker came back empty while the relay had no marks), a rebuild asks the relay to republish from a
-position over its ops endpoint (``POST /replay``, ``replay_router``; docs/adr/0003-rebuild.md).
+position over its ops endpoint (``POST /replay``, ``services.runtime.relay_ops``; docs/adr/0003-rebuild.md).
 """
 
 from __future__ import annotations
@@ -28,23 +28,21 @@ import contextlib
 import logging
 import time
 from collections import defaultdict
-from typing import Annotated
 
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
-from fastapi import APIRouter, Query
-from fastapi.responses import Response
 from prometheus_client import Counter, Gauge
 from psycopg_pool import AsyncConnectionPool
-from pydantic import BaseModel, Field
 
 from contracts.topics import Topic
 from services.runtime import kafka
 from services.runtime.db import Connection
-from services.runtime.errors import Conflict
 from services.runtime.eventstore import EventStore
-from services.runtime.http import json_response
-from services.runtime.outbox import POSITION_HEADER, OutboxStatus
+from services.runtime.outbox import POSITION_HEADER
+from services.runtime.relay_ops import ReplayStarted, replay_router
+
+# The services and tests take the ops routes from here, with the relay.
+__all__ = ["DDL", "MARKS_KEPT", "RELAY_LINGER", "OutboxRelay", "ReplayStarted", "replay_router"]
 
 log = logging.getLogger(__name__)
 
@@ -357,57 +355,6 @@ class OutboxRelay:
         REPLAYS.labels(self.topic.name).inc()
         self.position = after
         POSITION.labels(self.topic.name).set(after)
-
-
-class ReplayStarted(BaseModel):
-    """A replay the relay accepted."""
-
-    topic: str
-    after: int = Field(description="Every event after this position is republished")
-    until: int = Field(description="The store's newest position when asked; done when ``position`` reaches it")
-
-
-def replay_router(relay: OutboxRelay) -> APIRouter:
-    """The relay's ops routes: ``GET /outbox`` (where it stands) and ``POST /replay`` (republish).
-
-    Served on the relay process's ops port, which is not exposed outside the cluster; a rebuild in
-    another service calls them when its topics no longer hold the whole history.
-    """
-    router = APIRouter(tags=["operations"])
-
-    async def status() -> OutboxStatus:
-        async with relay.pool.connection() as conn:
-            last = await relay.store.last_position(conn)
-            through = await relay.store.count_through(conn, relay.position)
-        return OutboxStatus(
-            topic=relay.topic.name,
-            leading=relay.leading,
-            position=relay.position,
-            last_position=last,
-            events_through_position=through,
-            replay_pending=relay.replay_after is not None,
-        )
-
-    @router.get("/outbox", response_model=OutboxStatus, summary="What the relay has published of its store")
-    async def outbox() -> Response:
-        return json_response(await status())
-
-    @router.post(
-        "/replay",
-        response_model=ReplayStarted,
-        status_code=202,
-        summary="Republish every event after a store position (0: the whole history)",
-    )
-    async def replay(
-        after: Annotated[int, Query(alias="from", ge=0, description="Republish the events after this position")] = 0,
-    ) -> Response:
-        if not relay.leading:
-            raise Conflict("this relay process is waiting for the relay lock and publishes nothing; retry shortly")
-        current = await status()
-        relay.request_replay(after)
-        return json_response(ReplayStarted(topic=relay.topic.name, after=after, until=current.last_position), 202)
-
-    return router
 
 
 async def _sleep_unless(stop: asyncio.Event, seconds: float) -> None:

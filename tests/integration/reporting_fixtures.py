@@ -14,7 +14,7 @@ from pydantic import SecretStr
 
 from contracts.envelope import EventEnvelope
 from contracts.reference import demo_county
-from services.reporting import queries
+from services.reporting import schema as reporting_schema
 from services.reporting.app import ReportingSettings, create_app
 from services.reporting.projection import RegionMetricsProjection
 from services.runtime.db import Connection, migrate
@@ -24,7 +24,7 @@ from tests.integration.helpers import fresh_database
 
 async def prepare_reporting(conn: Connection, schema: str) -> None:
     """The reporting tables and views in ``schema``, with the demo county's regions loaded."""
-    await migrate(conn, schema, queries.ddl())
+    await migrate(conn, schema, reporting_schema.ddl())
     await load_regions(conn, demo_county())
 
 

@@ -10,7 +10,7 @@ from datetime import date
 
 import pytest
 
-from services.reporting import projection as projection_module
+from services.reporting import rebuild_mode
 from services.reporting.periods import parse_period, window
 from services.reporting.projection import RegionMetricsProjection
 from services.reporting.queries import figures
@@ -57,8 +57,8 @@ async def test_a_rebuild_writes_what_batch_by_batch_application_writes(
     pool, schema, monkeypatch, flush_every, max_states
 ):
     # Small limits make the rebuild write several times and forget its states between writes.
-    monkeypatch.setattr(projection_module, "REBUILD_FLUSH_EVERY", flush_every)
-    monkeypatch.setattr(projection_module, "REBUILD_MAX_STATES", max_states)
+    monkeypatch.setattr(rebuild_mode, "REBUILD_FLUSH_EVERY", flush_every)
+    monkeypatch.setattr(rebuild_mode, "REBUILD_MAX_STATES", max_states)
     history, _ = random_history(random.Random(3), 3000)
     async with pool.connection() as conn:
         projection, batch_by_batch = await folded_batch_by_batch(conn, schema, history, 4)
@@ -186,7 +186,7 @@ async def test_a_failed_batch_takes_back_everything_it_folded_into_memory(pool, 
 
 
 async def test_a_rebuild_refuses_to_go_on_when_a_write_was_rolled_back(pool, schema, monkeypatch):
-    monkeypatch.setattr(projection_module, "REBUILD_FLUSH_EVERY", 2)
+    monkeypatch.setattr(rebuild_mode, "REBUILD_FLUSH_EVERY", 2)
     village = "430527101201"
     people = [event("PersonRegistered", f"p{n}", village, region_code=village, sex="male") for n in range(4)]
     projection = RegionMetricsProjection()

@@ -10,7 +10,7 @@ import pytest
 from psycopg import sql
 
 from services.reporting.projection import RegionMetricsProjection
-from services.reporting.queries import READER_ROLE, VIEWS, ddl
+from services.reporting.schema import READER_ROLE, VIEWS, ddl
 from services.runtime.db import migrate
 from tests.integration.reporting_fixtures import event, prepare_reporting
 

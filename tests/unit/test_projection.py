@@ -94,7 +94,7 @@ def test_states_are_stored_as_arrays_and_the_older_object_form_still_loads():
 
 
 def test_figures_of_a_city_without_counties_roll_up_from_its_streets_to_the_city_and_province():
-    from services.reporting.projection import roll_up
+    from services.reporting.history import roll_up
 
     day = date(2026, 5, 1)
     rolled = roll_up({("441900003001", day): [1, 0], ("441900121000", day): [0, 2], ("430527100201", day): [5, 0]})

@@ -4,7 +4,7 @@ registered set-based in one transaction, one result per item with the status the
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 from pydantic import ValidationError
 
@@ -39,13 +39,26 @@ async def register_person_batch(
             results[index] = PersonBatchItem(index=index, status=status_for(outcome), problem=item_problem(outcome))
         else:
             results[index] = PersonBatchItem(index=index, status=201, person=outcome)
-    answered = [r for r in results if r is not None]
+    answered, created, already_registered, rejected = tally(results, 201)
     return PersonBatchResult(
-        created=sum(1 for r in answered if r.status == 201),
-        already_registered=sum(1 for r in answered if r.status == 409),
-        rejected=sum(1 for r in answered if r.status not in (201, 409)),
-        results=answered,
+        created=created, already_registered=already_registered, rejected=rejected, results=answered
     )
+
+
+class _Answer(Protocol):
+    status: int
+
+
+A = TypeVar("A", bound=_Answer)
+
+
+def tally(results: Sequence[A | None], done: int) -> tuple[list[A], int, int, int]:
+    """A batch's answers in item order, and how many did what was asked (status ``done``), conflicted (409)
+    or were refused otherwise."""
+    answered = [r for r in results if r is not None]
+    succeeded = sum(1 for r in answered if r.status == done)
+    conflicts = sum(1 for r in answered if r.status == 409)
+    return answered, succeeded, conflicts, len(answered) - succeeded - conflicts
 
 
 def validation_problem(invalid: ValidationError) -> ItemProblem:

@@ -25,7 +25,7 @@ from pydantic import BaseModel, ValidationError
 from contracts.registration import StatusSurveyed
 from contracts.registry import decode
 from services.registration import queries
-from services.registration.commands.batch import item_problem, validation_problem
+from services.registration.commands.batch import item_problem, tally, validation_problem
 from services.registration.commands.context import Ledger, may_change_persons
 from services.registration.commands.person import PersonDecision
 from services.registration.domain.household import HouseholdState, decide_household_employment
@@ -98,13 +98,8 @@ async def change_persons(
             changes=len(item.changes),
         )
     await _write(ledger, conn, [i for i in accepted if i.steps], metadata)
-    answered = [r for r in results if r is not None]
-    return PersonChangesBatchResult(
-        changed=sum(1 for r in answered if r.status == 200),
-        conflicts=sum(1 for r in answered if r.status == 409),
-        rejected=sum(1 for r in answered if r.status not in (200, 409)),
-        results=answered,
-    )
+    answered, changed, conflicts, rejected = tally(results, 200)
+    return PersonChangesBatchResult(changed=changed, conflicts=conflicts, rejected=rejected, results=answered)
 
 
 def _parse(index: int, raw: dict[str, Any], actions: Actions) -> _Item:

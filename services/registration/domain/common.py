@@ -36,6 +36,16 @@ def not_in_future(day: date, today: date, field_name: str, rule: str) -> None:
         raise RuleViolated(rule, f"{field_name} {day} is in the future (today is {today})", field=field_name)
 
 
+def named_day_not_in_future(day: date | None, today: date | None, field_name: str, rule: str) -> None:
+    """A past day a command may name (it happened then, not today) must have happened already: a caller that
+    names one must say what today is."""
+    if day is None:
+        return
+    if today is None:
+        raise ValueError(f"{field_name} {day} needs today's date to check it against")
+    not_in_future(day, today, field_name, rule)
+
+
 def started_by(state_type: type[S], first: Event, **values: Any) -> S:
     """The state a stream's first event starts: every field of ``state_type`` the event carries, then ``values``."""
     carried = {f.name: getattr(first, f.name) for f in dataclasses.fields(state_type) if hasattr(first, f.name)}  # type: ignore[arg-type]

@@ -17,7 +17,7 @@ from contracts.registration import (
     EmployerRegistered,
     EmployerSize,
 )
-from services.registration.domain.common import not_first, not_in_future, region_at, started_by
+from services.registration.domain.common import named_day_not_in_future, not_first, region_at, started_by
 from services.runtime.errors import RuleViolated
 
 
@@ -40,10 +40,7 @@ def decide_register_employer(command: RegisterEmployer, *, today: date | None = 
     """An employer is registered where it operates: a township (street) or a village (community), today or
     on a past day (``registered_on``, checked against ``today``: not in the future)."""
     region = _employer_region(command.region, command.region_code)
-    if command.registered_on is not None:
-        if today is None:
-            raise ValueError("a registration on a past day needs today's date to check it against")
-        not_in_future(command.registered_on, today, "registered_on", "RegistrationNotInFuture")
+    named_day_not_in_future(command.registered_on, today, "registered_on", "RegistrationNotInFuture")
     return [
         EmployerRegistered(
             employer_id=command.employer_id,

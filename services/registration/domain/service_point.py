@@ -10,7 +10,7 @@ from typing import Any
 from contracts import registration as reg
 from contracts.envelope import Event
 from contracts.regions import Region
-from services.registration.domain.common import known_region, not_first, not_in_future
+from services.registration.domain.common import known_region, named_day_not_in_future, not_first
 from services.runtime.errors import RuleViolated
 
 # --- service points (平台) and their standards (seed 001) -------------------------------------------
@@ -144,10 +144,7 @@ def decide_establish_service_point(
     """A service point sits in a known region of its own level; its compliance is assessed and published.
     It may have been established on a past day (``established_on``, checked against ``today``)."""
     region = known_region(command.region, command.region_code)
-    if command.established_on is not None:
-        if today is None:
-            raise ValueError("a point established on a past day needs today's date to check it against")
-        not_in_future(command.established_on, today, "established_on", "EstablishmentNotInFuture")
+    named_day_not_in_future(command.established_on, today, "established_on", "EstablishmentNotInFuture")
     if str(region.level) != command.level:
         raise RuleViolated(
             "ServicePointRegionMatchesLevel",

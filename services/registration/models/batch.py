@@ -12,6 +12,17 @@ from services.registration.models.person import PersonPublic
 PERSON_BATCH_MAX = 1_000
 
 
+def _items_of(schema: str, max_length: int, description: str) -> Any:
+    """A batch's items, kept as raw objects so that each is validated on its own (one bad item answers for
+    itself, not for the batch), and documented as a list of ``schema``."""
+    return Field(
+        min_length=1,
+        max_length=max_length,
+        description=description,
+        json_schema_extra={"items": {"$ref": f"#/components/schemas/{schema}"}},
+    )
+
+
 class PersonBatch(BaseModel):
     """Up to 1,000 residents to register at once; each item is a ``PersonCreate`` judged on its own."""
 
@@ -29,11 +40,8 @@ class PersonBatch(BaseModel):
         },
     )
 
-    items: list[dict[str, Any]] = Field(
-        min_length=1,
-        max_length=PERSON_BATCH_MAX,
-        description="Each item has the fields of POST /persons (PersonCreate)",
-        json_schema_extra={"items": {"$ref": "#/components/schemas/PersonCreate"}},
+    items: list[dict[str, Any]] = _items_of(
+        "PersonCreate", PERSON_BATCH_MAX, "Each item has the fields of POST /persons (PersonCreate)"
     )
 
 
@@ -108,11 +116,8 @@ class PersonChangesBatch(BaseModel):
         },
     )
 
-    items: list[dict[str, Any]] = Field(
-        min_length=1,
-        max_length=PERSON_CHANGES_BATCH_MAX,
-        description="Each item is a PersonChangesItem",
-        json_schema_extra={"items": {"$ref": "#/components/schemas/PersonChangesItem"}},
+    items: list[dict[str, Any]] = _items_of(
+        "PersonChangesItem", PERSON_CHANGES_BATCH_MAX, "Each item is a PersonChangesItem"
     )
 
 
