@@ -167,12 +167,12 @@ def staff_evaluation(e: Evaluation) -> StaffEvaluation:
             kind=kind.name,
             label_zh=kind.label_zh,
             part=kind.part,
-            count=len(e.work.events[kind.name]),
-            points=sum(e.work.ratings) if kind.part == "satisfaction" else kind.points * len(e.work.events[kind.name]),
-            events=list(e.work.events[kind.name]),
+            count=e.work.counts[kind.name],
+            points=sum(e.work.ratings) if kind.part == "satisfaction" else kind.points * e.work.counts[kind.name],
+            events=list(e.work.events.get(kind.name, ())),
         )
         for kind in KINDS.values()
-        if e.work.events.get(kind.name)
+        if e.work.counts.get(kind.name)
     ]
     return StaffEvaluation(
         staff_id=e.work.staff_id,
@@ -224,11 +224,18 @@ async def targets_out(
 
 
 async def evaluation_for(
-    conn: Connection, principal: Principal, region: str, window: EvaluationWindow, settings: StaffPerformanceSettings
+    conn: Connection,
+    principal: Principal,
+    region: str,
+    window: EvaluationWindow,
+    settings: StaffPerformanceSettings,
+    *,
+    with_ids: bool = True,
 ) -> tuple[str, CountyEvaluation]:
-    """The region a request names (in scope) and its county's evaluation."""
+    """The region a request names (in scope) and its county's evaluation (``with_ids``: with the events'
+    ids behind every score)."""
     code = _region(principal, region)
-    return code, await county_evaluation(conn, code[:6] + "000000", window, settings)
+    return code, await county_evaluation(conn, code[:6] + "000000", window, settings, with_ids=with_ids)
 
 
 @router.get(
@@ -270,7 +277,7 @@ async def staff_performance_body(
 async def staff_performance_summary(
     principal: CurrentPrincipal, conn: DbConnection, region: RegionQuery, window: Window, settings: Settings
 ) -> Response:
-    code, found = await evaluation_for(conn, principal, region, window, settings)
+    code, found = await evaluation_for(conn, principal, region, window, settings, with_ids=False)
     scores = [e.score for e in found.evaluations if is_within(e.work.region_code, code)]
     body = StaffPerformanceSummary(
         county_code=found.county_code,

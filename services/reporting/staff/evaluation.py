@@ -64,13 +64,19 @@ class CountyEvaluation:
 
 
 async def county_evaluation(
-    conn: Connection, county_code: str, window: EvaluationWindow, settings: StaffPerformanceSettings
+    conn: Connection,
+    county_code: str,
+    window: EvaluationWindow,
+    settings: StaffPerformanceSettings,
+    *,
+    with_ids: bool = True,
 ) -> CountyEvaluation:
-    """Score and rank the county's staff for the window's month; the month before decides ``dismissal_due``."""
+    """Score and rank the county's staff for the window's month; the month before decides ``dismissal_due``.
+    ``with_ids``: each evaluation lists the ids of the events behind it (aggregates need none)."""
     month = window.month
-    works = await queries.month_work(conn, county_code, month.start, window.last_day)
+    works = await queries.month_work(conn, county_code, month.start, window.last_day, with_ids=with_ids)
     before = month.start - timedelta(days=1)
-    previous = await queries.month_work(conn, county_code, before.replace(day=1), before)
+    previous = await queries.month_work(conn, county_code, before.replace(day=1), before, with_ids=False)
     last_before = frozenset(e.work.subject for e in evaluate(previous, settings, before.year) if e.last_in_county)
     evaluations = evaluate(works, settings, month.start.year, last_before=last_before)
     return CountyEvaluation(county_code, window, evaluations, region_targets(evaluations, settings))

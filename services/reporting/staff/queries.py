@@ -19,27 +19,36 @@ _ROSTER = f"""
 """
 
 _WORK = f"""
-    SELECT staff, kind, array_agg(event_id::text ORDER BY day, event_id), array_agg(points ORDER BY day, event_id)
+    SELECT staff, kind, count(*), array_agg(points) FILTER (WHERE kind = 'rating'), {{ids}}
     FROM {SCHEMA}.staff_credits
     WHERE staff = ANY(%s) AND day BETWEEN %s AND %s
     GROUP BY staff, kind
 """
+#: The ids as text, oldest first: most of an evaluation's cost, so only when the answer lists them.
+_IDS = "array_agg(event_id::text ORDER BY day, event_id)"
 
 
-async def month_work(conn: Connection, county_code: str, first: date, last: date) -> list[StaffWork]:
+async def month_work(
+    conn: Connection, county_code: str, first: date, last: date, *, with_ids: bool = True
+) -> list[StaffWork]:
     """Every staff member of the county in post between ``first`` and ``last``, with the work credited to
-    them in those days (event ids per kind, and the ratings' scores)."""
+    them in those days: counts per kind, the ratings' scores, and (``with_ids``) the events' ids."""
     cursor = await conn.execute(_ROSTER, (county_code[:6] + "%", last, first))
     roster = await cursor.fetchall()
     if not roster:
         return []
-    cursor = await conn.execute(_WORK, ([r[1] for r in roster], first, last))
+    cursor = await conn.execute(
+        _WORK.format(ids=_IDS if with_ids else "NULL::text[]"), ([r[1] for r in roster], first, last)
+    )
+    counts: dict[str, dict[str, int]] = {}
     events: dict[str, dict[str, list[str]]] = {}
     ratings: dict[str, list[int]] = {}
-    for staff, kind, ids, points in await cursor.fetchall():
-        events.setdefault(staff, {})[kind] = list(ids)
-        if kind == "rating":
-            ratings[staff] = [int(p) for p in points]
+    for staff, kind, count, scores, ids in await cursor.fetchall():
+        counts.setdefault(staff, {})[kind] = int(count)
+        if ids is not None:
+            events.setdefault(staff, {})[kind] = list(ids)
+        if scores is not None:
+            ratings[staff] = [int(p) for p in scores]
     return [
         StaffWork(
             staff_id=str(staff_id),
@@ -47,6 +56,7 @@ async def month_work(conn: Connection, county_code: str, first: date, last: date
             role=str(role),
             region_code=str(region),
             township_code=str(township),
+            counts=counts.get(subject, {}),
             events=events.get(subject, {}),
             ratings=ratings.get(subject, []),
         )
