@@ -74,7 +74,10 @@ class WorkLine(BaseModel):
     part: str = Field(examples=["effect"])
     count: int
     points: int = Field(description="Points earned (a rating: the sum of the scores)")
-    events: list[str] = Field(description="The ids of the events credited, oldest first")
+    events: list[str] | None = Field(
+        description="The ids of the events credited, oldest first, in one staff member's evaluation "
+        "(GET /staff-performance/staff/{subject}); null in the county's list"
+    )
 
 
 class StaffEvaluation(BaseModel):
@@ -169,7 +172,7 @@ def staff_evaluation(e: Evaluation) -> StaffEvaluation:
             part=kind.part,
             count=e.work.counts[kind.name],
             points=sum(e.work.ratings) if kind.part == "satisfaction" else kind.points * e.work.counts[kind.name],
-            events=list(e.work.events.get(kind.name, ())),
+            events=list(e.work.events[kind.name]) if kind.name in e.work.events else None,
         )
         for kind in KINDS.values()
         if e.work.counts.get(kind.name)
@@ -230,12 +233,12 @@ async def evaluation_for(
     window: EvaluationWindow,
     settings: StaffPerformanceSettings,
     *,
-    with_ids: bool = True,
+    ids_of: str | None = None,
 ) -> tuple[str, CountyEvaluation]:
-    """The region a request names (in scope) and its county's evaluation (``with_ids``: with the events'
-    ids behind every score)."""
+    """The region a request names (in scope) and its county's evaluation (``ids_of``: the subject whose
+    score lists the ids of its events)."""
     code = _region(principal, region)
-    return code, await county_evaluation(conn, code[:6] + "000000", window, settings, with_ids=with_ids)
+    return code, await county_evaluation(conn, code[:6] + "000000", window, settings, ids_of=ids_of)
 
 
 @router.get(
@@ -277,7 +280,7 @@ async def staff_performance_body(
 async def staff_performance_summary(
     principal: CurrentPrincipal, conn: DbConnection, region: RegionQuery, window: Window, settings: Settings
 ) -> Response:
-    code, found = await evaluation_for(conn, principal, region, window, settings, with_ids=False)
+    code, found = await evaluation_for(conn, principal, region, window, settings)
     scores = [e.score for e in found.evaluations if is_within(e.work.region_code, code)]
     body = StaffPerformanceSummary(
         county_code=found.county_code,
@@ -306,7 +309,7 @@ async def one_staff_member(
     settings: Settings,
 ) -> Response:
     require_individual_reader(principal)
-    _, found = await evaluation_for(conn, principal, region, window, settings)
+    _, found = await evaluation_for(conn, principal, region, window, settings, ids_of=subject)
     for e in found.evaluations:
         if e.work.subject == subject:
             return json_response(staff_evaluation(e))

@@ -69,14 +69,14 @@ async def county_evaluation(
     window: EvaluationWindow,
     settings: StaffPerformanceSettings,
     *,
-    with_ids: bool = True,
+    ids_of: str | None = None,
 ) -> CountyEvaluation:
     """Score and rank the county's staff for the window's month; the month before decides ``dismissal_due``.
-    ``with_ids``: each evaluation lists the ids of the events behind it (aggregates need none)."""
+    ``ids_of``: the subject whose evaluation lists the ids of the events behind it."""
     month = window.month
-    works = await queries.month_work(conn, county_code, month.start, window.last_day, with_ids=with_ids)
+    works = await queries.month_work(conn, county_code, month.start, window.last_day, ids_of=ids_of)
     before = month.start - timedelta(days=1)
-    previous = await queries.month_work(conn, county_code, before.replace(day=1), before, with_ids=False)
+    previous = await queries.month_work(conn, county_code, before.replace(day=1), before)
     last_before = frozenset(e.work.subject for e in evaluate(previous, settings, before.year) if e.last_in_county)
     evaluations = evaluate(works, settings, month.start.year, last_before=last_before)
     return CountyEvaluation(county_code, window, evaluations, region_targets(evaluations, settings))

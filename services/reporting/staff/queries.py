@@ -19,27 +19,25 @@ _ROSTER = f"""
 """
 
 _WORK = f"""
-    SELECT staff, kind, count(*), array_agg(points) FILTER (WHERE kind = 'rating'), {{ids}}
+    SELECT staff, kind, count(*), array_agg(points) FILTER (WHERE kind = 'rating'),
+        array_agg(event_id::text ORDER BY day, event_id) FILTER (WHERE staff = %s)
     FROM {SCHEMA}.staff_credits
     WHERE staff = ANY(%s) AND day BETWEEN %s AND %s
     GROUP BY staff, kind
 """
-#: The ids as text, oldest first: most of an evaluation's cost, so only when the answer lists them.
-_IDS = "array_agg(event_id::text ORDER BY day, event_id)"
 
 
 async def month_work(
-    conn: Connection, county_code: str, first: date, last: date, *, with_ids: bool = True
+    conn: Connection, county_code: str, first: date, last: date, *, ids_of: str | None = None
 ) -> list[StaffWork]:
     """Every staff member of the county in post between ``first`` and ``last``, with the work credited to
-    them in those days: counts per kind, the ratings' scores, and (``with_ids``) the events' ids."""
+    them in those days: counts per kind, the ratings' scores, and for the subject ``ids_of`` the events'
+    ids (as text, the bulk of the work: a county's month of them took two thirds of an evaluation)."""
     cursor = await conn.execute(_ROSTER, (county_code[:6] + "%", last, first))
     roster = await cursor.fetchall()
     if not roster:
         return []
-    cursor = await conn.execute(
-        _WORK.format(ids=_IDS if with_ids else "NULL::text[]"), ([r[1] for r in roster], first, last)
-    )
+    cursor = await conn.execute(_WORK, (ids_of, [r[1] for r in roster], first, last))
     counts: dict[str, dict[str, int]] = {}
     events: dict[str, dict[str, list[str]]] = {}
     ratings: dict[str, list[int]] = {}
