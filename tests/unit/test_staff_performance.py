@@ -74,7 +74,7 @@ def work(subject: str, role: str, region: str, ratings: tuple[int, ...] = (), **
         role=role,
         region_code=region,
         township_code=region[:9] + "000",
-        events={kind: [f"{subject}-{kind}-{n}" for n in range(count)] for kind, count in kinds.items()},
+        counts=kinds,
         ratings=ratings,
     )
 

@@ -74,7 +74,10 @@ class WorkLine(BaseModel):
     part: str = Field(examples=["effect"])
     count: int
     points: int = Field(description="Points earned (a rating: the sum of the scores)")
-    events: list[str] = Field(description="The ids of the events credited, oldest first")
+    events: list[str] | None = Field(
+        description="The ids of the events credited, oldest first, in one staff member's evaluation "
+        "(GET /staff-performance/staff/{subject}); null in the county's list"
+    )
 
 
 class StaffEvaluation(BaseModel):
@@ -167,12 +170,12 @@ def staff_evaluation(e: Evaluation) -> StaffEvaluation:
             kind=kind.name,
             label_zh=kind.label_zh,
             part=kind.part,
-            count=len(e.work.events[kind.name]),
-            points=sum(e.work.ratings) if kind.part == "satisfaction" else kind.points * len(e.work.events[kind.name]),
-            events=list(e.work.events[kind.name]),
+            count=e.work.counts[kind.name],
+            points=sum(e.work.ratings) if kind.part == "satisfaction" else kind.points * e.work.counts[kind.name],
+            events=list(e.work.events[kind.name]) if kind.name in e.work.events else None,
         )
         for kind in KINDS.values()
-        if e.work.events.get(kind.name)
+        if e.work.counts.get(kind.name)
     ]
     return StaffEvaluation(
         staff_id=e.work.staff_id,
@@ -224,11 +227,18 @@ async def targets_out(
 
 
 async def evaluation_for(
-    conn: Connection, principal: Principal, region: str, window: EvaluationWindow, settings: StaffPerformanceSettings
+    conn: Connection,
+    principal: Principal,
+    region: str,
+    window: EvaluationWindow,
+    settings: StaffPerformanceSettings,
+    *,
+    ids_of: str | None = None,
 ) -> tuple[str, CountyEvaluation]:
-    """The region a request names (in scope) and its county's evaluation."""
+    """The region a request names (in scope) and its county's evaluation (``ids_of``: the subject whose
+    score lists the ids of its events)."""
     code = _region(principal, region)
-    return code, await county_evaluation(conn, code[:6] + "000000", window, settings)
+    return code, await county_evaluation(conn, code[:6] + "000000", window, settings, ids_of=ids_of)
 
 
 @router.get(
@@ -299,7 +309,7 @@ async def one_staff_member(
     settings: Settings,
 ) -> Response:
     require_individual_reader(principal)
-    _, found = await evaluation_for(conn, principal, region, window, settings)
+    _, found = await evaluation_for(conn, principal, region, window, settings, ids_of=subject)
     for e in found.evaluations:
         if e.work.subject == subject:
             return json_response(staff_evaluation(e))

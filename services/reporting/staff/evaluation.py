@@ -64,11 +64,17 @@ class CountyEvaluation:
 
 
 async def county_evaluation(
-    conn: Connection, county_code: str, window: EvaluationWindow, settings: StaffPerformanceSettings
+    conn: Connection,
+    county_code: str,
+    window: EvaluationWindow,
+    settings: StaffPerformanceSettings,
+    *,
+    ids_of: str | None = None,
 ) -> CountyEvaluation:
-    """Score and rank the county's staff for the window's month; the month before decides ``dismissal_due``."""
+    """Score and rank the county's staff for the window's month; the month before decides ``dismissal_due``.
+    ``ids_of``: the subject whose evaluation lists the ids of the events behind it."""
     month = window.month
-    works = await queries.month_work(conn, county_code, month.start, window.last_day)
+    works = await queries.month_work(conn, county_code, month.start, window.last_day, ids_of=ids_of)
     before = month.start - timedelta(days=1)
     previous = await queries.month_work(conn, county_code, before.replace(day=1), before)
     last_before = frozenset(e.work.subject for e in evaluate(previous, settings, before.year) if e.last_in_county)

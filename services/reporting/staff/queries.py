@@ -19,27 +19,34 @@ _ROSTER = f"""
 """
 
 _WORK = f"""
-    SELECT staff, kind, array_agg(event_id::text ORDER BY day, event_id), array_agg(points ORDER BY day, event_id)
+    SELECT staff, kind, count(*), array_agg(points) FILTER (WHERE kind = 'rating'),
+        array_agg(event_id::text ORDER BY day, event_id) FILTER (WHERE staff = %s)
     FROM {SCHEMA}.staff_credits
     WHERE staff = ANY(%s) AND day BETWEEN %s AND %s
     GROUP BY staff, kind
 """
 
 
-async def month_work(conn: Connection, county_code: str, first: date, last: date) -> list[StaffWork]:
+async def month_work(
+    conn: Connection, county_code: str, first: date, last: date, *, ids_of: str | None = None
+) -> list[StaffWork]:
     """Every staff member of the county in post between ``first`` and ``last``, with the work credited to
-    them in those days (event ids per kind, and the ratings' scores)."""
+    them in those days: counts per kind, the ratings' scores, and for the subject ``ids_of`` the events'
+    ids (as text, the bulk of the work: a county's month of them took two thirds of an evaluation)."""
     cursor = await conn.execute(_ROSTER, (county_code[:6] + "%", last, first))
     roster = await cursor.fetchall()
     if not roster:
         return []
-    cursor = await conn.execute(_WORK, ([r[1] for r in roster], first, last))
+    cursor = await conn.execute(_WORK, (ids_of, [r[1] for r in roster], first, last))
+    counts: dict[str, dict[str, int]] = {}
     events: dict[str, dict[str, list[str]]] = {}
     ratings: dict[str, list[int]] = {}
-    for staff, kind, ids, points in await cursor.fetchall():
-        events.setdefault(staff, {})[kind] = list(ids)
-        if kind == "rating":
-            ratings[staff] = [int(p) for p in points]
+    for staff, kind, count, scores, ids in await cursor.fetchall():
+        counts.setdefault(staff, {})[kind] = int(count)
+        if ids is not None:
+            events.setdefault(staff, {})[kind] = list(ids)
+        if scores is not None:
+            ratings[staff] = [int(p) for p in scores]
     return [
         StaffWork(
             staff_id=str(staff_id),
@@ -47,6 +54,7 @@ async def month_work(conn: Connection, county_code: str, first: date, last: date
             role=str(role),
             region_code=str(region),
             township_code=str(township),
+            counts=counts.get(subject, {}),
             events=events.get(subject, {}),
             ratings=ratings.get(subject, []),
         )

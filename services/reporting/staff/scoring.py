@@ -33,7 +33,9 @@ class StaffWork:
     role: str
     region_code: str
     township_code: str
-    #: kind -> the ids of the events credited (ratings: the rating events).
+    #: kind -> how many events of it were credited.
+    counts: Mapping[str, int] = field(default_factory=dict)
+    #: kind -> the ids of those events, oldest first (ratings: the rating events); empty when not asked for.
     events: Mapping[str, Sequence[str]] = field(default_factory=dict)
     #: The scores of the month's ratings.
     ratings: Sequence[int] = ()
@@ -73,7 +75,7 @@ class RegionTarget:
 
 def points(work: StaffWork, part: str) -> int:
     """The work's points of one part (a placement earns 3, a service 1; docs/rules.md)."""
-    return sum(KINDS[k].points * len(ids) for k, ids in work.events.items() if KINDS[k].part == part)
+    return sum(KINDS[k].points * n for k, n in work.counts.items() if KINDS[k].part == part)
 
 
 def _capped(value: float, target: float) -> float:
@@ -159,7 +161,7 @@ def region_targets(evaluations: Sequence[Evaluation], settings: StaffPerformance
     targets = []
     for (code, level), members in sorted(groups.items()):
         mean = round(sum(e.score for e in members) / len(members), 2)
-        placed = sum(len(e.work.events.get("placement", ())) for e in members)
+        placed = sum(e.work.counts.get("placement", 0) for e in members)
         target = settings.township_placements_target if level == "township" else settings.village_placements_target
         met = mean >= settings.reward_min_score and placed >= target
         targets.append(RegionTarget(code, level, len(members), mean, placed, target, met))
