@@ -16,6 +16,7 @@ from psycopg_pool import AsyncConnectionPool
 from contracts.topics import ASSISTANCE_EVENTS
 from services.assistance import queries
 from services.assistance.api import Handlers, build_router
+from services.assistance.api.services import SHORTCUTS
 from services.assistance.commands import Streams
 from services.assistance.commands.certification import CertificationCommands
 from services.assistance.domain import Policy
@@ -85,6 +86,7 @@ def create_app(settings: AssistanceSettings | None = None) -> FastAPI:
         description="Employment assistance (就业援助): cases, hard-to-employ certification, zero-employment "
         "households, services, public-welfare posts, placement and matching.",
         routers=[build_router(), dead_letters_router()],
+        shortcuts=SHORTCUTS,
     )
     app.state.assistance = Handlers.of(streams_for(settings), app.state.renshe.pool)
     return app

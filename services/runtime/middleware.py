@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import re
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from functools import lru_cache
 
 import psycopg
 from prometheus_client import Counter, Histogram
@@ -62,8 +63,9 @@ class CorrelationMiddleware:
             LATENCY.labels(scope["method"], path).observe(time.perf_counter() - started)
 
 
-#: Runs a shortcut's command: the app, the caller, the validated body and the event metadata.
-ShortcutCommand = Callable[[Any, Principal, Any, Metadata], Awaitable[BaseModel]]
+#: Runs a shortcut's command: the app, the caller, the validated body and the event metadata (and, for a path
+#: with parameters, those by name).
+ShortcutCommand = Callable[..., Awaitable[BaseModel]]
 
 
 @dataclass(frozen=True)
@@ -83,6 +85,22 @@ class CommandShortcut:
     model: type[BaseModel]
     run: ShortcutCommand
     status_code: int = 201
+    #: Answer the result's ``version`` as ETag, as a route changing a stream does. A path with ``{name}``
+    #: segments passes them to ``run`` by name; its requests with If-Match go to the route.
+    etag: bool = False
+
+    def match(self, path: str) -> dict[str, str] | None:
+        """The path's parameters when ``path`` is one of this shortcut's, else None."""
+        if "{" not in self.path:
+            return {} if path == self.path else None
+        found = _template(self.path).fullmatch(path)
+        return None if found is None else found.groupdict()
+
+
+@lru_cache(maxsize=64)
+def _template(path: str) -> re.Pattern[str]:
+    """``/cases/{case_id}/guidance`` as a pattern whose groups are its parameters (no ``/`` in one)."""
+    return re.compile(re.sub(r"\\{(\w+)\\}", r"(?P<\1>[^/]+)", re.escape(path)))
 
 
 class ShortcutMiddleware:
@@ -95,21 +113,33 @@ class ShortcutMiddleware:
 
     def __init__(self, app: ASGIApp, shortcuts: Sequence[CommandShortcut] = ()) -> None:
         self.app = app
-        self.shortcuts = {(s.method, s.path): s for s in shortcuts}
+        self.shortcuts = {(s.method, s.path): s for s in shortcuts if "{" not in s.path}
+        self.templates = [s for s in shortcuts if "{" in s.path]
+
+    def _shortcut(self, method: str, path: str) -> tuple[CommandShortcut, dict[str, str]] | None:
+        exact = self.shortcuts.get((method, path))
+        if exact is not None:
+            return exact, {}
+        for shortcut in self.templates:
+            params = shortcut.match(path) if shortcut.method == method else None
+            if params is not None:
+                return shortcut, params
+        return None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        shortcut = self.shortcuts.get((scope.get("method", ""), scope.get("path", "")))
-        if shortcut is None or scope["type"] != "http":
+        found = self._shortcut(scope.get("method", ""), scope.get("path", "")) if scope["type"] == "http" else None
+        if found is None:
             await self.app(scope, receive, send)
             return
+        shortcut, params = found
         authorization, content_type = b"", b""
         for name, value in scope["headers"]:
             if name == b"authorization":
                 authorization = value
             elif name == b"content-type":
                 content_type = value
-            elif name == b"idempotency-key":  # the route stores the response with the command
-                content_type = b""
+            elif name == b"idempotency-key" or (name == b"if-match" and params):
+                content_type = b""  # the route stores the response with the command, or checks the version
                 break
         if content_type != b"application/json":
             await self.app(scope, receive, send)
@@ -129,13 +159,16 @@ class ShortcutMiddleware:
         scope[ROUTE_LABEL] = shortcut.path  # counted under the route's path, as the route's requests are
         metadata = Metadata(actor=principal.subject, correlation_id=correlation_id.get())
         try:
-            result = await shortcut.run(scope["app"], principal, command, metadata)
+            result = await shortcut.run(scope["app"], principal, command, metadata, **params)
         except DomainError as refused:
             response = problem_for(refused)
         except psycopg.OperationalError:  # Postgres unreachable or no pooled connection in time (as http.py)
             response = unavailable(correlation_id.get())
         else:
             response = json_response(result, shortcut.status_code)
+            version = getattr(result, "version", None) if shortcut.etag else None
+            if version is not None:
+                response.headers["ETag"] = f'"{version}"'
         await response(scope, receive, send)
 
     @staticmethod

@@ -226,3 +226,37 @@ async def test_a_batch_of_registrations_opens_every_case_in_the_order_of_each_pe
         opened = conn.execute("SELECT count(*) FROM assistance.events WHERE type = 'CaseOpened'").fetchone()
         listed = conn.execute("SELECT count(*) FROM assistance.cases WHERE is_open").fetchone()
     assert opened == (len(persons) + 2,) and listed == (len(persons) + 1,)
+
+
+async def test_a_plain_service_answers_as_the_route_does(stack) -> None:
+    """Plain requests of the case services skip FastAPI (``CommandShortcut``); one with If-Match goes through
+    the route. Both answer the same: the change, its version as ETag, and the same problems."""
+    person = await stack.person()
+    await stack.sync()
+    case_id = (await stack.case_of(person))["case_id"]
+    body = {"topic": "求职技巧", "outcome": "已制定求职计划", "given_on": str(TODAY)}
+    plain = await stack.assistance.post(f"/cases/{case_id}/guidance", json=body)
+    routed = await stack.assistance.post(f"/cases/{case_id}/guidance", json=body, headers={"If-Match": '"2"'})
+    assert (plain.status_code, plain.headers["ETag"], routed.status_code, routed.headers["ETag"]) == (
+        200,
+        '"2"',
+        200,
+        '"3"',
+    )
+    assert {**plain.json(), "version": 3} == routed.json()
+    assert plain.json()["events"][0]["type"] == "VocationalGuidanceGiven"
+    stale = await stack.assistance.post(f"/cases/{case_id}/guidance", json=body, headers={"If-Match": '"2"'})
+    assert (stale.status_code, stale.json()["field"]) == (409, "If-Match")
+    missing = await stack.assistance.post("/cases/0b8e7f6a-4b7d-4c1e-9a53-2d0b6f1c2a9e/guidance", json=body)
+    assert (missing.status_code, missing.headers["content-type"], missing.json()["field"]) == (
+        404,
+        "application/problem+json",
+        "case_id",
+    )
+    outside = await stack.assistance.post(
+        f"/cases/{case_id}/guidance", json=body, headers=token("village", OTHER_VILLAGE, "other-clerk")
+    )
+    assert outside.status_code == 403
+    analyst = await stack.assistance.post(f"/cases/{case_id}/guidance", json=body, headers=ANALYST)
+    assert analyst.status_code == 403
+    assert events(stack, case_id) == ["CaseOpened", "VocationalGuidanceGiven", "VocationalGuidanceGiven"]

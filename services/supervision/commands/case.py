@@ -48,13 +48,7 @@ class CaseCommands:
         self.context = context
         self.ratings = ratings
         self.cases: Aggregate[domain.CaseState] = Aggregate(context.store, "case", domain.evolve_case, name="case")
-        self.limits = KeptLimits(
-            context,
-            self.cases,
-            domain.running_limits,
-            domain.decide_recompute,
-            lambda conn, changed, _: queries.save_case(conn, changed.after),
-        )
+        self.limits = KeptLimits(context, self.cases, domain.running_limits, domain.decide_recompute, queries.save_case)
 
     async def get(self, conn: Connection, principal: Principal, case_id: str) -> domain.CaseState:
         """One case inside the caller's region."""

@@ -70,11 +70,7 @@ class ComplaintCommands:
             context.store, "complaint", domain.evolve_complaint, name="complaint"
         )
         self.limits = KeptLimits(
-            context,
-            self.complaints,
-            domain.running_limits,
-            domain.decide_recompute,
-            lambda conn, changed, _: queries.save_complaint(conn, changed.after),
+            context, self.complaints, domain.running_limits, domain.decide_recompute, queries.save_complaint
         )
 
     async def get(self, conn: Connection, principal: Principal, complaint_id: str) -> domain.ComplaintState:

@@ -26,12 +26,8 @@ from services.supervision.domain.limits import Limits, RunningLimit
 
 S = TypeVar("S", bound=StreamState)
 
-#: What a stream's commands write after a change besides its limits (its list row, the employer's rating).
-AfterChange = Callable[[Connection, Changed[S], Metadata], Awaitable[None]]
-
-
-async def _nothing_else(conn: Connection, changed: Changed[S], metadata: Metadata) -> None:
-    return None
+#: Writes a stream's row of its list (``cases``, ``complaints``) from its state.
+SaveRow = Callable[[Connection, S], Awaitable[None]]
 
 
 @dataclass(frozen=True)
@@ -42,7 +38,8 @@ class KeptLimits(Generic[S]):
     aggregate: Aggregate[S]
     running: Callable[[S, Limits], list[RunningLimit]]
     decide_recompute: Callable[[S, WorkdayCalendar, Limits], Sequence[Event]]
-    after_change: AfterChange[S] = _nothing_else
+    #: The stream's list row, rewritten after each change with the limits; None: the stream has no list.
+    save_row: SaveRow[S] | None = None
 
     @property
     def stream_type(self) -> str:
@@ -56,9 +53,10 @@ class KeptLimits(Generic[S]):
         await queries.set_deadlines(conn, self.stream_type, stream_id, state.region_code, rows)
 
     async def saved(self, conn: Connection, changed: Changed[S], metadata: Metadata) -> None:
-        """The stream's rows after a change: its limits in ``deadlines`` and what ``after_change`` writes."""
+        """The stream's rows after a change: its limits in ``deadlines``, and its list row."""
         await self.save(conn, changed.stream_id, changed.after)
-        await self.after_change(conn, changed, metadata)
+        if self.save_row is not None:
+            await self.save_row(conn, changed.after)
 
     async def change(
         self,
