@@ -213,15 +213,17 @@ def _check_sql(columns: dict[str, int]) -> str:
 
 
 # Post the good rows once (the ledger's key refuses a second posting) and sum what was posted per employer
-# (its region) or, for the flexibly employed, per village. Persons are counted by grouping twice (hashed)
-# rather than count(DISTINCT), which sorts all the posted rows.
+# (its region) or, for the flexibly employed, per village. Rows go in in the ledger key's order, so the
+# key's index is walked leaf after leaf instead of at random (the INSERT took 5.6-8.3 s against 7.9-10.9 s
+# unordered, 300,000 rows, three alternating runs, load average 24-38). Persons are counted by grouping
+# twice (hashed) rather than count(DISTINCT), which sorts all the posted rows.
 _POST = """
     WITH posted AS (
         INSERT INTO contributions (person_id, insurance_type, month, employer_id, region_code, base_fen,
                                    employer_fen, personal_fen, file_id)
         SELECT person_id, insurance_type, %(month)s, employer_id, region_code, base_fen, employer_fen,
                personal_fen, %(file_id)s
-        FROM contribution_checked WHERE problem IS NULL
+        FROM contribution_checked WHERE problem IS NULL ORDER BY person_id, insurance_type
         ON CONFLICT DO NOTHING
         RETURNING person_id, employer_id, region_code, base_fen, employer_fen, personal_fen
     ), per_person AS (

@@ -140,7 +140,7 @@ class Pass:
     employers: list[tuple[str, tuple[object, ...]]] = field(default_factory=list)
 
 
-#: Reactions that change the person's insurance record whatever its state (the others: see ``_needs_record``).
+#: Reactions that change the person's insurance record whatever its state (the others: see ``_decides_over``).
 _RECORD_EVENTS = frozenset(
     {
         reg.PersonRetired.event_type,

@@ -144,6 +144,12 @@ async def test_claims_sent_at_once_share_transactions_and_each_gets_its_own_answ
         if answer.status_code == 201:
             assert answer.headers["etag"] == f'"{answer.json()["version"]}"'
             assert answer.json()["insurance"]["person_id"] == person
+    # a claim naming a version is not decided again: a stale one is 409, one that names none is 422
+    url = f"/persons/{due[1]}/unemployment-benefit"
+    stale = await ins.http.post(url, json={}, headers={**token(), "If-Match": '"1"'})
+    assert (stale.status_code, stale.json()["current_version"]) == (409, 2)
+    garbled = await ins.http.post(url, json={}, headers={**token(), "If-Match": "abc"})
+    assert (garbled.status_code, garbled.json()["field"]) == (422, "If-Match")
     grants = "SELECT count(*) FROM insurance.events WHERE type = 'UnemploymentBenefitGranted'"
     assert ins.count(grants) == len(due)
     assert ins.count("SELECT count(*) FROM insurance.benefits_paying") == len(due)

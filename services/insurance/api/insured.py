@@ -40,7 +40,15 @@ from services.runtime.errors import Conflict, RuleViolated
 from services.runtime.eventstore import Metadata
 from services.runtime.groupcommit import GroupCommit
 from services.runtime.http import Commands, CurrentPrincipal, DbConnection, json_response
-from services.runtime.routes import INVALID, NOT_FOUND, STALE, OptionalExpectedVersion, answer
+from services.runtime.routes import (
+    INVALID,
+    NOT_FOUND,
+    STALE,
+    IfMatchHeader,
+    OptionalExpectedVersion,
+    answer,
+    optional_if_match,
+)
 
 router = APIRouter(tags=["insured persons"])
 _CHANGE = {**NOT_FOUND, **STALE, **INVALID}
@@ -143,8 +151,11 @@ _end_route("termination", "Terminate an enrolment, with the reason (终止)")
     summary="Claim the unemployment benefit (失业保险金); the decision names its articles",
 )
 async def claim_benefit(
-    person_id: str, body: BenefitClaim, request: Request, command: Commands, expected: OptionalExpectedVersion
+    person_id: str, body: BenefitClaim, request: Request, command: Commands, if_match: IfMatchHeader = None
 ) -> Response:
+    # If-Match read here, not through the sync OptionalExpectedVersion dependency: FastAPI runs that in a
+    # worker thread, and the hop through the GIL delays every claim of a busy county.
+    expected = optional_if_match(if_match)
     handlers = _commands(request)
     if command.metadata.idempotency_key:  # the answer is stored with the claim, in its own transaction
 

@@ -64,15 +64,9 @@ class InsuredCommands:
         """The person's insurance record; a person registration reported but insurance never touched is blank.
         ``region_code`` is where a reaction's event says the person is, for a person not yet known here."""
         state = await self.aggregate.load(conn, person_id)
-        if state is None:
-            region = await queries.person_region(conn, person_id) if is_uuid(person_id) else None
-            region = region or region_code
-            if region is None:
-                raise NotFound(f"no person {person_id} is known from registration", field="person_id")
-            state = InsuredState.blank(person_id, region)
-        if principal is not None:
-            principal.require_region(state.region_code)
-        return state
+        known = None if state is not None or not is_uuid(person_id) else await queries.person_region(conn, person_id)
+        loaded = {person_id: state} if state is not None else {}
+        return self.batch(loaded, lambda _: known).state(person_id, principal, region_code=region_code)
 
     async def load_many(self, conn: Connection, person_ids: Iterable[str]) -> dict[str, InsuredState]:
         """The insurance records of many persons in one query: person id -> state, for those with a stream."""
