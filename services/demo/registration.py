@@ -5,10 +5,17 @@ filled; each resident's life (``people.py``) with every unit hire given an emplo
 the hire taken from one of that employer's open vacancies when it has one; the quarterly survey; the
 service points (平台), most built before the window and some villages' stations during it.
 
+Households (户): every resident lives in one, entered with its head and members (``POST /households``,
+which takes no date: they are entered on the day of the run). They are entered after the persons and
+before the persons' histories, so that each change of a member's status publishes the household's
+snapshot (``HouseholdEmploymentChanged``) from which assistance detects and clears zero-employment
+households (零就业家庭).
+
 Loads in two phases, because of the ids each needs: first, side by side, the service points, the
-employers (then their vacancies) and the persons (``POST /persons/batch``); then, side by side, every
-person's changes, one item of ``POST /persons/changes/batch`` per person (so a person's history is
-written whole or not at all), and each vacancy's fills (naming the person hired) and closure, in order.
+employers (then their vacancies) and the persons (``POST /persons/batch``, then their households); then,
+side by side, every person's changes, one item of ``POST /persons/changes/batch`` per person (so a
+person's history is written whole or not at all), and each vacancy's fills (naming the person hired) and
+closure, in order.
 
 Idempotent: the ledger itself says what is there. A credit code, ID number or region already registered
 answers 409 with the existing id; a person's changes carry ``expected_version: 1`` (the entry as
@@ -26,7 +33,7 @@ from typing import Any
 
 from contracts.reference import demo_county
 from contracts.regions import Region, RegionLevel
-from services.demo.client import Call, DemoFailed, Reply, ServiceClient, batches
+from services.demo.client import Call, DemoFailed, Reply, ServiceClient, batches, tally
 from services.demo.core import Fact, Simulation
 from services.demo.people import Life, simulate_life, surveys, village_completion, villages_by_township
 from services.demo.population import vacancy_for
@@ -66,6 +73,7 @@ class Registration:
             facts += life.facts
             facts += surveys(life, sim.window, rng, completion)
         facts += _service_points(sim)
+        facts += _households(sim)
         for fact in sorted(facts, key=_order):
             sim.history.add(fact)
         return len(facts)
@@ -77,10 +85,14 @@ class Registration:
         async def employers_and_vacancies() -> set[str]:
             return await _load_vacancies(sim, api, counts, await _load_employers(sim, api, counts))
 
+        async def persons_and_households() -> None:
+            await _load_persons(sim, api, counts)
+            await _load_households(sim, api, counts)
+
         # What does not need the others' ids goes side by side: the service's single commands fill the
         # time its batches wait on Postgres.
         _, new_vacancies, _ = await asyncio.gather(
-            _load_service_points(sim, api, counts), employers_and_vacancies(), _load_persons(sim, api, counts)
+            _load_service_points(sim, api, counts), employers_and_vacancies(), persons_and_households()
         )
         await asyncio.gather(_load_changes(sim, api, counts), _load_vacancy_changes(sim, api, counts, new_vacancies))
         return counts
@@ -194,6 +206,23 @@ def _service_points(sim: Simulation) -> list[Fact]:
     return facts
 
 
+def _households(sim: Simulation) -> list[Fact]:
+    """Every household as it is entered today: its members with their relation to the head."""
+    persons = sim.population.persons
+    return [
+        Fact(
+            sim.window.today,
+            "HouseholdCreated",
+            f"household:{index}",
+            {
+                "region_code": household.region_code,
+                "members": [(f"person:{m}", persons[m].relation) for m in household.members],
+            },
+        )
+        for index, household in enumerate(sim.population.households)
+    ]
+
+
 # --- loading -------------------------------------------------------------------------------------------------
 
 
@@ -280,19 +309,42 @@ async def _load_persons(sim: Simulation, api: ServiceClient, counts: Counter[str
                 raise DemoFailed(f"{fact.subject} was refused: {result}")
 
 
+async def _load_households(sim: Simulation, api: ServiceClient, counts: Counter[str]) -> None:
+    facts = sim.history.of_type("HouseholdCreated")
+    calls = [
+        Call(
+            "POST",
+            "/households",
+            {
+                "region_code": f.data["region_code"],
+                "members": [{"person_id": sim.ids[m], "relation": r} for m, r in f.data["members"]],
+            },
+            ok=(201,),
+            key=f"demo-{sim.seed}-{f.subject}",
+        )
+        for f in facts
+    ]
+    replies = await api.send_all(calls)
+    for fact, reply in zip(facts, replies, strict=True):
+        sim.ids[fact.subject] = str(reply.json()["household_id"])
+    tally(counts, "households entered", replies)
+
+
 async def _load_changes(sim: Simulation, api: ServiceClient, counts: Counter[str]) -> None:
     """Each person's changes as one item of ``POST /persons/changes/batch``, guarded by version 1."""
     rng = sim.rng("registration", "reporting")
-    items = []
+    households: dict[int, list[dict[str, Any]]] = {}
     for subject in sim.history.subjects("person"):
         changes = _changes(sim, [f for f in sim.history.of(subject) if f.type != "PersonRegistered"], rng)
         if changes:
-            items.append({"person_id": sim.ids[subject], "expected_version": 1, "changes": changes})
+            household = sim.population.persons[_index(subject)].household
+            item = {"person_id": sim.ids[subject], "expected_version": 1, "changes": changes}
+            households.setdefault(household, []).append(item)
     calls = [
         Call(
             "POST", "/persons/changes/batch", {"items": chunk}, ok=(200,), weight=sum(len(i["changes"]) for i in chunk)
         )
-        for chunk in batches(items, CHANGE_ITEMS_PER_BATCH)
+        for chunk in _whole_households(list(households.values()), CHANGE_ITEMS_PER_BATCH)
     ]
     for reply in await _in_flight(api, calls):
         body = reply.json()
@@ -302,6 +354,17 @@ async def _load_changes(sim: Simulation, api: ServiceClient, counts: Counter[str
             bad = next(r for r in body["results"] if r["status"] not in (200, 409))
             raise DemoFailed(f"registration refused {body['rejected']} persons' histories, e.g. {bad}")
         counts["person changes"] += sum(r.get("changes", 0) for r in body["results"])
+
+
+def _whole_households(households: list[list[dict[str, Any]]], size: int) -> list[list[dict[str, Any]]]:
+    """Items in batches of about ``size`` that never split a household: each member's change appends to the
+    household's stream too, and two batches in flight changing one household would conflict (409)."""
+    out: list[list[dict[str, Any]]] = [[]]
+    for members in households:
+        if len(out[-1]) + len(members) > size and out[-1]:
+            out.append([])
+        out[-1].extend(members)
+    return [chunk for chunk in out if chunk]
 
 
 def _changes(sim: Simulation, facts: list[Fact], rng: random.Random) -> list[dict[str, Any]]:
