@@ -5,8 +5,9 @@ Planned from registration's facts (``episodes.py``), so the county stays one sto
 
 - a worker's last unit job in the county enrols them in the enterprise pension and unemployment insurance
   on the day it started (at most a year before the window, where the contribution ledger begins), and the
-  job's end terminates both; every month in between is in that month's contribution posting (posted
-  before the terminations: a posting needs the enrolment open);
+  job's end terminates both; every month in between is in that month's posting of unemployment-insurance
+  contributions (posted before the terminations: a posting needs the enrolment open; why only that type:
+  ``POSTED_TYPES``);
 - a few employers fall behind with a month's contributions (欠费), most of them pay later with the surcharge;
 - an involuntary job loss followed by an unemployment registration still open today claims the benefit
   (失业保险条例 Art 14) a few days later and is paid month by month since; assistance's placements later
@@ -33,8 +34,14 @@ from services.demo.episodes import Spell, all_spells, month_of
 from services.demo.timeline import add_months
 
 SERVICE = "insurance"
-#: The types a unit job enrols in, with the employer's and the worker's rates in per mille.
-UNIT_TYPES = {"enterprise_pension": (160, 80), "unemployment": (7, 3)}
+#: The types a unit job enrols in.
+UNIT_TYPES = ("enterprise_pension", "unemployment")
+#: The types whose contributions the demo posts, with the employer's and the worker's rates in per mille.
+#: Only unemployment insurance: reporting keeps a region's day of a figure in a 32-bit integer, and
+#: reporting dates a posting by the day it is recorded, so two years of a county's pension contributions
+#: (24 % of the base, billions of fen) posted on the day of the run would overflow it and stop reporting's
+#: projection; unemployment insurance's 1 % stays well below that at the default size.
+POSTED_TYPES = {"unemployment": (7, 3)}
 #: Contribution rows per ``POST /contributions`` (its limit is 10,000).
 ROWS_PER_POSTING = 5_000
 #: Months of contributions recorded before the window (a claim needs a year of them).
@@ -127,7 +134,7 @@ def _key(sim: Simulation, fact: Fact, what: str = "") -> str:
 def _requests(facts: list[Fact]) -> int:
     """How many requests ``load`` sends for these facts (the progress bar's total)."""
     per_month = Counter(f.day for f in facts if f.type == "ContributionPosted")
-    postings = sum(-(-n // ROWS_PER_POSTING) for n in per_month.values()) * len(UNIT_TYPES)
+    postings = sum(-(-n // ROWS_PER_POSTING) for n in per_month.values()) * len(POSTED_TYPES)
     per_fact = {"InsuranceEnrolled": len(UNIT_TYPES), "EnrolmentTerminated": len(UNIT_TYPES)}
     total = postings
     for fact in facts:
@@ -236,7 +243,7 @@ async def _post_contributions(sim: Simulation, api: ServiceClient, counts: Count
     rows: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
     for fact in sim.history.of_type("ContributionPosted"):
         base = int(fact.data["base_fen"])
-        for insurance_type, (employer_rate, personal_rate) in UNIT_TYPES.items():
+        for insurance_type, (employer_rate, personal_rate) in POSTED_TYPES.items():
             rows[month_of(fact.day), insurance_type].append(
                 {
                     "person_id": sim.ids[fact.subject],
