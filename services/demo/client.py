@@ -75,8 +75,9 @@ class ServiceClient:
     token: str
     concurrency: int = CONCURRENCY
     timeout: float = 300.0
-    #: How long a call waits for another service's reaction (``Call.wait_for``) before it fails.
-    settle_seconds: float = 180.0
+    #: How long a call waits for another service's reaction (``Call.wait_for``) before it fails: a reacting
+    #: worker may be minutes behind registration's whole history on a busy machine.
+    settle_seconds: float = 600.0
     #: Called with each finished request's weight (the progress bar).
     on_done: Callable[[int], None] = lambda _: None
     _idle: list[tuple[asyncio.StreamReader, asyncio.StreamWriter, float]] = field(default_factory=list, repr=False)
