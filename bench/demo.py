@@ -27,7 +27,8 @@ async def demo(ctx: Context) -> RunResult:
     data_dir = ctx.resources.root / f"demo-{ctx.run_index}"
     for name in ("DATABASE_URL", "KAFKA_BOOTSTRAP_SERVERS"):
         os.environ.pop(name, None)
-    env = await asyncio.to_thread(local_stack.up, data_dir, free_port_base(), timeout=120.0)
+    # Nine processes on a busy 2-core machine can take more than the CLI's 60 s to become ready.
+    env = await asyncio.to_thread(local_stack.up, data_dir, free_port_base(), timeout=240.0)
     try:
         started = time.monotonic()
         env = {**env, **staff_secret(data_dir)}
