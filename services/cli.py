@@ -196,11 +196,11 @@ def stack_demo(
     import time
 
     from services import stack as local
-    from services.demo import load_demo
+    from services.demo import load_demo, staff_secret
 
-    values = local.read_env(data_dir)
+    values = {**local.read_env(data_dir), **staff_secret(data_dir)}
     started = time.monotonic()
-    typer.echo(f"Loading the demo population ({persons:,} persons) through the registration API ...")
+    typer.echo(f"Simulating the demo county ({persons:,} persons) through the services' APIs ...")
     counts = load_demo(values, persons=persons, seed=seed)
     for kind, count in counts.items():
         typer.echo(f"  {kind}: {count:,}")

@@ -51,20 +51,35 @@ For example, insurance's benefit claims after registration's involuntary job los
 
 A module whose service is not running (no ``<SERVICE>_URL`` in ``stack.env``) is skipped and named in
 the summary. Its facts are then not planned, so what the others send stays the same.
+
+The modules today: ``registration.py`` (the ledger, households included), ``insurance.py``,
+``assistance.py`` and ``supervision.py``, in that order; ``episodes.py`` reads a person's jobs and
+unemployment spells from the history for them. What they share:
+
+- A module loads after the relays have published what the modules before it wrote; a request that needs
+  another service's reaction (insurance must have seen the person, assistance must have opened the case)
+  names the refusals that mean "not yet" in ``Call.wait_for`` and is sent again until the reaction is there.
+- Staff steps go as the demo's staff (``core.Staff``: ``sim.staff.token("township", code)``), signed with the
+  stack's ``JWT_SECRET``, which ``renshe stack demo`` reads from the data directory's ``secrets.env``.
+- Commands without a natural key send an ``Idempotency-Key`` naming their fact (``Call.key``); a second run
+  gets the first run's answers back (``Reply.replayed``), which ``client.tally`` counts as "already there".
+- A reacting service checks a command against its state *today*, after the whole ledger history has been
+  written: so benefits, services and certifications are planned for the spells still open today.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import date
+from pathlib import Path
 
-from services.demo import registration
+from services.demo import assistance, insurance, registration, supervision
 from services.demo.core import DemoModule, DemoReport, run_demo
 from services.demo.population import DEFAULT_SEED, generate_population
 from services.demo.timeline import Window
 
 #: Every service's part of the simulation, in the order they plan and load (see above).
-MODULES: tuple[DemoModule, ...] = (registration.MODULE,)
+MODULES: tuple[DemoModule, ...] = (registration.MODULE, insurance.MODULE, assistance.MODULE, supervision.MODULE)
 
 #: The day the population's ages are counted on. Fixed rather than today, so that a run on another day
 #: generates the same residents (the same ID numbers) and finds them already registered.
@@ -85,6 +100,16 @@ def simulate(
     day = today or date.today()
     population = generate_population(persons, seed=seed, as_of=min(POPULATION_DAY, day))
     return run_demo(env, modules, population=population, seed=seed, window=Window.ending(day), progress=progress)
+
+
+def staff_secret(data_dir: Path) -> dict[str, str]:
+    """``JWT_SECRET`` of the local stack in ``data_dir`` (its ``secrets.env``), for ``simulate``'s ``env``: the
+    demo acts as village, township and county staff and inspectors, not only as the development admin."""
+    path = data_dir / "secrets.env"
+    if not path.exists():
+        return {}
+    values = dict(line.split("=", 1) for line in path.read_text().splitlines() if "=" in line)
+    return {"JWT_SECRET": values["JWT_SECRET"]} if "JWT_SECRET" in values else {}
 
 
 def load_demo(

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import urllib.parse
+from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -40,6 +41,14 @@ class Call:
     body: Any = None
     ok: tuple[int, ...] = (200, 201)
     weight: int = 1
+    #: Another caller's bearer token (a township clerk, an inspector); None: the client's own.
+    token: str | None = None
+    #: ``Idempotency-Key``: a second run sending the same request gets the first answer back instead of a
+    #: refusal, for commands that have no natural key of their own (a claim, a confirmation).
+    key: str | None = None
+    #: Problem ``rule`` names (or ``"404"``) that mean "another service's reaction has not arrived yet":
+    #: such an answer is retried until ``ServiceClient.settle_seconds`` have passed.
+    wait_for: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -48,6 +57,8 @@ class Reply:
 
     status: int
     body: Any
+    #: The service answered an ``Idempotency-Key`` it had seen: the first answer, nothing written now.
+    replayed: bool = False
 
     def json(self) -> dict[str, Any]:
         """The body as a JSON object."""
@@ -64,6 +75,9 @@ class ServiceClient:
     token: str
     concurrency: int = CONCURRENCY
     timeout: float = 300.0
+    #: How long a call waits for another service's reaction (``Call.wait_for``) before it fails: a reacting
+    #: worker may be minutes behind registration's whole history on a busy machine.
+    settle_seconds: float = 600.0
     #: Called with each finished request's weight (the progress bar).
     on_done: Callable[[int], None] = lambda _: None
     _idle: list[tuple[asyncio.StreamReader, asyncio.StreamWriter, float]] = field(default_factory=list, repr=False)
@@ -73,16 +87,25 @@ class ServiceClient:
         if parts.scheme != "http" or not parts.hostname or not parts.port:
             raise ValueError(f"the demo needs an http://host:port URL, got {self.url}")
         self._host, self._port = parts.hostname, parts.port
-        self._head = (
-            f"host: {self._host}:{self._port}\r\nauthorization: Bearer {self.token}\r\n"
-            "content-type: application/json\r\naccept: application/json\r\n"
-        ).encode()
+        self._common = (
+            f"host: {self._host}:{self._port}\r\ncontent-type: application/json\r\naccept: application/json\r\n"
+        )
+        self._head = self._common.encode() + _authorization(self.token)
         self._slots = asyncio.Semaphore(self.concurrency)
 
     async def send(self, call: Call) -> Reply:
         """One request; a status outside ``call.ok`` raises ``DemoFailed`` naming the request."""
-        async with self._slots:
-            reply = await self._exchange(call)
+        deadline = None
+        while True:
+            async with self._slots:
+                reply = await self._exchange(call)
+            if not _concurrent(reply) and not (call.wait_for and _not_there_yet(reply, call.wait_for)):
+                break
+            now = asyncio.get_running_loop().time()
+            deadline = deadline or now + self.settle_seconds
+            if now > deadline:
+                break
+            await asyncio.sleep(0.5)
         self.on_done(call.weight)
         if reply.status not in call.ok:
             raise DemoFailed(f"{call.method} {call.path}: {reply.status} {orjson.dumps(reply.body).decode()[:2000]}")
@@ -117,12 +140,15 @@ class ServiceClient:
     async def _exchange(self, call: Call) -> Reply:
         reader, writer = await self._connection()
         body = b"" if call.body is None else orjson.dumps(call.body)
-        head = f"{call.method} {urllib.parse.quote(call.path, safe='/?=&%')} HTTP/1.1\r\n".encode() + self._head
+        head = f"{call.method} {urllib.parse.quote(call.path, safe='/?=&%')} HTTP/1.1\r\n".encode()
+        head += self._head if call.token is None else self._common.encode() + _authorization(call.token)
+        if call.key is not None:
+            head += f"idempotency-key: {call.key}\r\n".encode()
         try:
             async with asyncio.timeout(self.timeout):
                 writer.write(head + b"content-length: %d\r\n\r\n" % len(body) + body)
                 await writer.drain()
-                status, length, close = await _read_head(reader)
+                status, length, close, replayed = await _read_head(reader)
                 payload = await reader.readexactly(length) if length else b""
         except BaseException:
             writer.close()
@@ -131,7 +157,7 @@ class ServiceClient:
             writer.close()
         else:
             self._idle.append((reader, writer, asyncio.get_running_loop().time()))
-        return Reply(status, orjson.loads(payload) if payload else None)
+        return Reply(status, orjson.loads(payload) if payload else None, replayed)
 
     async def aclose(self) -> None:
         """Close the pooled connections."""
@@ -140,12 +166,33 @@ class ServiceClient:
         self._idle.clear()
 
 
-async def _read_head(reader: asyncio.StreamReader) -> tuple[int, int, bool]:
-    """Status, content length and whether the server closes the connection after this response."""
+def _authorization(token: str) -> bytes:
+    return f"authorization: Bearer {token}\r\n".encode()
+
+
+def _concurrent(reply: Reply) -> bool:
+    """A 409 for a change that raced another writer of the same stream (a service's worker reacting to
+    the same person), or a 503 that asks for a retry (the database was busy): nothing was written, and the
+    same request again is the right answer."""
+    if reply.status == 503:
+        return True
+    return reply.status == 409 and isinstance(reply.body, dict) and reply.body.get("field") == "If-Match"
+
+
+def _not_there_yet(reply: Reply, rules: tuple[str, ...]) -> bool:
+    """Whether the answer is one of the refusals a reaction still on its way explains."""
+    if reply.status == 404:
+        return "404" in rules
+    return reply.status in (409, 422) and isinstance(reply.body, dict) and reply.body.get("rule") in rules
+
+
+async def _read_head(reader: asyncio.StreamReader) -> tuple[int, int, bool, bool]:
+    """Status, content length, whether the server closes the connection after this response, and whether
+    the answer is a replay of an ``Idempotency-Key``'s first one."""
     status_line = await reader.readline()
     if not status_line:
         raise ConnectionResetError("the service closed the connection")
-    status, length, close = int(status_line.split()[1]), 0, False
+    status, length, close, replayed = int(status_line.split()[1]), 0, False, False
     while (line := await reader.readline()) not in (b"\r\n", b""):
         name, _, value = line.partition(b":")
         name = name.strip().lower()
@@ -153,12 +200,20 @@ async def _read_head(reader: asyncio.StreamReader) -> tuple[int, int, bool]:
             length = int(value)
         elif name == b"connection":
             close = value.strip().lower() == b"close"
+        elif name == b"idempotent-replayed":
+            replayed = value.strip().lower() == b"true"
         elif name == b"transfer-encoding":
             raise DemoFailed("the service sent a chunked response, which the demo's client does not read")
-    return status, length, close
+    return status, length, close, replayed
 
 
 def batches(items: Sequence[Any], size: int) -> Iterable[Sequence[Any]]:
     """``items`` in consecutive slices of at most ``size``."""
     for start in range(0, len(items), size):
         yield items[start : start + size]
+
+
+def tally(counts: Counter[str], what: str, replies: Iterable[Reply]) -> None:
+    """Count the answers as ``what`` when written now, as ``what, already there`` when replayed."""
+    for reply in replies:
+        counts[f"{what}, already there" if reply.replayed else what] += 1

@@ -27,6 +27,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from services.demo.client import DemoFailed, ServiceClient
 from services.demo.population import Population
 from services.demo.timeline import Window, seeded
+from services.runtime.auth import issue_token
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +83,29 @@ class History:
 
 
 @dataclass
+class Staff:
+    """The staff the simulation acts as, one per role and region (``demo-township-430527100000``).
+
+    Maker-checker steps need different people at different levels (a village applies, the township
+    reviews, the county decides), which the development token alone cannot be. The tokens are signed with
+    the stack's ``JWT_SECRET`` (its ``secrets.env``); the subjects stay the same from run to run, so an
+    ``Idempotency-Key`` sent on a second run finds the first run's answer.
+    """
+
+    secret: str | None
+    _tokens: dict[tuple[str, str], str] = field(default_factory=dict, repr=False)
+
+    def token(self, role: str, region: str) -> str:
+        """A bearer token of the demo's staff member for ``role`` in ``region``."""
+        if self.secret is None:
+            raise DemoFailed("this part of the demo acts as village, township and county staff: it needs JWT_SECRET")
+        if (role, region) not in self._tokens:
+            subject = f"demo-{role}-{region}"
+            self._tokens[role, region] = issue_token(self.secret, subject=subject, role=role, region=region)
+        return self._tokens[role, region]
+
+
+@dataclass
 class Simulation:
     """What the modules share: the seed, the window, the population, the history and the services' ids."""
 
@@ -91,6 +115,7 @@ class Simulation:
     history: History = field(default_factory=History, repr=False)
     #: ``subject`` -> the id its service gave it (``person:17`` -> a person_id), filled while loading.
     ids: dict[str, str] = field(default_factory=dict, repr=False)
+    staff: Staff = field(default_factory=lambda: Staff(None), repr=False)
 
     def rng(self, *names: object) -> random.Random:
         """A random stream of its own for one purpose (see ``timeline.seeded``)."""
@@ -120,6 +145,8 @@ class DemoReport:
     skipped: list[str]
     seconds: float
     caught_up_seconds: float | None
+    #: Seconds per part: ``plan`` (all modules), each module's load (with its wait for the relays).
+    split: dict[str, float] = field(default_factory=dict)
 
 
 def run_demo(
@@ -147,27 +174,32 @@ async def _run(
     catch_up_timeout: float,
 ) -> DemoReport:
     started = time.monotonic()
-    sim = Simulation(seed, window, population)
+    sim = Simulation(seed, window, population, staff=Staff(env.get("JWT_SECRET")))
     token = env["DEV_TOKEN"]
     running = [m for m in modules if env.get(f"{m.service.upper()}_URL")]
     skipped = [m.service for m in modules if m not in running]
     planned = {m.service: m.plan(sim) for m in running}
+    split = {"plan": time.monotonic() - started}
     counts: dict[str, Counter[str]] = {}
     with _bar(progress) as bar:
-        for module in running:
+        for position, module in enumerate(running):
+            loading = time.monotonic()
             task = bar.add_task(module.service, total=planned[module.service])
+            if position:  # what it reacts to must be on the topics before it asks the services about it
+                await _published(env, token, time.monotonic() + catch_up_timeout)
             client = ServiceClient(env[f"{module.service.upper()}_URL"], token, on_done=_advance(bar, task))
             try:
                 counts[module.service] = await module.load(sim, client)
             finally:
                 await client.aclose()
             bar.update(task, completed=planned[module.service])
+            split[module.service] = time.monotonic() - loading
         caught_up = None
         if env.get("REPORTING_URL"):
             task = bar.add_task("reporting catches up", total=None)
             caught_up = await _catch_up(env, token, catch_up_timeout)
             bar.update(task, total=1, completed=1)
-    return DemoReport(counts, skipped, time.monotonic() - started, caught_up)
+    return DemoReport(counts, skipped, time.monotonic() - started, caught_up, split)
 
 
 def _bar(enabled: bool) -> Progress:
@@ -193,7 +225,19 @@ async def _catch_up(env: Mapping[str, str], token: str, timeout: float) -> float
     """Seconds until every relay has published its whole store (``GET /outbox`` on each ``*_RELAY_URL``)
     and reporting's worker has applied everything on the topics (``GET /status``: ``behind`` 0)."""
     started = time.monotonic()
-    deadline = started + timeout
+    await _published(env, token, started + timeout)
+    reporting = ServiceClient(env["REPORTING_URL"], token)
+    try:
+        while (status := await reporting.get("/status")).get("behind") != 0:
+            _give_up_after(started + timeout, f"reporting is still {status.get('behind')} events behind")
+            await asyncio.sleep(0.25)
+    finally:
+        await reporting.aclose()
+    return time.monotonic() - started
+
+
+async def _published(env: Mapping[str, str], token: str, deadline: float) -> None:
+    """Until every relay has published its whole store (``GET /outbox`` on each ``*_RELAY_URL``)."""
     for name, url in sorted(env.items()):
         if name.endswith("_RELAY_URL") and url:
             relay = ServiceClient(url, token)
@@ -203,14 +247,6 @@ async def _catch_up(env: Mapping[str, str], token: str, timeout: float) -> float
                     await asyncio.sleep(0.25)
             finally:
                 await relay.aclose()
-    reporting = ServiceClient(env["REPORTING_URL"], token)
-    try:
-        while (status := await reporting.get("/status")).get("behind") != 0:
-            _give_up_after(deadline, f"reporting is still {status.get('behind')} events behind")
-            await asyncio.sleep(0.25)
-    finally:
-        await reporting.aclose()
-    return time.monotonic() - started
 
 
 def _give_up_after(deadline: float, what: str) -> None:

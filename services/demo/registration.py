@@ -5,10 +5,18 @@ filled; each resident's life (``people.py``) with every unit hire given an emplo
 the hire taken from one of that employer's open vacancies when it has one; the quarterly survey; the
 service points (平台), most built before the window and some villages' stations during it.
 
-Loads in two phases, because of the ids each needs: first, side by side, the service points, the
-employers (then their vacancies) and the persons (``POST /persons/batch``); then, side by side, every
-person's changes, one item of ``POST /persons/changes/batch`` per person (so a person's history is
-written whole or not at all), and each vacancy's fills (naming the person hired) and closure, in order.
+Households (户): every resident lives in one, entered with its head and members (``POST /households``,
+which takes no date: they are entered on the day of the run). They are entered after the persons and
+before the persons' histories, so that each change of a member's status publishes the household's
+snapshot (``HouseholdEmploymentChanged``) from which assistance detects and clears zero-employment
+households (零就业家庭).
+
+Loads side by side the service points, the employers (then their vacancies, then, once the persons are
+in, each vacancy's fills naming the person hired and its closure, in order) and the people. The people
+go a slice of households at a time, slices side by side: the slice's persons (``POST /persons/batch``),
+its households, then its persons' changes, one item of ``POST /persons/changes/batch`` per person (so a
+person's history is written whole or not at all). A slice's households wait only for its own persons,
+and its changes only for its own households, so the single household requests overlap the batches.
 
 Idempotent: the ledger itself says what is there. A credit code, ID number or region already registered
 answers 409 with the existing id; a person's changes carry ``expected_version: 1`` (the entry as
@@ -26,7 +34,7 @@ from typing import Any
 
 from contracts.reference import demo_county
 from contracts.regions import Region, RegionLevel
-from services.demo.client import Call, DemoFailed, Reply, ServiceClient, batches
+from services.demo.client import Call, DemoFailed, Reply, ServiceClient, tally
 from services.demo.core import Fact, Simulation
 from services.demo.people import Life, simulate_life, surveys, village_completion, villages_by_township
 from services.demo.population import vacancy_for
@@ -66,6 +74,7 @@ class Registration:
             facts += life.facts
             facts += surveys(life, sim.window, rng, completion)
         facts += _service_points(sim)
+        facts += _households(sim)
         for fact in sorted(facts, key=_order):
             sim.history.add(fact)
         return len(facts)
@@ -77,12 +86,15 @@ class Registration:
         async def employers_and_vacancies() -> set[str]:
             return await _load_vacancies(sim, api, counts, await _load_employers(sim, api, counts))
 
+        async def vacancies_and_their_fills() -> None:
+            await people  # a fill names the person hired
+            await _load_vacancy_changes(sim, api, counts, await employers)
+
         # What does not need the others' ids goes side by side: the service's single commands fill the
         # time its batches wait on Postgres.
-        _, new_vacancies, _ = await asyncio.gather(
-            _load_service_points(sim, api, counts), employers_and_vacancies(), _load_persons(sim, api, counts)
-        )
-        await asyncio.gather(_load_changes(sim, api, counts), _load_vacancy_changes(sim, api, counts, new_vacancies))
+        employers = asyncio.ensure_future(employers_and_vacancies())
+        people = asyncio.ensure_future(_load_people(sim, api, counts, employers))
+        await asyncio.gather(_load_service_points(sim, api, counts), vacancies_and_their_fills(), people)
         return counts
 
 
@@ -194,6 +206,23 @@ def _service_points(sim: Simulation) -> list[Fact]:
     return facts
 
 
+def _households(sim: Simulation) -> list[Fact]:
+    """Every household as it is entered today: its members with their relation to the head."""
+    persons = sim.population.persons
+    return [
+        Fact(
+            sim.window.today,
+            "HouseholdCreated",
+            f"household:{index}",
+            {
+                "region_code": household.region_code,
+                "members": [(f"person:{m}", persons[m].relation) for m in household.members],
+            },
+        )
+        for index, household in enumerate(sim.population.households)
+    ]
+
+
 # --- loading -------------------------------------------------------------------------------------------------
 
 
@@ -253,48 +282,104 @@ async def _load_vacancies(sim: Simulation, api: ServiceClient, counts: Counter[s
     return {f.subject for f in facts}
 
 
-async def _load_persons(sim: Simulation, api: ServiceClient, counts: Counter[str]) -> None:
+async def _load_people(
+    sim: Simulation, api: ServiceClient, counts: Counter[str], employers: asyncio.Future[set[str]]
+) -> None:
+    """Persons, households and histories, a slice of whole households at a time (see the module docstring).
+
+    The histories name employers and vacancies by their ids: they are written once ``employers`` (and their
+    vacancies) are in."""
+
+    async def after_employers() -> dict[str, list[dict[str, Any]]]:
+        await employers
+        return _histories(sim)
+
+    all_histories = asyncio.ensure_future(after_employers())
+    slots = asyncio.Semaphore(BATCHES_IN_FLIGHT)
+    slices: list[list[Fact]] = [[]]
+    for household in sim.history.of_type("HouseholdCreated"):
+        if sum(len(h.data["members"]) for h in slices[-1]) + len(household.data["members"]) > PERSONS_PER_BATCH:
+            slices.append([])
+        slices[-1].append(household)
+
+    async def load(households: list[Fact]) -> None:
+        members = [m for h in households for m, _ in h.data["members"]]
+        async with slots:
+            await _load_persons(sim, api, counts, members)
+        await _load_households(sim, api, counts, households)
+        histories = await all_histories
+        items = [
+            [
+                {"person_id": sim.ids[m], "expected_version": 1, "changes": histories[m]}
+                for m, _ in h.data["members"]
+                if histories.get(m)
+            ]
+            for h in households
+        ]
+        await _load_changes(api, counts, [i for i in items if i], slots)
+
+    await asyncio.gather(*(load(households) for households in slices if households))
+
+
+async def _load_persons(sim: Simulation, api: ServiceClient, counts: Counter[str], subjects: list[str]) -> None:
     persons = sim.population.persons
-    facts = sim.history.of_type("PersonRegistered")
+    facts = {f.subject: f for f in sim.history.of_type("PersonRegistered")}
+    items = [{**persons[_index(s)].body(), "registered_on": facts[s].day.isoformat()} for s in subjects]
+    reply = await api.send(Call("POST", "/persons/batch", {"items": items}, ok=(200,), weight=len(items)))
+    body = reply.json()
+    counts["persons registered"] += body["created"]
+    counts["persons already registered"] += body["already_registered"]
+    for subject, result in zip(subjects, body["results"], strict=True):
+        if result["status"] == 201:
+            sim.ids[subject] = result["person"]["person_id"]
+        elif result["status"] == 409 and result["problem"].get("person_id"):
+            sim.ids[subject] = result["problem"]["person_id"]
+        else:
+            raise DemoFailed(f"{subject} was refused: {result}")
+
+
+async def _load_households(sim: Simulation, api: ServiceClient, counts: Counter[str], facts: list[Fact]) -> None:
     calls = [
         Call(
             "POST",
-            "/persons/batch",
-            {"items": [{**persons[_index(f.subject)].body(), "registered_on": f.day.isoformat()} for f in chunk]},
-            ok=(200,),
-            weight=len(chunk),
+            "/households",
+            {
+                "region_code": f.data["region_code"],
+                "members": [{"person_id": sim.ids[m], "relation": r} for m, r in f.data["members"]],
+            },
+            ok=(201,),
+            key=f"demo-{sim.seed}-{f.subject}",
         )
-        for chunk in batches(facts, PERSONS_PER_BATCH)
+        for f in facts
     ]
-    api_replies = await _in_flight(api, calls)
-    for chunk, reply in zip(batches(facts, PERSONS_PER_BATCH), api_replies, strict=True):
-        body = reply.json()
-        counts["persons registered"] += body["created"]
-        counts["persons already registered"] += body["already_registered"]
-        for fact, result in zip(chunk, body["results"], strict=True):
-            if result["status"] == 201:
-                sim.ids[fact.subject] = result["person"]["person_id"]
-            elif result["status"] == 409 and result["problem"].get("person_id"):
-                sim.ids[fact.subject] = result["problem"]["person_id"]
-            else:
-                raise DemoFailed(f"{fact.subject} was refused: {result}")
+    replies = await api.send_all(calls)
+    for fact, reply in zip(facts, replies, strict=True):
+        sim.ids[fact.subject] = str(reply.json()["household_id"])
+    tally(counts, "households entered", replies)
 
 
-async def _load_changes(sim: Simulation, api: ServiceClient, counts: Counter[str]) -> None:
-    """Each person's changes as one item of ``POST /persons/changes/batch``, guarded by version 1."""
+def _histories(sim: Simulation) -> dict[str, list[dict[str, Any]]]:
+    """Each person's changes as the API takes them (the random stream drawn person by person, in order)."""
     rng = sim.rng("registration", "reporting")
-    items = []
+    out = {}
     for subject in sim.history.subjects("person"):
         changes = _changes(sim, [f for f in sim.history.of(subject) if f.type != "PersonRegistered"], rng)
         if changes:
-            items.append({"person_id": sim.ids[subject], "expected_version": 1, "changes": changes})
+            out[subject] = changes
+    return out
+
+
+async def _load_changes(
+    api: ServiceClient, counts: Counter[str], households: list[list[dict[str, Any]]], slots: asyncio.Semaphore
+) -> None:
+    """Each person's changes as one item of ``POST /persons/changes/batch``, guarded by version 1."""
     calls = [
         Call(
             "POST", "/persons/changes/batch", {"items": chunk}, ok=(200,), weight=sum(len(i["changes"]) for i in chunk)
         )
-        for chunk in batches(items, CHANGE_ITEMS_PER_BATCH)
+        for chunk in _whole_households(households, CHANGE_ITEMS_PER_BATCH)
     ]
-    for reply in await _in_flight(api, calls):
+    for reply in await _in_flight(api, calls, slots):
         body = reply.json()
         counts["persons' histories written"] += body["changed"]
         counts["persons' histories already there"] += body["conflicts"]
@@ -302,6 +387,17 @@ async def _load_changes(sim: Simulation, api: ServiceClient, counts: Counter[str
             bad = next(r for r in body["results"] if r["status"] not in (200, 409))
             raise DemoFailed(f"registration refused {body['rejected']} persons' histories, e.g. {bad}")
         counts["person changes"] += sum(r.get("changes", 0) for r in body["results"])
+
+
+def _whole_households(households: list[list[dict[str, Any]]], size: int) -> list[list[dict[str, Any]]]:
+    """Items in batches of about ``size`` that never split a household: each member's change appends to the
+    household's stream too, and two batches in flight changing one household would conflict (409)."""
+    out: list[list[dict[str, Any]]] = [[]]
+    for members in households:
+        if len(out[-1]) + len(members) > size and out[-1]:
+            out.append([])
+        out[-1].extend(members)
+    return [chunk for chunk in out if chunk]
 
 
 def _changes(sim: Simulation, facts: list[Fact], rng: random.Random) -> list[dict[str, Any]]:
@@ -384,9 +480,9 @@ async def _load_vacancy_changes(sim: Simulation, api: ServiceClient, counts: Cou
     await api.send_chains(list(chains.values()))
 
 
-async def _in_flight(api: ServiceClient, calls: list[Call]) -> list[Reply]:
-    """Batches, ``BATCHES_IN_FLIGHT`` at a time: the next one goes as soon as one is answered."""
-    slots = asyncio.Semaphore(BATCHES_IN_FLIGHT)
+async def _in_flight(api: ServiceClient, calls: list[Call], slots: asyncio.Semaphore) -> list[Reply]:
+    """Batches, as many at a time as ``slots`` lets (``BATCHES_IN_FLIGHT``, shared by every batch the
+    module sends): the next one goes as soon as one is answered."""
 
     async def send(call: Call) -> Reply:
         async with slots:
