@@ -21,7 +21,12 @@ import pytest
 from openpyxl import Workbook, load_workbook
 
 from bench.data import person_body
+from contracts.regions import Region, RegionLevel
 from services.platform import service
+from services.reporting import sources
+from services.reporting.api import request_window
+from services.reporting.exports import QuarterlyReport, Row, to_csv, to_xlsx
+from services.reporting.periods import parse_period
 from services.runtime.spreadsheets import MAX_COLUMNS, decode_csv
 from tests.abuse.conftest import RunningApi, bearer, start_api, stop_api
 
@@ -217,3 +222,26 @@ def test_formula_cells_are_kept_as_text_and_exported_as_text(registration: Runni
     cells = {c.value: c.data_type for row in sheet.iter_rows() for c in row if isinstance(c.value, str)}
     for formula in [*FORMULAS, "=1+1"]:
         assert cells.get(formula) == "s", (formula, cells.get(formula))
+
+
+def test_the_quarterly_report_writes_formula_like_region_names_as_text() -> None:
+    """A division list is imported from a file too (``REGIONS_CSV``): a region named like a formula must reach the
+    report's CSV behind an apostrophe and its XLSX as a string cell. Not over HTTP: the writers decide."""
+    county = Region(code="430527000000", name="绥宁县", level=RegionLevel.COUNTY, parent="430500000000")
+    metrics = sources.CATALOGUE.metrics
+    figures: dict[str, int | float | None] = {m.name: 1 for m in metrics}
+    rows = [Row("430527100000", formula, figures) for formula in FORMULAS]
+    report = QuarterlyReport(
+        county,
+        parse_period("2026Q3"),
+        request_window("2026Q3", None),
+        metrics,
+        rows,
+        Row(county.code, "合计", figures),
+    )
+    names = [row[1] for row in csv.reader(io.StringIO(to_csv(report).decode("utf-8-sig"))) if len(row) > 1]
+    assert all("'" + formula in names for formula in FORMULAS), names
+    sheet = load_workbook(io.BytesIO(to_xlsx(report))).active
+    assert sheet is not None
+    cells = {c.value: c.data_type for row in sheet.iter_rows() for c in row if isinstance(c.value, str)}
+    assert all(cells.get(formula) == "s" for formula in FORMULAS), {f: cells.get(f) for f in FORMULAS}
