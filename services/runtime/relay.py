@@ -152,9 +152,10 @@ class OutboxRelay:
             try:
                 if self.replay_after is not None:
                     await self._replay()
-                await self._ensure_producer()
                 if time.monotonic() - self._last_check >= self.check_interval:
                     await self.check_broker()
+                # After the check: a rewind drops the producer (``_rewind``).
+                await self._ensure_producer()
                 started = time.monotonic()
                 published = await self.publish_once()
                 if published == 0:
