@@ -1,4 +1,4 @@
-"""Without a fault, every request gets an answer, and every one is counted once.
+"""Without a fault, every request gets an answer, every one is counted once, and no personal data leaks.
 
 ``python -m bench visibility-latency`` at 500 commands/s lost 3 to 24 of about 5,000 requests per run to
 ``ConnectionResetError`` (2026-12-02), and the broker-loss test 13 and 87 of 4,500 on a busy machine. The server
@@ -9,6 +9,10 @@ event loop busy elsewhere), so its idea of how long a connection has been idle f
 expiry), got no answer on 100 of 100 connections from a uvicorn at 5 s and 100 answers from one at 75 s
 (2026-12-03). The APIs now keep idle connections for ``services.runtime.process.KEEP_ALIVE_SECONDS`` (75 s), longer
 than any client keeps them (httpx 5 s, an ingress 60 s); the test pins that down on a real API.
+
+After the load, every ID number, name and phone it sent is looked for in every message of every topic from offset
+0, in a dump of the whole database (every read model included) and in every log file of the stack
+(``tests.faults.personal_data``).
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ import pytest
 from bench.data import person_body
 from tests.e2e.conftest import RunningStack
 from tests.faults.conftest import verify, with_load
+from tests.faults.personal_data import database_dump, leaks, log_files, topic_texts
 
 pytestmark = [pytest.mark.e2e, pytest.mark.faults]
 
@@ -30,10 +35,23 @@ pytestmark = [pytest.mark.e2e, pytest.mark.faults]
 IDLE_SECONDS = 8.0
 
 
-async def test_without_a_fault_every_request_is_answered_and_counted_once(fault_stack: RunningStack):
+async def test_without_a_fault_every_request_is_answered_counted_once_and_no_personal_data_leaks(
+    fault_stack: RunningStack,
+):
     load = await with_load(fault_stack, None, rate=500.0, seconds=10.0)
     report = await verify(fault_stack, load, "no fault at 500/s")
     assert report.accepted == 5_000
+
+    topics = await topic_texts(fault_stack.env["KAFKA_BOOTSTRAP_SERVERS"])
+    messages = sum(len(texts) for texts in topics.values())
+    assert messages >= sum(report.stored.values()), f"read {messages} messages of {sum(report.stored.values())} events"
+    places = [(f"topic {topic}", text) for topic, texts in topics.items() for text in texts]
+    places.append(("the database", await asyncio.to_thread(database_dump, fault_stack)))
+    places += [(f"log {path.name}", path.read_text(errors="replace")) for path in log_files(fault_stack)]
+    assert len(load.personal) > 10_000
+    found = leaks(places, load.personal)
+    assert not found, {place: sorted(hits)[:5] for place, hits in found.items()}
+    print(f"personal data: none of {len(load.personal)} values in {messages} messages, the database or the logs")
 
     # A connection idle longer than clients keep theirs is still open and answers (same stack: starting one costs
     # more than this check).
