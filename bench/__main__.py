@@ -35,6 +35,7 @@ MODULES = (
     "insurance",
     "assistance",
     "supervision",
+    "soak",
 )
 
 
