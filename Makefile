@@ -16,7 +16,8 @@ help:
 	@echo "make up          start the whole platform locally (writes $(DATA)/stack.env)"
 	@echo "make demo        make up, then load a synthetic county of 20,000 persons (same as make up DEMO=1)"
 	@echo "make down        stop everything make up started"
-	@echo "make test        lint, unit, contract, integration and end-to-end tests (what CI runs)"
+	@echo "make test        lint, unit, contract, integration, end-to-end, abuse and fault tests (what CI runs);"
+	@echo "                 MARKERS='not faults' skips the fault suite, make test-faults runs all of it"
 	@echo "make bench       benchmarks against their limits (not in CI); BENCH_ARGS=--quick for 2 minutes"
 	@echo "make lint        ruff + mypy"
 	@echo "make contracts   regenerate JSON Schemas, the AsyncAPI document and KafkaTopic manifests"
@@ -49,10 +50,11 @@ lint: $(STAMP)
 contracts: $(STAMP)
 	$(BIN)/renshe contracts
 
-# The fault suite (tests/faults) is not in it yet: its broker-loss test still sees some requests go
-# unanswered (issue 15); run it with `make test-faults`.
+# The fault suite (tests/faults) is in it, but for the faults marked slow_fault, which `make test-faults` runs.
+# MARKERS="not faults" skips every fault locally (a stack per fault under load costs minutes).
+MARKERS ?= not slow_fault
 test: lint browser
-	RENSHE_TEST_INFRA=$(INFRA) $(BIN)/pytest -q -ra -m "not faults" $(PYTEST_ARGS)
+	RENSHE_TEST_INFRA=$(INFRA) $(BIN)/pytest -q -ra -m "$(MARKERS)" $(PYTEST_ARGS)
 
 test-unit: $(STAMP)
 	$(BIN)/pytest -q tests/unit tests/contract $(PYTEST_ARGS)
@@ -63,7 +65,7 @@ test-integration: $(STAMP)
 test-e2e: $(STAMP) browser
 	$(BIN)/pytest -q tests/e2e $(PYTEST_ARGS)
 
-# The fault suite alone (a stack per fault under load; figures in test-output/faults.md).
+# The whole fault suite, slow faults included (a stack per fault under load; figures in test-output/faults.md).
 test-faults: $(STAMP)
 	$(BIN)/pytest -q -s -m faults tests/faults $(PYTEST_ARGS)
 

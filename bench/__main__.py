@@ -36,6 +36,7 @@ MODULES = (
     "assistance",
     "supervision",
     "staff",
+    "soak",
 )
 
 

@@ -55,9 +55,9 @@ class LoadSpec:
         return orjson.dumps(asdict(self))
 
 
-#: Seconds a pooled connection may sit idle before the stdlib client drops it instead of reusing it: well under
-#: uvicorn's keep-alive timeout (5 s), after which the server closes it (the cause of the ConnectionResetErrors
-#: ``visibility-latency`` saw at 500/s when a spike left connections idle at the bottom of the pool).
+#: Seconds a pooled connection may sit idle before the stdlib client drops it instead of reusing it. The services
+#: keep idle connections 75 s (``services.runtime.process.KEEP_ALIVE_SECONDS``); this client's clock runs behind
+#: the server's by however late its busy loop reads an answer, so it expires them far earlier than that.
 IDLE_EXPIRY = 2.0
 
 #: Connections per httpx client; more per client makes httpx's pool the bottleneck.
@@ -109,9 +109,9 @@ class StdlibClient:
     def _take_idle(self) -> tuple[asyncio.StreamReader, asyncio.StreamWriter] | None:
         """The most recently used pooled connection the server has not closed and will not close under us.
 
-        uvicorn closes a connection idle for its keep-alive timeout (5 s). Reusing one the server already
-        closed, or is closing while the request travels, ends in a reset without an answer; so connections
-        idle longer than ``IDLE_EXPIRY`` (well under the server's timeout) or already at EOF are dropped.
+        uvicorn closes a connection idle for its keep-alive timeout. Reusing one the server already closed, or
+        is closing while the request travels, ends in a reset without an answer; so connections idle longer
+        than ``IDLE_EXPIRY`` (far under the server's timeout) or already at EOF are dropped.
         """
         now = time.monotonic()
         while self._idle:

@@ -34,6 +34,7 @@ from services.insurance.domain.months import require_not_future_month
 from services.runtime.db import Connection
 from services.runtime.errors import RuleViolated, UnsupportedMediaType
 from services.runtime.eventstore import Append, EventStore, Metadata, PendingEvent
+from services.runtime.spreadsheets import bounded_rows, check_workbook, decode_csv
 
 #: Column headers of a contribution file, Chinese or English, for each field.
 COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
@@ -101,19 +102,21 @@ def _header_and_body(data: bytes, file_name: str) -> tuple[list[str], str | Iter
         return _xlsx(data)
     if suffix not in ("", ".csv") or data.startswith(b"PK"):
         raise UnsupportedMediaType(f"{file_name} is neither .xlsx nor .csv", field="file")
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        text = data.decode("gb18030", errors="replace")  # Excel in Chinese saves CSV in GBK
+    # Strict: replacing what does not decode stored mojibake for a file that mixed UTF-8 and GBK lines.
+    text = decode_csv(data)
     first, _, rest = text.partition("\n")
-    header = next(csv.reader([first]), [])
+    header = list(next(bounded_rows(csv.reader([first])), []))
     # COPY reads an empty line as a row with one empty column; files end with one, spreadsheets add more.
     return header, re.sub(r"\n[ \t\r]*(?=\n|$)", "", "\n" + rest).lstrip("\n")
 
 
 def _xlsx(data: bytes) -> tuple[list[str], Iterator[Sequence[Any]]]:
-    workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    rows = workbook.worksheets[0].iter_rows(values_only=True)
+    check_workbook(data)
+    try:
+        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises many kinds for a damaged file
+        raise RuleViolated("WorkbookIsReadable", f"the workbook cannot be read: {exc}", field="file") from exc
+    rows = bounded_rows(workbook.worksheets[0].iter_rows(values_only=True))
     header = [str(cell or "") for cell in next(rows, ())]
 
     def body() -> Iterator[Sequence[Any]]:

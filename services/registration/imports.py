@@ -39,6 +39,7 @@ from services.runtime.errors import (
 )
 from services.runtime.eventstore import Metadata
 from services.runtime.regions import load_regions
+from services.runtime.spreadsheets import xlsx_cell
 
 #: Rows registered per transaction, and transactions in flight.
 IMPORT_BATCH = 1_000
@@ -222,11 +223,12 @@ async def errors_workbook(conn: Connection, commands: context.Ledger, principal:
     )
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet("错误行")
-    sheet.append(["行号", *columns, "错误原因"])
+    sheet.append(["行号", *(xlsx_cell(sheet, column) for column in columns), "错误原因"])
     for number, errors, cipher in await cursor.fetchall():
         cells = orjson.loads(commands.vault.decrypt(cipher) or "[]")
         reasons = "; ".join(f"{e.get('column') or e['field']}: {' '.join(e['reasons'])}" for e in errors)
-        sheet.append([number, *cells, reasons])
+        # The clerk's cells go back as they came, and a formula among them stays text (CSV/XLSX injection).
+        sheet.append([number, *(xlsx_cell(sheet, cell) for cell in cells), xlsx_cell(sheet, reasons)])
     out = io.BytesIO()
     workbook.save(out)
     return out.getvalue()

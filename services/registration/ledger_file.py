@@ -25,6 +25,7 @@ from services.runtime.errors import (
     RuleViolated,
     UnsupportedMediaType,
 )
+from services.runtime.spreadsheets import bounded_rows, check_workbook, decode_csv
 
 #: Rows scanned for the header row (a ledger often has a title and a date above it).
 HEADER_SEARCH_ROWS = 10
@@ -138,26 +139,20 @@ def read_ledger(data: bytes, file_name: str) -> Ledger:
 
 
 def _xlsx_rows(data: bytes) -> Iterator[tuple[int, Sequence[Any]]]:
+    check_workbook(data)
     try:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many kinds for a damaged file
         raise RuleViolated("LedgerIsReadable", f"the workbook cannot be read: {exc}", field="file") from exc
     try:
         sheet = workbook.worksheets[0]
-        yield from enumerate(sheet.iter_rows(values_only=True), start=1)
+        yield from enumerate(bounded_rows(sheet.iter_rows(values_only=True)), start=1)
     finally:
         workbook.close()
 
 
 def _csv_rows(data: bytes) -> Iterator[tuple[int, Sequence[Any]]]:
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        try:  # Excel in Chinese saves CSV in GBK (GB 18030 is its superset)
-            text = data.decode("gb18030")
-        except UnicodeDecodeError as exc:
-            raise RuleViolated("LedgerIsReadable", "the CSV is neither UTF-8 nor GBK text", field="file") from exc
-    yield from enumerate(csv.reader(io.StringIO(text)), start=1)
+    yield from enumerate(bounded_rows(csv.reader(io.StringIO(decode_csv(data)))), start=1)
 
 
 def _validate(rows: Iterable[tuple[int, Sequence[Any]]]) -> Ledger:

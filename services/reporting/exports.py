@@ -33,6 +33,7 @@ from services.runtime.db import Connection
 from services.runtime.errors import RuleViolated
 from services.runtime.http import CurrentPrincipal, DbConnection
 from services.runtime.regions import child_regions
+from services.runtime.spreadsheets import csv_text, is_formula
 
 router = APIRouter(tags=["reporting"])
 
@@ -132,6 +133,8 @@ def to_xlsx(report: QuarterlyReport) -> bytes:
         fill: PatternFill | None = None,
     ) -> Cell:
         c = WriteOnlyCell(sheet, value=value)
+        if is_formula(value):  # a region's name comes from an imported list: text stays text
+            c.data_type = "s"
         if font is not None:
             c.font = font
         if fmt is not None:
@@ -181,7 +184,10 @@ def to_csv(report: QuarterlyReport) -> bytes:
         return f"{value:.2f}" if metric.kind == "ratio" else str(value)
 
     for row in [*report.rows, report.total]:
-        writer.writerow([row.code, row.name, *(text(m, row.values[m.name]) for m in report.metrics)])
+        # Codes and names come from the imported division list: formula-like text is written as text.
+        writer.writerow(
+            [csv_text(row.code), csv_text(row.name), *(text(m, row.values[m.name]) for m in report.metrics)]
+        )
     return ("\ufeff" + out.getvalue()).encode("utf-8")
 
 

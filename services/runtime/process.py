@@ -21,6 +21,14 @@ from services.runtime.settings import ServiceSettings
 
 log = logging.getLogger(__name__)
 
+#: Seconds uvicorn keeps an idle keep-alive connection open (its default is 5). A server must hold idle connections
+#: longer than any client keeps them in its pool: a client that reuses a connection in the moment the server
+#: closes it gets a reset instead of an answer, and its request is lost. With 5 s that moment fell inside the idle
+#: expiry of httpx (5 s) and of an ingress's upstream pool (nginx: 60 s), and under load, when a client reads a
+#: response seconds after the server sent it, inside bench.loadgen's 2 s too (README "Guarantees"). 75 s is above
+#: them all, the margin load balancers ask of their backends.
+KEEP_ALIVE_SECONDS = 75
+
 #: A long-running coroutine of a relay or worker, ended by setting the event.
 Loop = Callable[[asyncio.Event], Coroutine[Any, Any, None]]
 #: Given the open pool: the loops to run, a readiness check and, optionally, more routes for the ops port.
@@ -127,6 +135,7 @@ def serve_api(factory: str, settings: ServiceSettings) -> None:
         loop="uvloop",
         http="httptools",
         lifespan="on",
+        timeout_keep_alive=KEEP_ALIVE_SECONDS,
         # Behind an ingress the client address comes from the ingress logs; parsing forwarded headers,
         # and writing Server and Date headers, costs measurable CPU per request (bench/results.md).
         proxy_headers=False,
@@ -168,6 +177,7 @@ def run_loops(
                     log_level="warning",
                     access_log=False,
                     lifespan="off",
+                    timeout_keep_alive=KEEP_ALIVE_SECONDS,
                 )
             )
             tasks.append(asyncio.create_task(server.serve()))

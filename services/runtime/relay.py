@@ -150,9 +150,10 @@ class OutboxRelay:
             try:
                 if self.replay_after is not None:
                     await self._replay()
-                await self._ensure_producer()
                 if time.monotonic() - self._last_check >= self.check_interval:
                     await self.check_broker()
+                # After the check: a rewind drops the producer (``_rewind``).
+                await self._ensure_producer()
                 started = time.monotonic()
                 published = await self.publish_once()
                 if published == 0:
@@ -328,6 +329,11 @@ class OutboxRelay:
             self.position,
         )
         REWINDS.labels(self.topic.name).inc()
+        # A broker that lost its log may have re-created the topic with other partitions (Tansu auto-creates it
+        # with 4 when a consumer asks first). A producer with the old metadata kept writing to partitions the new
+        # topic lacks, the broker acknowledged them, the next check found them missing: republishing from the
+        # start every second, for ever. The next batch goes out on a producer that reads the topic afresh.
+        await self._drop_producer()
         self.position = restart
         for partition, end in lost.items():
             # Nothing of ours is known to be in the new log until the next acknowledgement says so.

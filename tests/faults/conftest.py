@@ -115,6 +115,16 @@ def fault_stack(request: pytest.FixtureRequest) -> Iterator[RunningStack]:
         shutil.rmtree(root, ignore_errors=True)
 
 
+#: Of every ten requests: seven register a person, one files a petition (supervision), one creates a public-welfare
+#: post (assistance) and one hires a person registered earlier at the load's employer, to which insurance's worker
+#: reacts with an ``EnrolmentExpected``. So every producing service's store, relay and worker carries events while
+#: the fault hits (``verify`` checks that each stored some), and a reaction applied twice would show.
+MIX = ("person",) * 7 + ("petition", "post", "hire")
+
+#: The load's employer (a valid unified social credit code, GB 32100).
+EMPLOYER = {"credit_code": "91350100M000100Y43", "name": "绥宁县长铺竹木加工厂", "region_code": "430527100000"}
+
+
 @dataclass
 class Load:
     """A bounded open-loop load: request ``i`` leaves at ``start + i / rate``, whatever the others are doing."""
@@ -126,53 +136,117 @@ class Load:
     statuses: Counter[int] = field(default_factory=Counter)
     #: Requests that got no HTTP answer at all (connection reset, refused, timed out), by exception type.
     unanswered: Counter[str] = field(default_factory=Counter)
-    accepted: list[str] = field(default_factory=list)
+    #: The stream each accepted command named, by kind of command (``MIX``).
+    accepted: dict[str, list[str]] = field(default_factory=lambda: {kind: [] for kind in MIX})
     #: 503 answers without a ``Retry-After`` header (the API must always say when to retry).
     without_retry_after: int = 0
     #: When the first and the last 5xx arrived (monotonic), to see that they fall inside the fault.
     unavailable_at: list[float] = field(default_factory=list)
+    #: 5xx answers by status and the path's first segment, to tell which API a fault made unavailable.
+    unavailable: Counter[str] = field(default_factory=Counter)
+    #: Every ID number, name and phone the load sent, which no topic, read model or log may show.
+    personal: set[str] = field(default_factory=set)
+
+    @property
+    def commands(self) -> int:
+        """How many commands were accepted (2xx, or 409 for a registration a retry found done)."""
+        return sum(len(ids) for ids in self.accepted.values())
 
     async def run(self) -> None:
-        """Send ``rate * seconds`` registrations; a 5xx is retried once a second with the same body.
+        """Send ``rate * seconds`` commands (``MIX``); a 5xx is retried once a second with the same body.
 
         The client is the benchmarks' lean asyncio one (``bench.loadgen.StdlibClient``): httpx's pool spends
         CPU per waiting request and fell to a few requests a second under this open loop on a busy machine."""
         rng = random.Random(self.first_index)
         count = int(self.rate * self.seconds)
         headers = {**self.stack.headers, "content-type": "application/json"}
-        client = StdlibClient(self.stack.env["REGISTRATION_URL"], headers, CONNECTIONS, timeout=60.0)
+        clients = {
+            var: StdlibClient(self.stack.env[var], headers, CONNECTIONS, timeout=60.0)
+            for var in ("REGISTRATION_URL", "SUPERVISION_URL", "ASSISTANCE_URL")
+        }
         try:
+            employer = await self._send(
+                clients["REGISTRATION_URL"], "/employers", orjson.dumps(EMPLOYER), "employer_id"
+            )
+            assert employer is not None, "the load's employer was not registered"
+            hireable: list[str] = []
             start = time.monotonic()
             tasks = []
             for i in range(count):
                 delay = start + i / self.rate - time.monotonic()
                 if delay > 0:
                     await asyncio.sleep(delay)
-                body = orjson.dumps(person_body(self.first_index + i, rng))
-                tasks.append(asyncio.create_task(self._send(client, body)))
+                kind = MIX[i % len(MIX)]
+                if kind == "hire" and not hireable:
+                    kind = "person"
+                var, path, body, key = self._command(kind, self.first_index + i, rng, employer, hireable)
+                tasks.append(asyncio.create_task(self._accept(kind, clients[var], path, body, key, hireable)))
             await asyncio.gather(*tasks)
         finally:
-            await client.aclose()
+            for client in clients.values():
+                await client.aclose()
 
-    async def _send(self, client: StdlibClient, body: bytes) -> None:
+    def _command(
+        self, kind: str, index: int, rng: random.Random, employer: str, hireable: list[str]
+    ) -> tuple[str, str, bytes, str]:
+        """The API, path, body and answer key of the stream id of one command of ``kind``."""
+        person = person_body(index, rng)
+        if kind == "person":
+            self.personal |= {person["id_number"], person["name"], person["phone"]}
+            return "REGISTRATION_URL", "/persons", orjson.dumps(person), "person_id"
+        if kind == "petition":
+            self.personal |= {person["name"], person["phone"]}
+            petition = {
+                "petitioner": {"name": person["name"], "phone": person["phone"]},
+                "channel": "visit",
+                "subject": "反映某厂拖欠工资",
+                "region_code": person["region_code"],
+            }
+            return "SUPERVISION_URL", "/petitions", orjson.dumps(petition), "petition_id"
+        if kind == "post":
+            post = {
+                "region_code": "430527100000",
+                "unit": "长铺镇人民政府",
+                "title": "保洁员",
+                "positions": 2,
+                "monthly_subsidy_fen": 150_000,
+                "term_starts_on": "2026-01-01",
+                "term_ends_on": "2028-12-31",
+            }
+            return "ASSISTANCE_URL", "/public-welfare-posts", orjson.dumps(post), "id"
+        hire = {"kind": "unit", "employer_id": employer, "started_on": time.strftime("%Y-%m-%d")}
+        return "REGISTRATION_URL", f"/persons/{hireable.pop()}/employment", orjson.dumps(hire), "person_id"
+
+    async def _accept(
+        self, kind: str, client: StdlibClient, path: str, body: bytes, key: str, hireable: list[str]
+    ) -> None:
+        stream = await self._send(client, path, body, key)
+        if stream is None:
+            return
+        self.accepted[kind].append(stream)
+        if kind == "person":
+            hireable.append(stream)
+
+    async def _send(self, client: StdlibClient, path: str, body: bytes, key: str) -> str | None:
+        """The stream id the answer names; None when the request got no answer (counted in ``unanswered``)."""
         for _ in range(120):
             try:
-                status, headers, text = await client.exchange("/persons", body)
+                status, headers, text = await client.exchange(path, body)
             except (OSError, EOFError, TimeoutError) as exc:
                 self.unanswered[type(exc).__name__] += 1
-                return
+                return None
             self.statuses[status] += 1
-            if status in (201, 409):
-                self.accepted.append(orjson.loads(text)["person_id"])
-                return
+            if status in (200, 201, 409):
+                return str(orjson.loads(text)[key])
             if status < 500:
-                raise AssertionError(f"{status}: {text}")
+                raise AssertionError(f"{path}: {status}: {text}")
             self.unavailable_at.append(time.monotonic())
+            self.unavailable[f"{status} {path.split('/')[1]}"] += 1
             if status == 503 and "retry-after" not in headers:
                 self.without_retry_after += 1
             # 503 while a dependency is down: the client retries after the time asked for, as a clerk's would.
             await asyncio.sleep(float(headers.get("retry-after", "1")))
-        raise AssertionError(f"still {status} after 120 tries: {text}")
+        raise AssertionError(f"{path}: still {status} after 120 tries: {text}")
 
 
 @dataclass
@@ -189,6 +263,7 @@ class FaultReport:
     recovery_seconds: float
 
     statuses: dict[int, int] = field(default_factory=dict)
+    unavailable: dict[str, int] = field(default_factory=dict)
 
     def __str__(self) -> str:
         stored = ", ".join(f"{s} {n}" for s, n in self.stored.items())
@@ -196,7 +271,9 @@ class FaultReport:
         return (
             f"{self.fault}: {self.accepted} commands accepted; events stored: {stored}; {self.in_reporting} in "
             f"reporting; {self.duplicates} duplicates; {self.dead_letters} dead letters; {self.unanswered} "
-            f"unanswered; recovered {self.recovery_seconds:.1f} s after the load ended (answers {answers})"
+            f"unanswered; recovered {self.recovery_seconds:.1f} s after the load ended (answers {answers}"
+            + (f"; 5xx by route: {self.unavailable}" if self.unavailable else "")
+            + ")"
         )
 
     def write(self) -> None:
@@ -222,6 +299,15 @@ def _store_ids(stack: RunningStack) -> dict[str, set[str]]:
     }
 
 
+def _dead_letters(stack: RunningStack) -> dict[str, int]:
+    """How many messages each service's workers dead-lettered, by schema."""
+    schemas = _query(stack, "SELECT table_schema FROM information_schema.tables WHERE table_name = 'dead_letters'")
+    return {
+        str(schema): int(_query(stack, f"SELECT count(*) FROM {schema}.dead_letters")[0][0])  # type: ignore[call-overload]
+        for (schema,) in schemas
+    }
+
+
 def _inbox_ids(stack: RunningStack) -> list[str]:
     return [str(r[0]) for r in _query(stack, "SELECT event_id FROM reporting.inbox WHERE consumer = %s", (PROJECTION,))]
 
@@ -232,16 +318,45 @@ def _figures(stack: RunningStack) -> dict[tuple[object, ...], object]:
     return {(*r[:-1],): r[-1] for r in rows} | {("month", *r[:-1]): r[-1] for r in months}
 
 
-async def settled(stack: RunningStack, also: frozenset[str] = frozenset(), *, timeout: float = 240.0) -> float:
-    """Wait until reporting's inbox holds every stored event and ``also`` (and stays so); the seconds it took."""
+#: Where each kind of accepted command (``MIX``) must have left its event: service, event type.
+STORED_AS = {
+    "person": ("registration", "PersonRegistered"),
+    "petition": ("supervision", "PetitionRegistered"),
+    "post": ("assistance", "PublicWelfarePostCreated"),
+    "hire": ("registration", "EmploymentRegistered"),
+}
+#: What a hire makes insurance's worker append to the person's stream, once.
+HIRE_REACTION = ("insurance", "EnrolmentExpected")
+
+
+def _streams(stack: RunningStack, service: str, event_type: str) -> Counter[str]:
+    """How many events of ``event_type`` each stream of ``service``'s store holds."""
+    rows = _query(stack, f"SELECT stream_id, count(*) FROM {service}.events WHERE type = %s GROUP BY 1", (event_type,))
+    return Counter({str(stream): int(n) for stream, n in rows})  # type: ignore[call-overload]
+
+
+async def settled(
+    stack: RunningStack,
+    also: frozenset[str] = frozenset(),
+    hires: frozenset[str] = frozenset(),
+    *,
+    timeout: float = 240.0,
+) -> float:
+    """Wait until reporting's inbox holds every stored event and ``also``, and insurance has reacted to every hire
+    (and stays so); the seconds it took."""
     started = time.monotonic()
     steady = 0
     while steady < 3:
         expected = set().union(*_store_ids(stack).values()) | also
-        steady = steady + 1 if expected and expected <= set(_inbox_ids(stack)) else 0
+        reacted = hires <= set(_streams(stack, *HIRE_REACTION))
+        steady = steady + 1 if expected and expected <= set(_inbox_ids(stack)) and reacted else 0
         if time.monotonic() - started > timeout:
             missing = len(expected - set(_inbox_ids(stack)))
-            raise AssertionError(f"reporting still misses {missing} of {len(expected)} events after {timeout}s")
+            unreacted = len(hires - set(_streams(stack, *HIRE_REACTION)))
+            raise AssertionError(
+                f"after {timeout}s reporting still misses {missing} of {len(expected)} events and insurance "
+                f"{unreacted} of {len(hires)} hires"
+            )
         await asyncio.sleep(1.0)
     return time.monotonic() - started
 
@@ -273,30 +388,40 @@ async def verify(
     ``poison`` names the event ids a test put on a topic itself that must end dead-lettered (and so in the inbox,
     which records them so that they are not retried), not in the figures; ``dead`` how many dead letters to
     expect (default: one per poison id; an undecodable message has no id)."""
-    recovery = await settled(stack, poison)
+    hires = frozenset(load.accepted["hire"])
+    recovery = await settled(stack, poison, hires)
     stores = _store_ids(stack)
-    stored_persons = {
-        str(r[0]) for r in _query(stack, "SELECT stream_id FROM registration.events WHERE type = 'PersonRegistered'")
-    }
-    lost = set(load.accepted) - stored_persons
-    assert not lost, f"{len(lost)} accepted registrations are not in the store"
+    for kind, (service, event_type) in STORED_AS.items():
+        lost = set(load.accepted[kind]) - set(_streams(stack, service, event_type))
+        assert not lost, f"{len(lost)} accepted {kind} commands have no {event_type} in {service}'s store"
+    assert all(stores.values()), (
+        f"a producing service stored nothing under the load: { {s: len(i) for s, i in stores.items()} }"
+    )
+    reactions = _streams(stack, *HIRE_REACTION)
+    twice = {person: n for person, n in reactions.items() if n > 1}
+    assert not twice, f"insurance reacted more than once to {len(twice)} hires"
+    assert set(reactions) == hires, "insurance reacted to hires the load never made, or missed some"
+    stored_persons = set(_streams(stack, *STORED_AS["person"]))
     inbox = _inbox_ids(stack)
     every_stored = set().union(*stores.values())
     assert set(inbox) == every_stored | poison, "reporting's inbox differs from the stores"
-    dead = _query(stack, "SELECT count(*) FROM reporting.dead_letters")[0][0]
+    dead_lettered = _dead_letters(stack)
     report = FaultReport(
         fault,
-        len(load.accepted),
+        load.commands,
         {name: len(ids) for name, ids in stores.items()},
         len(set(inbox) - poison),
         len(inbox) - len(set(inbox)),
-        int(dead),  # type: ignore[call-overload]
+        dead_lettered.pop("reporting", 0),
         sum(load.unanswered.values()),
         recovery,
         dict(load.statuses),
+        dict(load.unavailable),
     )
     report.write()
     assert report.dead_letters == (len(poison) if dead is None else dead)
+    if not poison and dead is None:
+        assert not any(dead_lettered.values()), f"other workers dead-lettered events: {dead_lettered}"
     assert report.unanswered == 0, f"requests without an answer: {dict(load.unanswered)}"
     assert load.without_retry_after == 0, f"{load.without_retry_after} answers 503 without Retry-After"
     county = _query(

@@ -19,6 +19,8 @@ pytestmark = [pytest.mark.e2e, pytest.mark.faults]
 
 #: Every relay and worker of every listed service: a new service joins the suite by being listed.
 PROCESSES = [f"{s.name}-{role}" for s in SERVICES for role in s.processes if role != "api"]
+#: Seconds between two kills: each process is killed while the load keeps it busy, the next before it is back.
+KILL_EVERY = 2.0
 
 
 async def test_the_broker_killed_and_restarted_empty_twice_loses_nothing(fault_stack: RunningStack):
@@ -32,13 +34,18 @@ async def test_the_broker_killed_and_restarted_empty_twice_loses_nothing(fault_s
     await verify(fault_stack, load, "broker killed twice")
 
 
-@pytest.mark.parametrize("process", PROCESSES)
-async def test_a_relay_or_worker_killed_mid_batch_loses_and_doubles_nothing(fault_stack: RunningStack, process: str):
+async def test_every_relay_and_worker_killed_mid_batch_loses_and_doubles_nothing(fault_stack: RunningStack):
+    pids = {process: await ctl(fault_stack, "pid", process) for process in PROCESSES}
+
     async def fault() -> AsyncIterator[None]:
-        for at in (4, 4):
-            await asyncio.sleep(at)
+        await asyncio.sleep(3)
+        for process in PROCESSES:
             await ctl(fault_stack, "signal", "KILL", process)  # mid-batch: the load keeps every process busy
+            await asyncio.sleep(KILL_EVERY)
             yield None
 
-    load = await with_load(fault_stack, fault)
-    await verify(fault_stack, load, f"{process} killed twice")
+    load = await with_load(fault_stack, fault, seconds=6 + KILL_EVERY * len(PROCESSES))
+    await verify(fault_stack, load, f"{len(PROCESSES)} relays and workers each killed once")
+    # supervisord brought every one back: a new process, running.
+    again = {process: await ctl(fault_stack, "pid", process) for process in PROCESSES}
+    assert all(again[p] != pids[p] and again[p].strip() not in ("", "0") for p in PROCESSES), (pids, again)

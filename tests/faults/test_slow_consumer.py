@@ -16,7 +16,8 @@ from tests.e2e.conftest import RunningStack
 from tests.faults.conftest import ctl, verify, with_load
 from tests.faults.test_message_faults import metric, worker_metrics_url
 
-pytestmark = [pytest.mark.e2e, pytest.mark.faults]
+#: Slow (a 30 s pause on top of the load), and tests/integration/test_status.py covers the lag in CI: make test-faults.
+pytestmark = [pytest.mark.e2e, pytest.mark.faults, pytest.mark.slow_fault]
 
 PAUSE_SECONDS = 30.0
 
