@@ -153,9 +153,9 @@ _end_route("termination", "Terminate an enrolment, with the reason (终止)")
 async def claim_benefit(
     person_id: str, body: BenefitClaim, request: Request, command: Commands, if_match: IfMatchHeader = None
 ) -> Response:
-    # If-Match read here, not through the sync OptionalExpectedVersion dependency: FastAPI runs that in a
-    # worker thread, and the hop through the GIL delays every claim of a busy county.
-    expected = optional_if_match(if_match)
+    # If-Match is read here rather than as a dependency: the claim may be group-committed below, and the
+    # version travels with it into the batch.
+    expected = await optional_if_match(if_match)
     handlers = _commands(request)
     if command.metadata.idempotency_key:  # the answer is stored with the claim, in its own transaction
 
