@@ -49,6 +49,9 @@ LEDGER_MONTHS_BEFORE = 12
 #: Share of involuntary losses with an open registration that claim, and of employers that fall behind.
 CLAIMS = 0.85
 IN_ARREARS = 0.08
+#: The first year of the province's income figure in insurance's default settings
+#: (``PROVINCE_MONTHLY_INCOME_FEN``): survivor claims of earlier deaths wait until the year after it.
+INCOME_FIGURES_FROM = 2024
 #: What reacting services need to have seen before a command about a person or an employer works.
 NOT_YET = ("404", "EmployerKnownFromRegistration", "BenefitNeedsUnemploymentRegistration", "SurvivorClaimAfterDeath")
 
@@ -95,7 +98,9 @@ class Insurance:
         for death in sim.history.of_type("PersonDied"):
             if death.subject in insured or sim.rng(SERVICE, "survivor", death.subject).random() < 0.5:
                 delay = timedelta(days=sim.rng(SERVICE, "claim", death.subject).randint(5, 40))
-                claimed = min(window.today, death.day + delay)
+                # A claim is priced with the province's income figure of the year before it.
+                first = date(INCOME_FIGURES_FROM + 1, 1, 5)
+                claimed = min(window.today, max(death.day + delay, first))
                 facts.append(Fact(claimed, "SurvivorBenefitsClaimed", death.subject, {}, source=SERVICE))
         for fact in facts:
             sim.history.add(fact)

@@ -111,3 +111,10 @@ def test_the_same_seed_plans_the_same_county_and_a_later_module_changes_no_earli
     alone = planned(1_500, modules=(registration_module.MODULE,))
     assert [f for f in first.history if f.source == "registration"] == list(alone.history)
     assert list(planned(1_500, seed=7).history) != list(first.history)
+
+
+def test_survivor_claims_fall_in_years_insurance_has_an_income_figure_for(county):
+    from services.demo.insurance import INCOME_FIGURES_FROM
+
+    claims = county.history.of_type("SurvivorBenefitsClaimed")
+    assert claims and all(f.day.year - 1 >= INCOME_FIGURES_FROM for f in claims)
