@@ -120,7 +120,7 @@ def _upsert_dated(table: str, column: str, rows: Rows) -> Statement:
     return (
         f"""
         INSERT INTO {table} (region_code, {column}, deltas)
-        SELECT r, d, x::int[]
+        SELECT r, d, x::bigint[]
         FROM unnest(string_to_array(%s, ','), string_to_array(%s, ',')::date[], string_to_array(%s, ';')) AS t(r, d, x)
         ON CONFLICT (region_code, {column}) DO UPDATE SET deltas = add_deltas({table}.deltas, excluded.deltas)
         """,

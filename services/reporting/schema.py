@@ -43,7 +43,7 @@ _TABLES = [
     CREATE TABLE IF NOT EXISTS region_metric_days (
         region_code char(12) NOT NULL,
         day         date     NOT NULL,
-        deltas      int[]    NOT NULL,
+        deltas      bigint[] NOT NULL,
         PRIMARY KEY (region_code, day)
     )
     """,
@@ -51,7 +51,7 @@ _TABLES = [
     CREATE TABLE IF NOT EXISTS region_metric_months (
         region_code char(12) NOT NULL,
         month       date     NOT NULL CHECK (extract(day FROM month) = 1),
-        deltas      int[]    NOT NULL,
+        deltas      bigint[] NOT NULL,
         PRIMARY KEY (region_code, month)
     )
     """,
@@ -96,8 +96,22 @@ def _catalogue() -> list[str]:
 
 
 _VIEWS = [
+    # Deltas were int[] until money in fen was folded: a county's pension contributions of one month overflow
+    # 2^31 fen (21 million yuan). A schema made before is widened once; the view over it is made again below.
     """
-    CREATE OR REPLACE FUNCTION add_deltas(a int[], b int[]) RETURNS int[]
+    DO $$
+    BEGIN
+        IF EXISTS (SELECT FROM information_schema.columns WHERE table_schema = current_schema()
+                   AND table_name = 'region_metric_days' AND column_name = 'deltas' AND udt_name = '_int4') THEN
+            DROP VIEW IF EXISTS v_region_month;
+            ALTER TABLE region_metric_days ALTER COLUMN deltas TYPE bigint[];
+            ALTER TABLE region_metric_months ALTER COLUMN deltas TYPE bigint[];
+            DROP FUNCTION IF EXISTS add_deltas(int[], int[]);
+        END IF;
+    END $$
+    """,
+    """
+    CREATE OR REPLACE FUNCTION add_deltas(a bigint[], b bigint[]) RETURNS bigint[]
     LANGUAGE sql IMMUTABLE PARALLEL SAFE AS
     $$ SELECT array_agg(coalesce(x, 0) + coalesce(y, 0) ORDER BY i) FROM unnest(a, b) WITH ORDINALITY AS t(x, y, i) $$
     """,
@@ -122,7 +136,7 @@ _VIEWS = [
     SELECT r.code AS region_code, r.name AS region_name, r.level, d.month, c.name AS metric, c.label_zh, c.unit,
            c.kind, t.delta AS change_in_month,
            CASE WHEN c.kind = 'flow' THEN t.delta
-                ELSE sum(t.delta) OVER (PARTITION BY d.region_code, c.name ORDER BY d.month)::int END AS value
+                ELSE sum(t.delta) OVER (PARTITION BY d.region_code, c.name ORDER BY d.month)::bigint END AS value
     FROM region_metric_months d
     CROSS JOIN LATERAL unnest(d.deltas) WITH ORDINALITY AS t(delta, position)
     JOIN metric_catalogue c ON c.position = t.position

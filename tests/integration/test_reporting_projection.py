@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, date, datetime
 
 import pytest
 
+from contracts import insurance as ins
+from contracts.envelope import EventEnvelope
 from services.reporting.periods import Window, parse_period, window
 from services.reporting.projection import TABLES, RegionMetricsProjection
 from services.reporting.queries import figures, metrics_of
@@ -247,3 +250,58 @@ async def test_any_entity_id_survives_the_round_trip_even_one_holding_separators
     assert (now[VILLAGE_A]["labour_force"], now[VILLAGE_B]["labour_force"]) == (1, 1)
     cursor = await conn.execute("SELECT entity_id, state->>0 FROM entity_states WHERE kind = 'person' ORDER BY 1")
     assert await cursor.fetchall() == [(odd, VILLAGE_B), ("p2", VILLAGE_A)]
+
+
+def _contributions(file_id: str, employer_fen: int, personal_fen: int) -> EventEnvelope:
+    posted = ins.ContributionsPosted(
+        file_id=file_id,
+        month="2026-02",
+        region_code=VILLAGE_A,
+        rows=1,
+        persons=1,
+        base_fen=employer_fen,
+        employer_fen=employer_fen,
+        personal_fen=personal_fen,
+    )
+    at = datetime(2026, 3, 1, 4, tzinfo=UTC)
+    return EventEnvelope(
+        event_id=uuid.uuid4(),
+        type=posted.event_type,
+        schema_version=1,
+        stream_type=posted.stream_type,
+        stream_id=file_id,
+        version=1,
+        region_code=VILLAGE_A,
+        occurred_at=at,
+        recorded_at=at,
+        data=posted.model_dump(mode="json"),
+    )
+
+
+async def test_a_days_money_beyond_two_to_the_31_fen_is_folded_whole(conn):
+    # One county month of pension contributions is more than 21 million yuan: 2^31 fen.
+    await project(conn, _contributions("f1", 2_000_000_000, 1_000_000_000))
+    await project(conn, _contributions("f2", 2_000_000_000, 1_000_000_000))
+    year = window(parse_period("2026"), None, TODAY)
+    assert (await metrics_of(conn, [COUNTY], year))[COUNTY]["contributions_fen"] == 6_000_000_000
+    cursor = await conn.execute(
+        "SELECT value FROM v_region_month WHERE region_code = %s AND metric = 'contributions_fen'", (COUNTY,)
+    )
+    assert [row[0] for row in await cursor.fetchall()] == [6_000_000_000]
+
+
+async def test_a_schema_made_with_32_bit_deltas_is_widened_when_migrated(conn, schema):
+    async with conn.transaction():
+        await conn.execute("DROP VIEW v_region_month")
+        await conn.execute("ALTER TABLE region_metric_days ALTER COLUMN deltas TYPE int[]")
+        await conn.execute("ALTER TABLE region_metric_months ALTER COLUMN deltas TYPE int[]")
+    await prepare_reporting(conn, schema)
+    cursor = await conn.execute(
+        "SELECT table_name, udt_name FROM information_schema.columns"
+        " WHERE table_schema = %s AND column_name = 'deltas' ORDER BY 1",
+        (schema,),
+    )
+    assert await cursor.fetchall() == [("region_metric_days", "_int8"), ("region_metric_months", "_int8")]
+    await project(conn, _contributions("f1", 2_000_000_000, 1_000_000_000))
+    year = window(parse_period("2026"), None, TODAY)
+    assert (await metrics_of(conn, [COUNTY], year))[COUNTY]["contributions_fen"] == 3_000_000_000
