@@ -39,8 +39,8 @@ async def demo(ctx: Context) -> RunResult:
     for name in ("DATABASE_URL", "KAFKA_BOOTSTRAP_SERVERS"):
         os.environ.pop(name, None)
     # Nine processes on a busy 2-core machine can take more than the CLI's 60 s to become ready.
-    env = await asyncio.to_thread(local_stack.up, data_dir, free_port_base(), timeout=240.0)
     try:
+        env = await asyncio.to_thread(local_stack.up, data_dir, free_port_base(), timeout=240.0)
         started = time.monotonic()
         env = {**env, **staff_secret(data_dir)}
         report = await asyncio.to_thread(simulate, env, persons=PERSONS, progress=False)
