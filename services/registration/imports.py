@@ -226,6 +226,8 @@ async def errors_workbook(conn: Connection, commands: context.Ledger, principal:
     sheet.append(["行号", *(xlsx_cell(sheet, column) for column in columns), "错误原因"])
     for number, errors, cipher in await cursor.fetchall():
         cells = orjson.loads(commands.vault.decrypt(cipher) or "[]")
+        # A row read without its empty trailing cells still puts its reasons under 错误原因.
+        cells = [*cells, *[None] * (len(columns) - len(cells))]
         reasons = "; ".join(f"{e.get('column') or e['field']}: {' '.join(e['reasons'])}" for e in errors)
         # The clerk's cells go back as they came, and a formula among them stays text (CSV/XLSX injection).
         sheet.append([number, *(xlsx_cell(sheet, cell) for cell in cells), xlsx_cell(sheet, reasons)])
