@@ -25,7 +25,8 @@ from contracts.insurance import BenefitStopReason
 from contracts.registry import decode
 from contracts.topics import ASSISTANCE_EVENTS, REGISTRATION_EVENTS
 from services.insurance import queries
-from services.insurance.commands.insured import InsuredBatch, InsuredCommands
+from services.insurance.commands.batch import InsuredBatch
+from services.insurance.commands.insured import InsuredCommands
 from services.insurance.domain import benefit, enrolment, retirement
 from services.insurance.domain.insured import InsuredState
 from services.runtime.aggregate import is_uuid
