@@ -136,7 +136,7 @@ class EventConsumer(ConsumerCore):
         stop: asyncio.Event,
     ) -> None:
         while not stop.is_set():
-            await self._check_starts(consumer, unchecked)
+            await self._check_starts(consumer, unchecked, positions)
             batches = await consumer.getmany(timeout_ms=200, max_records=self.max_batch)
             if consumer.assignment():
                 self.ready.set()
@@ -156,18 +156,27 @@ class EventConsumer(ConsumerCore):
                 log.info("%s: offset commit failed (%s)", self.handler.name, exc)
 
     @staticmethod
-    async def _check_starts(consumer: AIOKafkaConsumer, unchecked: _Assigned) -> None:
+    async def _check_starts(
+        consumer: AIOKafkaConsumer, unchecked: _Assigned, positions: dict[TopicPartition, int]
+    ) -> None:
         """Start each newly assigned partition one message before its committed offset, so that the first record
         read is one this consumer group read before and its log epoch tells whether the log is still that one.
 
         The offset may be one of a log the broker lost, which the restarted embedded broker let a worker commit; it
         may even sit exactly at the new log's end, where nothing would be read (and no epoch seen) until the relay
-        writes there again. The one record read twice costs nothing: the inbox skips it."""
-        while unchecked.partitions:
-            tp = unchecked.partitions.pop()
+        writes there again. Past the end, ``_screen`` sees it. The one record read twice costs nothing: the inbox
+        skips it."""
+        for tp in list(unchecked.partitions):
             if tp not in consumer.assignment():
+                unchecked.partitions.discard(tp)
                 continue
-            position = await consumer.position(tp)
+            try:
+                # The group's committed offset, fetched in the background: wait briefly, try again next poll.
+                position = await asyncio.wait_for(consumer.position(tp), 1.0)
+            except TimeoutError:
+                continue
+            unchecked.partitions.discard(tp)
+            positions[tp] = position
             if position > 0:
                 consumer.seek(tp, position - 1)
 
@@ -187,12 +196,9 @@ class EventConsumer(ConsumerCore):
             # broker, restarted empty, answers a fetch past its end with nothing rather than OFFSET_OUT_OF_RANGE, so
             # the consumer would wait there and skip what the relay republishes below. (The fetch's high watermark
             # is exact, unlike the broker's ListOffsets.) The log epoch cannot tell: nothing is read there yet.
-            end = consumer.highwater(tp)
-            if end is None:
-                continue
-            # Where the next fetch starts: this connection's reading, or an offset it resumed from (a commit).
-            position = await consumer.position(tp)
-            if end < position:
+            # Where this connection has read to, or the offset it resumed from (a commit, ``_check_starts``).
+            end, position = consumer.highwater(tp), positions.get(tp)
+            if end is not None and position is not None and end < position:
                 log.warning(
                     "%s: the log of %s/%d ends at %d, below offset %d read before; reading it again from its beginning",
                     self.handler.name,
@@ -204,7 +210,7 @@ class EventConsumer(ConsumerCore):
                 LOG_REPLACED.labels(self.handler.name, tp.topic).inc()
                 positions.pop(tp, None)
                 batches.pop(tp, None)
-                await consumer.seek_to_beginning(tp)
+                _read_again(consumer, tp)
         for tp, msgs in batches.items():
             if not msgs:
                 continue
@@ -222,7 +228,7 @@ class EventConsumer(ConsumerCore):
                 )
                 LOG_REPLACED.labels(self.handler.name, tp.topic).inc()
                 positions.pop(tp, None)
-                await consumer.seek_to_beginning(tp)
+                _read_again(consumer, tp)
                 continue
             read[tp] = msgs
             to_apply[tp] = screened.apply
@@ -252,6 +258,14 @@ class EventConsumer(ConsumerCore):
             self.lag[(tp.topic, tp.partition)] = PartitionLag(tp.topic, tp.partition, behind, age)
             LAG_EVENTS.labels(self.handler.name, tp.topic, tp.partition).set(behind)
             LAG_SECONDS.labels(self.handler.name, tp.topic, tp.partition).set(age)
+
+
+def _read_again(consumer: AIOKafkaConsumer, tp: TopicPartition) -> None:
+    """Read ``tp`` again from its beginning. Offset 0, or the log's start if retention removed it: the fetch is then
+    out of range and the reset policy (earliest) moves it. Not ``seek_to_beginning``: that waits for the reset, up to
+    the request timeout per partition; with it (and a blocking ``position``) a worker stalled for minutes under the
+    broker-loss fault."""
+    consumer.seek(tp, 0)
 
 
 class _Assigned(ConsumerRebalanceListener):  # type: ignore[misc]
