@@ -11,6 +11,10 @@ Each batch's transaction also records how far the consumer got per partition in 
 consumer: a rebuild holds that lock exclusively (``consumer_paused``), which holds every worker of the
 consumer before its next batch, across processes (docs/adr/0003-rebuild.md). The tables and the lock are
 in ``services.runtime.inbox``, the status read in ``services.runtime.consumer_status``.
+
+Every record's log epoch is screened first (``services.runtime.log_epochs``): when the broker replaced a log
+(the embedded broker restarted empty) the consumer reads that partition again from its beginning rather than
+from a position of the old log, which the restarted broker even lets it commit.
 """
 
 from __future__ import annotations
@@ -19,10 +23,11 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections.abc import Iterable
 
-from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
+from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, ConsumerRecord, TopicPartition
 from aiokafka.errors import KafkaError
-from prometheus_client import Gauge
+from prometheus_client import Counter, Gauge
 
 from services.runtime import kafka
 from services.runtime.applying import (
@@ -41,9 +46,11 @@ from services.runtime.inbox import (
     Progress,
     consumer_paused,
     dead_letter_count,
+    known_epochs,
     progress_of,
     record_progress,
 )
+from services.runtime.log_epochs import EpochGuard
 
 # What the services, the rebuild and the tests import from here.
 __all__ = [
@@ -72,6 +79,11 @@ LAG_EVENTS = Gauge("renshe_consumer_lag_events", "Events behind the partition en
 LAG_SECONDS = Gauge(
     "renshe_consumer_lag_seconds", "Age of the last applied event when behind", ["consumer", "topic", "partition"]
 )
+LOG_REPLACED = Counter(
+    "renshe_consumer_log_replaced_total",
+    "Times a partition's log was found replaced (a newer log epoch) and read again from its beginning",
+    ["consumer", "topic"],
+)
 
 
 class EventConsumer(ConsumerCore):
@@ -81,7 +93,6 @@ class EventConsumer(ConsumerCore):
         """Consume until ``stop`` is set; reconnects after broker outages."""
         while not stop.is_set():
             consumer = AIOKafkaConsumer(
-                *self.topics,
                 bootstrap_servers=self.bootstrap_servers,
                 group_id=self.group_id,
                 enable_auto_commit=False,
@@ -97,12 +108,17 @@ class EventConsumer(ConsumerCore):
             )
             # Where this connection has read each partition to, for the lag.
             positions: dict[TopicPartition, int] = {}
+            # Partitions assigned whose starting offset has not been checked against the log epoch yet.
+            unchecked = _Assigned()
+            consumer.subscribe(self.topics, listener=unchecked)
             try:
+                async with self.pool.connection() as conn:
+                    guard = EpochGuard(await known_epochs(conn, self.handler.name, self.topics))
                 await kafka.ensure_topics(
                     self.bootstrap_servers, [(t, 6) for t in self.topics], replication_factor=self.replication_factor
                 )
                 await consumer.start()
-                await self._consume(consumer, positions, stop)
+                await self._consume(consumer, positions, guard, unchecked, stop)
             except (KafkaError, OSError) as exc:
                 log.warning("%s: broker unavailable (%s); reconnecting", self.handler.name, exc)
                 await asyncio.sleep(0.5)
@@ -112,24 +128,111 @@ class EventConsumer(ConsumerCore):
         await self.close()
 
     async def _consume(
-        self, consumer: AIOKafkaConsumer, positions: dict[TopicPartition, int], stop: asyncio.Event
+        self,
+        consumer: AIOKafkaConsumer,
+        positions: dict[TopicPartition, int],
+        guard: EpochGuard,
+        unchecked: _Assigned,
+        stop: asyncio.Event,
     ) -> None:
         while not stop.is_set():
+            await self._check_starts(consumer, unchecked, positions)
             batches = await consumer.getmany(timeout_ms=200, max_records=self.max_batch)
             if consumer.assignment():
                 self.ready.set()
+            batches, to_apply = await self._screen(consumer, guard, batches, positions)
             if not batches:
                 self._update_lag(consumer, positions, {})
                 continue
-            records = [record for partition in batches.values() for record in partition]
+            applied = [record for records in to_apply.values() for record in records]
             self.ends = {tp: consumer.highwater(tp) for tp in batches}
-            await self.process(records)
+            progress = progress_of([msgs[-1] for msgs in batches.values()], self.ends, guard.known)
+            await self.apply_decoded(await self.decode(applied), progress)
             self._update_lag(consumer, positions, batches)
             try:
                 await consumer.commit({tp: msgs[-1].offset + 1 for tp, msgs in batches.items()})
             except KafkaError as exc:
                 # A rebalance or a restarted broker: the events come again and the inbox skips them.
                 log.info("%s: offset commit failed (%s)", self.handler.name, exc)
+
+    @staticmethod
+    async def _check_starts(
+        consumer: AIOKafkaConsumer, unchecked: _Assigned, positions: dict[TopicPartition, int]
+    ) -> None:
+        """Start each newly assigned partition one message before its committed offset, so that the first record
+        read is one this consumer group read before and its log epoch tells whether the log is still that one.
+
+        The offset may be one of a log the broker lost, which the restarted embedded broker let a worker commit; it
+        may even sit exactly at the new log's end, where nothing would be read (and no epoch seen) until the relay
+        writes there again. Past the end, ``_screen`` sees it. The one record read twice costs nothing: the inbox
+        skips it."""
+        for tp in list(unchecked.partitions):
+            if tp not in consumer.assignment():
+                unchecked.partitions.discard(tp)
+                continue
+            try:
+                # The group's committed offset, fetched in the background: wait briefly, try again next poll.
+                position = await asyncio.wait_for(consumer.position(tp), 1.0)
+            except TimeoutError:
+                continue
+            unchecked.partitions.discard(tp)
+            positions[tp] = position
+            if position > 0:
+                consumer.seek(tp, position - 1)
+
+    async def _screen(
+        self,
+        consumer: AIOKafkaConsumer,
+        guard: EpochGuard,
+        batches: dict[TopicPartition, list[ConsumerRecord]],
+        positions: dict[TopicPartition, int],
+    ) -> tuple[dict[TopicPartition, list[ConsumerRecord]], dict[TopicPartition, list[ConsumerRecord]]]:
+        """The batch's partitions that were read on, and of each the records to apply; a partition whose log the
+        broker replaced is left out and read again from its beginning (``services.runtime.log_epochs``)."""
+        read: dict[TopicPartition, list[ConsumerRecord]] = {}
+        to_apply: dict[TopicPartition, list[ConsumerRecord]] = {}
+        for tp in consumer.assignment():
+            # A log that ends below where the consumer reads it from was replaced (or truncated): the embedded
+            # broker, restarted empty, answers a fetch past its end with nothing rather than OFFSET_OUT_OF_RANGE, so
+            # the consumer would wait there and skip what the relay republishes below. (The fetch's high watermark
+            # is exact, unlike the broker's ListOffsets.) The log epoch cannot tell: nothing is read there yet.
+            # Where this connection has read to, or the offset it resumed from (a commit, ``_check_starts``).
+            end, position = consumer.highwater(tp), positions.get(tp)
+            if end is not None and position is not None and end < position:
+                log.warning(
+                    "%s: the log of %s/%d ends at %d, below offset %d read before; reading it again from its beginning",
+                    self.handler.name,
+                    tp.topic,
+                    tp.partition,
+                    end,
+                    position,
+                )
+                LOG_REPLACED.labels(self.handler.name, tp.topic).inc()
+                positions.pop(tp, None)
+                batches.pop(tp, None)
+                _read_again(consumer, tp)
+        for tp, msgs in batches.items():
+            if not msgs:
+                continue
+            screened = guard.screen(tp.topic, tp.partition, msgs)
+            if screened.rewind:
+                log.warning(
+                    "%s: the log of %s/%d was replaced (log epoch %d, republished after position %d); reading"
+                    " it again from its beginning instead of offset %d",
+                    self.handler.name,
+                    tp.topic,
+                    tp.partition,
+                    guard.known[(tp.topic, tp.partition)].epoch,
+                    guard.known[(tp.topic, tp.partition)].republished_after,
+                    msgs[0].offset,
+                )
+                LOG_REPLACED.labels(self.handler.name, tp.topic).inc()
+                positions.pop(tp, None)
+                _read_again(consumer, tp)
+                continue
+            read[tp] = msgs
+            to_apply[tp] = screened.apply
+        return read, to_apply
 
     def _update_lag(
         self,
@@ -155,3 +258,25 @@ class EventConsumer(ConsumerCore):
             self.lag[(tp.topic, tp.partition)] = PartitionLag(tp.topic, tp.partition, behind, age)
             LAG_EVENTS.labels(self.handler.name, tp.topic, tp.partition).set(behind)
             LAG_SECONDS.labels(self.handler.name, tp.topic, tp.partition).set(age)
+
+
+def _read_again(consumer: AIOKafkaConsumer, tp: TopicPartition) -> None:
+    """Read ``tp`` again from its beginning. Offset 0, or the log's start if retention removed it: the fetch is then
+    out of range and the reset policy (earliest) moves it. Not ``seek_to_beginning``: that waits for the reset, up to
+    the request timeout per partition; with it (and a blocking ``position``) a worker stalled for minutes under the
+    broker-loss fault."""
+    consumer.seek(tp, 0)
+
+
+class _Assigned(ConsumerRebalanceListener):  # type: ignore[misc]
+    """Collects the partitions each rebalance assigns, for ``EventConsumer._check_starts``."""
+
+    def __init__(self) -> None:
+        self.partitions: set[TopicPartition] = set()
+
+    async def on_partitions_revoked(self, revoked: object) -> None:
+        """Nothing to do: offsets are committed after every batch."""
+
+    async def on_partitions_assigned(self, assigned: Iterable[TopicPartition]) -> None:
+        """Note the partitions; their positions are only known once the group's committed offsets are read."""
+        self.partitions = set(assigned)

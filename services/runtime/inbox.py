@@ -2,7 +2,8 @@
 
 The ``inbox`` holds the id of every event a consumer applied or dead-lettered, written in the handler's
 transaction, so that a redelivered event changes nothing; ``dead_letters`` the events it gave up on;
-``consumer_progress`` how far it got per partition (what ``GET /status`` compares with the broker). The
+``consumer_progress`` how far it got per partition (what ``GET /status`` compares with the broker) and the
+newest log epoch it read there (``services.runtime.log_epochs``). The
 pause is an advisory lock named after the consumer: its workers share it per batch, a rebuild takes it
 alone (docs/adr/0002-consumer-runtime.md, docs/adr/0003-rebuild.md).
 """
@@ -10,7 +11,7 @@ alone (docs/adr/0002-consumer-runtime.md, docs/adr/0003-rebuild.md).
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Protocol
@@ -20,6 +21,7 @@ from psycopg_pool import AsyncConnectionPool
 
 from contracts.envelope import EventEnvelope
 from services.runtime.db import Connection
+from services.runtime.log_epochs import FIRST_EPOCH, LogEpoch
 
 DDL = [
     """
@@ -56,6 +58,10 @@ DDL = [
         PRIMARY KEY (consumer, topic, partition)
     )
     """,
+    # The newest log epoch read on the partition (services.runtime.log_epochs), so that a restarted worker still
+    # tells a log the broker replaced while it was down, or just before.
+    "ALTER TABLE consumer_progress ADD COLUMN IF NOT EXISTS log_epoch int NOT NULL DEFAULT 0",
+    "ALTER TABLE consumer_progress ADD COLUMN IF NOT EXISTS republished_after bigint NOT NULL DEFAULT 0",
 ]
 
 
@@ -63,10 +69,22 @@ DDL = [
 PAUSE_KEY = "hashtext(current_schema() || '/consumer/' || %s)"
 
 _RECORD_PROGRESS = """
-    INSERT INTO consumer_progress (consumer, topic, partition, committed, end_offset, last_event_at)
-    SELECT %s, * FROM unnest(%s::text[], %s::int[], %s::bigint[], %s::bigint[], %s::timestamptz[])
+    INSERT INTO consumer_progress
+        (consumer, topic, partition, committed, end_offset, last_event_at, log_epoch, republished_after)
+    SELECT %s, * FROM unnest(
+        %s::text[], %s::int[], %s::bigint[], %s::bigint[], %s::timestamptz[], %s::int[], %s::bigint[]
+    )
     ON CONFLICT (consumer, topic, partition) DO UPDATE SET committed = excluded.committed,
-        end_offset = excluded.end_offset, last_event_at = excluded.last_event_at, updated_at = now()
+        end_offset = excluded.end_offset, last_event_at = excluded.last_event_at, updated_at = now(),
+        -- epochs only grow: a worker of the same group that has not met the newest one yet keeps it
+        log_epoch = greatest(consumer_progress.log_epoch, excluded.log_epoch),
+        republished_after = CASE WHEN excluded.log_epoch >= consumer_progress.log_epoch
+            THEN excluded.republished_after ELSE consumer_progress.republished_after END
+"""
+
+_KNOWN_EPOCHS = """
+    SELECT topic, partition, log_epoch, republished_after FROM consumer_progress
+    WHERE consumer = %s AND topic = ANY(%s)
 """
 
 
@@ -98,10 +116,17 @@ class Progress:
     committed: int
     end_offset: int
     last_event_at: datetime | None
+    #: The newest log epoch read on the partition (``services.runtime.log_epochs``).
+    epoch: LogEpoch = FIRST_EPOCH
 
 
-def progress_of(records: Sequence[ConsumerRecord], ends: dict[TopicPartition, int | None]) -> list[Progress]:
-    """The progress a batch of records makes, per partition; ``ends`` are the partitions' end offsets.
+def progress_of(
+    records: Sequence[ConsumerRecord],
+    ends: dict[TopicPartition, int | None],
+    epochs: Mapping[tuple[str, int], LogEpoch] | None = None,
+) -> list[Progress]:
+    """The progress a batch of records makes, per partition; ``ends`` are the partitions' end offsets, ``epochs``
+    the newest log epoch read on each (``EpochGuard.known``; epoch 0 where it is not given).
 
     Only each partition's last record counts: a caller that knows them may pass those alone."""
     last: dict[tuple[str, int], ConsumerRecord] = {}
@@ -117,6 +142,7 @@ def progress_of(records: Sequence[ConsumerRecord], ends: dict[TopicPartition, in
             record.offset + 1,
             max(record.offset + 1, ends.get(TopicPartition(topic, partition)) or 0),
             datetime.fromtimestamp(record.timestamp / 1000, UTC) if record.timestamp is not None else None,
+            (epochs or {}).get((topic, partition), FIRST_EPOCH),
         )
         for (topic, partition), record in sorted(last.items())
     ]
@@ -135,8 +161,16 @@ async def record_progress(conn: Connection, consumer: str, progress: Sequence[Pr
             [p.committed for p in progress],
             [p.end_offset for p in progress],
             [p.last_event_at for p in progress],
+            [p.epoch.epoch for p in progress],
+            [p.epoch.republished_after for p in progress],
         ),
     )
+
+
+async def known_epochs(conn: Connection, consumer: str, topics: Sequence[str]) -> dict[tuple[str, int], LogEpoch]:
+    """The newest log epoch ``consumer`` has recorded reading on each partition of ``topics``."""
+    cursor = await conn.execute(_KNOWN_EPOCHS, (consumer, list(topics)))
+    return {(str(t), int(p)): LogEpoch(int(e), int(a)) for t, p, e, a in await cursor.fetchall()}
 
 
 @contextlib.asynccontextmanager

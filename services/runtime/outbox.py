@@ -11,6 +11,14 @@ from pydantic import BaseModel, Field
 #: The Kafka header carrying an event's global position in its service's store (decimal ASCII).
 POSITION_HEADER = "store_position"
 
+#: The Kafka header naming the log incarnation a message was published into, as ``<epoch>:<after>`` (decimal
+#: ASCII): the relay counts every loss of its topic it has rewound for (``epoch``) and republished, with that
+#: epoch, every event after store position ``after``. A reader that meets a higher epoch than it has read knows
+#: the broker replaced the log under it, so that its position (in memory, or an offset the restarted broker let
+#: it commit) may lie past what the relay republished (``services.runtime.log_epochs``). Messages without it
+#: are epoch 0.
+EPOCH_HEADER = "log_epoch"
+
 
 class OutboxStatus(BaseModel):
     """Where a relay stands: what it has published of its store."""

@@ -15,6 +15,10 @@ write there. The second check deliberately ignores the tail of that write: Tansu
 the base offset of the last record batch plus one, below the true end, while its acknowledgements are
 exact (docs/adr/0001-store-ordering.md).
 
+Each rewind starts a new log epoch (``relay_position.log_epoch``), which every message carries with the
+position it republished after (``log_epoch`` header): the readers' offsets belong to the lost log, and the
+epoch tells them to read the partition again from its beginning (``services.runtime.log_epochs``).
+
 Every message carries its store position in the ``store_position`` header, so a reader can tell whether a
 topic still holds a store's whole history. When it does not (Kafka's retention deleted old segments, or a
 broker came back empty while the relay had no marks), a rebuild asks the relay to republish from a
@@ -38,7 +42,7 @@ from contracts.topics import Topic
 from services.runtime import kafka
 from services.runtime.db import Connection
 from services.runtime.eventstore import EventStore
-from services.runtime.outbox import POSITION_HEADER
+from services.runtime.outbox import EPOCH_HEADER, POSITION_HEADER
 from services.runtime.relay_ops import ReplayStarted, replay_router
 
 # The services and tests take the ops routes from here, with the relay.
@@ -54,6 +58,10 @@ DDL = [
         updated_at timestamptz NOT NULL DEFAULT now()
     )
     """,
+    # How many losses of the topic the relay has rewound for, and where the latest republication started
+    # (every message carries both in its EPOCH_HEADER).
+    "ALTER TABLE relay_position ADD COLUMN IF NOT EXISTS log_epoch int NOT NULL DEFAULT 0",
+    "ALTER TABLE relay_position ADD COLUMN IF NOT EXISTS republished_after bigint NOT NULL DEFAULT 0",
     """
     CREATE TABLE IF NOT EXISTS relay_marks (
         topic      text   NOT NULL,
@@ -117,6 +125,8 @@ class OutboxRelay:
         self._marked_at = 0.0
         self._marks_written = 0
         self.position = 0
+        #: The log epoch every message carries (``EPOCH_HEADER``): ``<losses rewound for>:<republished after>``.
+        self.epoch_header = b"0:0"
         #: Where each partition's next event will land, from the acknowledgements.
         self.expected_end: dict[int, int] = {}
         #: The first offset of the relay's latest write to each partition of the current log.
@@ -181,9 +191,13 @@ class OutboxRelay:
 
     async def _load_state(self) -> None:
         async with self.pool.connection() as conn:
-            cursor = await conn.execute("SELECT position FROM relay_position WHERE topic = %s", (self.topic.name,))
+            cursor = await conn.execute(
+                "SELECT position, log_epoch, republished_after FROM relay_position WHERE topic = %s",
+                (self.topic.name,),
+            )
             row = await cursor.fetchone()
             self.position = int(row[0]) if row else 0
+            self.epoch_header = f"{row[1]}:{row[2]}".encode() if row else b"0:0"
             cursor = await conn.execute(
                 "SELECT DISTINCT ON (partition) partition, log_offset + 1, first_offset FROM relay_marks"
                 " WHERE topic = %s ORDER BY partition, log_offset DESC",
@@ -240,7 +254,7 @@ class OutboxRelay:
                 self.topic.name,
                 key=stream_id.encode(),
                 value=envelope.encode(),
-                headers=[(POSITION_HEADER, str(position).encode())],
+                headers=[(POSITION_HEADER, str(position).encode()), (EPOCH_HEADER, self.epoch_header)],
             )
             for position, stream_id, envelope in rows
         ]
@@ -317,16 +331,24 @@ class OutboxRelay:
                     "DELETE FROM relay_marks WHERE topic = %s AND partition = %s AND log_offset >= %s",
                     (self.topic.name, partition, end),
                 )
-            await conn.execute(
-                "UPDATE relay_position SET position = %s, updated_at = now() WHERE topic = %s",
-                (restart, self.topic.name),
+            # A new log epoch: what follows is republished into a log that replaced the one the readers read.
+            cursor = await conn.execute(
+                "INSERT INTO relay_position (topic, position, log_epoch, republished_after) VALUES (%s, %s, 1, %s)"
+                " ON CONFLICT (topic) DO UPDATE SET position = excluded.position, updated_at = now(),"
+                " log_epoch = relay_position.log_epoch + 1, republished_after = excluded.republished_after"
+                " RETURNING log_epoch",
+                (self.topic.name, restart, restart),
             )
+            row = await cursor.fetchone()
+        epoch = int(row[0]) if row else 0
+        self.epoch_header = f"{epoch}:{restart}".encode()
         log.warning(
-            "broker lost data on %s partitions %s; republishing after position %d (was %d)",
+            "broker lost data on %s partitions %s; republishing after position %d (was %d) as log epoch %d",
             self.topic.name,
             sorted(lost),
             restart,
             self.position,
+            epoch,
         )
         REWINDS.labels(self.topic.name).inc()
         # A broker that lost its log may have re-created the topic with other partitions (Tansu auto-creates it
