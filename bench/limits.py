@@ -166,21 +166,24 @@ async def raw_produce(bootstrap_servers: str, values: Sequence[bytes], partition
     return Measurement(len(values) / elapsed, "msgs/s")
 
 
-async def raw_consume_decode(bootstrap_servers: str, topic: str, expected: int) -> Measurement:
-    """Messages per second of reading ``expected`` messages of ``topic`` from offset 0 with one aiokafka
-    consumer, ``orjson.loads`` on each value; partition assignment is untimed.
+async def raw_consume_decode(bootstrap_servers: str, topic: str | Sequence[str], expected: int) -> Measurement:
+    """Messages per second of reading ``expected`` messages of ``topic`` (or of several topics together)
+    from offset 0 with one aiokafka consumer, ``orjson.loads`` on each value; partition assignment is untimed.
 
     It reads a count, not up to the end offsets: the embedded broker's end offsets can trail the last
     acknowledged messages by a few dozen, which would end the read early.
     """
     # The runtime's probe refreshes metadata first: a new consumer's view of the topic can miss partitions.
-    ends = await kafka.end_offsets(bootstrap_servers, topic) or {}
+    topics = [topic] if isinstance(topic, str) else list(topic)
+    partitions = []
+    for name in topics:
+        ends = await kafka.end_offsets(bootstrap_servers, name) or {}
+        partitions += [TopicPartition(name, p) for p in sorted(ends)]
     consumer = AIOKafkaConsumer(
         bootstrap_servers=bootstrap_servers, enable_auto_commit=False, fetch_max_bytes=50 * 1024 * 1024
     )
     await consumer.start()
     try:
-        partitions = [TopicPartition(topic, p) for p in sorted(ends)]
         consumer.assign(partitions)
         await consumer.seek_to_beginning(*partitions)
         read, started = 0, time.perf_counter()

@@ -14,8 +14,9 @@ from collections.abc import Sequence
 from contracts import registration as reg
 from contracts.envelope import EventEnvelope
 from services.reporting.entities import parse_day
-from services.reporting.staff.credit import credits_of
+from services.reporting.staff.credit import Credit, credits_of
 from services.runtime.db import Connection
+from services.runtime.inbox import copy_escaped
 
 NAME = "staff_performance"
 #: The schema of the model's tables and of its consumer's inbox.
@@ -58,10 +59,34 @@ _INSERT_CREDITS = f"""
 """
 
 
+_COPY_CREDITS = f"COPY {SCHEMA}.staff_credits (event_id, kind, staff, day, points, event_type, region_code) FROM STDIN"
+
+
 class StaffPerformanceProjection:
-    """Folds the roster from registration's staff events and credits every other event to its staff."""
+    """Folds the roster from registration's staff events and credits every other event to its staff.
+
+    In a rebuild (``begin_rebuild`` .. ``finish_rebuild``) a batch's credits go in with one COPY instead of
+    an upsert of unnested arrays: the tables start empty and the rebuild's consumer tells redelivered events
+    from memory, so no credit can already be there. Being a handler that ``BuffersDuringRebuild`` also lets
+    the consumer add each batch's ids to the inbox with COPY. Over a county's history the upsert's array
+    dumping was a third of the fold's time (``python -m bench rebuild``).
+    """
 
     name = NAME
+
+    def __init__(self) -> None:
+        #: Between ``begin_rebuild`` and ``finish_rebuild``: credits are copied, not upserted.
+        self._rebuilding = False
+        #: Staff subjects and regions as COPY text fields: a county has a few hundred of each.
+        self._escaped: dict[str | None, str] = {None: "\\N"}
+
+    def begin_rebuild(self) -> None:
+        """From now on (right after ``reset``), write each batch's credits with COPY."""
+        self._rebuilding = True
+
+    async def finish_rebuild(self, conn: Connection) -> None:
+        """Go back to upserting credits: each batch already wrote its own, so nothing is held."""
+        self._rebuilding = False
 
     async def apply(self, conn: Connection, events: Sequence[EventEnvelope]) -> None:
         """The batch's roster changes in order, then all its credits in one statement."""
@@ -88,7 +113,9 @@ class StaffPerformanceProjection:
                 )
             else:
                 credits.extend(credits_of(event))
-        if credits:
+        if credits and self._rebuilding:
+            await self._copy(conn, credits)
+        elif credits:
             await conn.execute(
                 _INSERT_CREDITS,
                 (
@@ -105,3 +132,19 @@ class StaffPerformanceProjection:
     async def reset(self, conn: Connection) -> None:
         """Empty the model (``renshe reporting rebuild``)."""
         await conn.execute(f"TRUNCATE {SCHEMA}.staff_roster, {SCHEMA}.staff_credits")
+
+    async def _copy(self, conn: Connection, credits: Sequence[Credit]) -> None:
+        escaped = self._escaped
+
+        def field(text: str | None) -> str:
+            found = escaped.get(text)
+            if found is None:
+                found = escaped[text] = copy_escaped(str(text))
+            return found
+
+        lines = [
+            f"{c.event_id}\t{c.kind}\t{field(c.staff)}\t{c.day}\t{c.points}\t{c.event_type}\t{field(c.region_code)}\n"
+            for c in credits
+        ]
+        async with conn.cursor().copy(_COPY_CREDITS) as copy:
+            await copy.write("".join(lines))
