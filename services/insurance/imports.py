@@ -154,76 +154,103 @@ def _columns(header: Sequence[str]) -> dict[str, int]:
 # --- checking and posting, in SQL ---------------------------------------------------------------------------
 
 
-#: Yuan with at most two decimals (whole fen, as ``WHOLE_FEN`` says), for the three amounts of a row at once:
-#: one regular expression a row, not three (NULL cells drop out of concat_ws and fail it).
-_AMOUNTS = r"^[0-9]{1,12}(\.[0-9]{1,2})?,[0-9]{1,12}(\.[0-9]{1,2})?,[0-9]{1,12}(\.[0-9]{1,2})?$"
+def _fen(cell: str) -> str:
+    """SQL: the whole fen of a cell that is yuan with at most two decimals, exactly as ``WHOLE_FEN`` says (1-12
+    digits, then optionally a point and one or two digits), else NULL.
 
-
-def _fen(column: str) -> str:
-    return f"(split_part({column}, '.', 1)::bigint * 100 + rpad(split_part({column}, '.', 2), 2, '0')::bigint)"
+    Postgres's ``numeric`` input reads the number (a tenth of what a regular expression over the cell cost);
+    what it accepts beyond ``WHOLE_FEN`` (a sign, blanks, ``.5``, ``5.``, ``1e3``, ``1_000``, ``0x10``, NaN,
+    Infinity) either does not start with a digit or does not print back as written, leading zeros aside. What
+    is left is digits with at most one point, whose digits are counted on either side. The outer CASE keeps
+    the cast from ever seeing a cell that is not a number."""
+    point = f"strpos({cell}, '.')"
+    return (
+        f"CASE WHEN pg_input_is_valid({cell}, 'numeric') THEN CASE WHEN ascii({cell}) BETWEEN 48 AND 57"
+        f" AND ltrim({cell}, '0') = ltrim({cell}::numeric::text, '0')"
+        f" AND CASE {point} WHEN 0 THEN length({cell}) <= 12 ELSE {point} <= 13 AND length({cell}) - {point} <= 2 END"
+        f" THEN ({cell}::numeric * 100)::bigint END END"
+    )
 
 
 def _check_sql(columns: dict[str, int]) -> str:
     """One statement that reads the staged file and names, per row, the first rule it breaks (NULL: none).
-    The order of the CASE is the order of ``check_contribution``'s checks, then what only the tables know."""
+    The order of the CASE is the order of ``check_contribution``'s checks, then what only the tables know.
+    Each cell is read once, in the materialised ``typed``: a CTE Postgres inlined would repeat the reading
+    wherever the CASE names its column."""
     c = {name: f"btrim(r.c{index})" for name, index in columns.items()}
     employer = c.get("employer_id", "NULL")
-    aliases = ", ".join(f"('{k}', '{v}')" for k, v in TYPE_ALIASES.items())
+    aliases = " ".join(f"WHEN '{k}' THEN '{v}'" for k, v in TYPE_ALIASES.items())
     known = ", ".join(f"'{t}'" for t in INSURANCE_TYPES)
     return f"""
     CREATE TEMP TABLE contribution_checked ON COMMIT DROP AS
     WITH raw AS MATERIALIZED (
-        SELECT r.row_no + 1 AS row_no, {c["person_id"]} AS person, coalesce(a.name, {c["insurance_type"]}) AS kind,
+        SELECT r.row_no + 1 AS row_no, {c["person_id"]} AS person, {c["insurance_type"]} AS kind,
                nullif({employer}, '') AS employer, {c["base"]} AS base, {c["employer_part"]} AS er,
                {c["personal_part"]} AS pe
-        FROM contribution_raw r LEFT JOIN (VALUES {aliases}) a(alias, name) ON a.alias = {c["insurance_type"]}
+        FROM contribution_raw r
         WHERE coalesce({c["person_id"]}, '') || coalesce({c["base"]}, '') <> ''
     ), typed AS MATERIALIZED (
-        SELECT raw.*, coalesce(concat_ws(',', base, er, pe) ~ '{_AMOUNTS}', false) AS whole,
+        SELECT row_no, employer, CASE kind {aliases} ELSE kind END AS kind,
                CASE WHEN pg_input_is_valid(person, 'uuid') THEN person::uuid END AS person_id,
-               CASE WHEN pg_input_is_valid(employer, 'uuid') THEN employer::uuid END AS employer_id
+               CASE WHEN pg_input_is_valid(employer, 'uuid') THEN employer::uuid END AS employer_id,
+               {_fen("base")} AS base_fen, {_fen("er")} AS employer_fen, {_fen("pe")} AS personal_fen
         FROM raw
-    ), amounts AS (
-        SELECT typed.*,
-               CASE WHEN whole THEN {_fen("base")} END AS base_fen,
-               CASE WHEN whole THEN {_fen("er")} END AS employer_fen,
-               CASE WHEN whole THEN {_fen("pe")} END AS personal_fen
-        FROM typed
     )
     SELECT x.row_no, x.person_id, x.kind AS insurance_type, x.employer_id, x.base_fen, x.employer_fen,
            x.personal_fen, coalesce(m.region_code, p.region_code) AS region_code,
            CASE
                WHEN x.kind IS NULL OR x.kind NOT IN ({known}) THEN 'KnownInsuranceType'
-               WHEN NOT x.whole THEN 'AmountInWholeFen'
+               WHEN x.base_fen IS NULL OR x.employer_fen IS NULL OR x.personal_fen IS NULL THEN 'AmountInWholeFen'
                WHEN x.base_fen NOT BETWEEN %(minimum)s AND %(maximum)s THEN 'BaseWithinProvinceBounds'
                WHEN x.employer_fen + x.personal_fen = 0 THEN 'ContributionIsPaid'
                WHEN p.person_id IS NULL THEN 'PersonKnownFromRegistration'
                WHEN e.person_id IS NULL THEN 'ContributionNeedsEnrolment'
                WHEN x.employer IS NOT NULL AND m.employer_id IS NULL THEN 'EmployerKnownFromRegistration'
            END AS problem
-    FROM amounts x
+    FROM typed x
     LEFT JOIN persons p ON p.person_id = x.person_id
     LEFT JOIN enrolments e ON e.person_id = x.person_id AND e.insurance_type = x.kind
     LEFT JOIN employers m ON m.employer_id = x.employer_id AND m.active
     """
 
 
-# Post the good rows once (the ledger's key refuses a second posting) and sum what was posted per employer
-# (its region) or, for the flexibly employed, per village.
+# Post the good rows the ledger does not hold yet and sum them per employer (its region) or, for the flexibly
+# employed, per village. ``fresh`` is the rows to insert: the first row of the file for each person and type,
+# none the ledger holds for the month (the caller holds the month's lock, so nothing else adds any meanwhile).
+# They go in in the ledger key's order, as a plain INSERT: each lands beside the one before in the key's
+# index, where ``ON CONFLICT`` in the file's order probed the index twice per row at random places (4.5 s of
+# 300,000 rows against 1.2 s). Persons are counted by grouping twice (hashed), not count(DISTINCT), which sorts.
 _POST = """
-    WITH posted AS (
+    WITH fresh AS MATERIALIZED (
+        SELECT DISTINCT ON (person_id, insurance_type) person_id, insurance_type, employer_id, region_code,
+               base_fen, employer_fen, personal_fen
+        FROM contribution_checked s
+        WHERE problem IS NULL AND NOT EXISTS (
+            SELECT FROM contributions c
+            WHERE c.person_id = s.person_id AND c.insurance_type = s.insurance_type AND c.month = %(month)s
+        )
+        ORDER BY person_id, insurance_type, row_no
+    ), posted AS (
         INSERT INTO contributions (person_id, insurance_type, month, employer_id, region_code, base_fen,
                                    employer_fen, personal_fen, file_id)
         SELECT person_id, insurance_type, %(month)s, employer_id, region_code, base_fen, employer_fen,
                personal_fen, %(file_id)s
-        FROM contribution_checked WHERE problem IS NULL
-        ON CONFLICT DO NOTHING
-        RETURNING person_id, employer_id, region_code, base_fen, employer_fen, personal_fen
+        FROM fresh
+    ), per_person AS (
+        SELECT employer_id, region_code, count(*) AS rows, sum(base_fen) AS base_fen,
+               sum(employer_fen) AS employer_fen, sum(personal_fen) AS personal_fen
+        FROM fresh GROUP BY employer_id, region_code, person_id
     )
-    SELECT employer_id::text, region_code, count(*), count(DISTINCT person_id), sum(base_fen)::bigint,
+    SELECT employer_id::text, region_code, sum(rows)::bigint, count(*), sum(base_fen)::bigint,
            sum(employer_fen)::bigint, sum(personal_fen)::bigint
-    FROM posted GROUP BY employer_id, region_code ORDER BY region_code, employer_id
+    FROM per_person GROUP BY employer_id, region_code ORDER BY region_code, employer_id
 """
+
+#: Postings of one month take turns from their checked rows on (a transaction-scoped advisory lock named
+#: after the schema and the month; reading and checking a file need no turn): the second sees what the first
+#: posted, so ``_POST`` can insert without ``ON CONFLICT``, and the same file posted twice at once answers
+#: the second time with the first answer.
+_MONTH_LOCK = "SELECT pg_advisory_xact_lock(hashtextextended('contributions:' || current_schema() || ':' || %s, 0))"
 
 
 async def _stage(conn: Connection, header: Sequence[str], body: str | Iterator[Sequence[Any]]) -> None:
@@ -304,16 +331,13 @@ async def _post(
 ) -> PostingResult:
     sha256 = hashlib.sha256(month.encode() + b"\0" + data).hexdigest()
     file_id = str(uuid.uuid5(FILE_NAMESPACE, sha256))
-    cursor = await conn.execute("SELECT result FROM contribution_files WHERE sha256 = %s", (sha256,))
-    first = await cursor.fetchone()
-    if first is not None:
-        return PostingResult.model_validate({**first[0], "replayed": True})
+    if (first := await _first_answer(conn, sha256)) is not None:
+        return first
     header, body = parse()
     columns = _columns(header)
     await conn.execute("SET LOCAL work_mem = '256MB'")  # the checks' joins and sorts stay in memory
     await _stage(conn, header, body)
     await conn.execute(_check_sql(columns), {"minimum": bounds.minimum_fen, "maximum": bounds.maximum_fen})
-    await conn.execute("ANALYZE contribution_checked")
     cursor = await conn.execute("SELECT count(*), count(problem) FROM contribution_checked")
     counted = await cursor.fetchone()
     total, refused = (int(counted[0]), int(counted[1])) if counted else (0, 0)
@@ -322,6 +346,9 @@ async def _post(
         (ERRORS_LISTED,),
     )
     errors = [_error(int(row), str(rule), bounds) for row, rule in await cursor.fetchall()]
+    await conn.execute(_MONTH_LOCK, (month,))
+    if (first := await _first_answer(conn, sha256)) is not None:  # posted meanwhile, while we waited
+        return first
     cursor = await conn.execute(_POST, {"month": month, "file_id": file_id})
     events = [
         ins.ContributionsPosted(
@@ -360,6 +387,13 @@ async def _post(
         (file_id, sha256, file_name, orjson.dumps(result.model_dump(mode="json")).decode()),
     )
     return result
+
+
+async def _first_answer(conn: Connection, sha256: str) -> PostingResult | None:
+    """The answer the first posting of these bytes for this month gave, if there was one."""
+    cursor = await conn.execute("SELECT result FROM contribution_files WHERE sha256 = %s", (sha256,))
+    first = await cursor.fetchone()
+    return None if first is None else PostingResult.model_validate({**first[0], "replayed": True})
 
 
 def _error(row: int, rule: str, bounds: BaseBounds) -> RowError:
