@@ -3,11 +3,13 @@
 Postgres reads the file: a CSV goes to a staging table with ``COPY … (FORMAT csv)`` as it is (an XLSX row by
 row through the same ``COPY``), and one statement checks every row against the rules of
 ``services.insurance.domain.contributions`` (whole fen, the province's base bounds, a person and enrolment
-registration and insurance know), one more posts the good rows. The ledger's key (person, type, month)
-makes posting a row twice impossible, and the file's SHA-256 makes a file posted twice answer with its first
-result. What the rows add up to is published as one ``ContributionsPosted`` per employer (or per village for
-the flexibly employed), all in one transaction with the ledger rows. Python touches each row only for
-an XLSX; parsing 300,000 CSV rows in Python cost more than the whole posting may (``bench/insurance.py``).
+registration and insurance know), one more posts the good rows the ledger lacks, in its key's order.
+Postings of one month take turns from their checked rows on (an advisory lock), so what the ledger holds
+of the month stays put while a file posts; the ledger's key (person, type, month) holds each row once, and
+the file's SHA-256 makes a file posted twice answer with its first result. What the rows add up to is
+published as one ``ContributionsPosted`` per employer (or per village for the flexibly employed), all in
+one transaction with the ledger rows. Python touches each row only for an XLSX; parsing 300,000 CSV rows
+in Python cost more than the whole posting may (``bench/insurance.py``).
 """
 
 from __future__ import annotations
@@ -188,13 +190,13 @@ def _check_sql(columns: dict[str, int]) -> str:
                nullif({employer}, '') AS employer, {c["base"]} AS base, {c["employer_part"]} AS er,
                {c["personal_part"]} AS pe
         FROM contribution_raw r
-        WHERE coalesce({c["person_id"]}, '') || coalesce({c["base"]}, '') <> ''
     ), typed AS MATERIALIZED (
         SELECT row_no, employer, CASE kind {aliases} ELSE kind END AS kind,
                CASE WHEN pg_input_is_valid(person, 'uuid') THEN person::uuid END AS person_id,
                CASE WHEN pg_input_is_valid(employer, 'uuid') THEN employer::uuid END AS employer_id,
                {_fen("base")} AS base_fen, {_fen("er")} AS employer_fen, {_fen("pe")} AS personal_fen
         FROM raw
+        WHERE person <> '' OR base <> ''  -- a row of blank cells is no row
     )
     SELECT x.row_no, x.person_id, x.kind AS insurance_type, x.employer_id, x.base_fen, x.employer_fen,
            x.personal_fen, coalesce(m.region_code, p.region_code) AS region_code,
@@ -206,7 +208,9 @@ def _check_sql(columns: dict[str, int]) -> str:
                WHEN p.person_id IS NULL THEN 'PersonKnownFromRegistration'
                WHEN e.person_id IS NULL THEN 'ContributionNeedsEnrolment'
                WHEN x.employer IS NOT NULL AND m.employer_id IS NULL THEN 'EmployerKnownFromRegistration'
-           END AS problem
+           END AS problem,
+           CASE WHEN x.base_fen IS NULL THEN 'base' WHEN x.employer_fen IS NULL THEN 'employer_part'
+                ELSE 'personal_part' END AS amount_field
     FROM typed x
     LEFT JOIN persons p ON p.person_id = x.person_id
     LEFT JOIN enrolments e ON e.person_id = x.person_id AND e.insurance_type = x.kind
@@ -364,10 +368,11 @@ async def _post(
     counted = await cursor.fetchone()
     total, refused = (int(counted[0]), int(counted[1])) if counted else (0, 0)
     cursor = await conn.execute(
-        "SELECT row_no, problem FROM contribution_checked WHERE problem IS NOT NULL ORDER BY row_no LIMIT %s",
+        "SELECT row_no, problem, amount_field FROM contribution_checked WHERE problem IS NOT NULL ORDER BY row_no"
+        " LIMIT %s",
         (ERRORS_LISTED,),
     )
-    errors = [_error(int(row), str(rule), bounds) for row, rule in await cursor.fetchall()]
+    errors = [_error(int(row), str(rule), str(amount), bounds) for row, rule, amount in await cursor.fetchall()]
     await conn.execute(_MONTH_LOCK, (month,))
     if (first := await _first_answer(conn, sha256)) is not None:  # posted meanwhile, while we waited
         return first
@@ -417,6 +422,10 @@ async def _first_answer(conn: Connection, sha256: str) -> PostingResult | None:
     return None if first is None else PostingResult.model_validate({**first[0], "replayed": True})
 
 
-def _error(row: int, rule: str, bounds: BaseBounds) -> RowError:
+def _error(row: int, rule: str, amount_field: str, bounds: BaseBounds) -> RowError:
+    """A refused row's error; an amount that is not whole fen is named by its column (the first such of
+    base, employer_part, personal_part) rather than as any amount."""
     field, reason = RULES[rule]
+    if rule == "AmountInWholeFen":
+        field = amount_field
     return RowError(row=row, field=field, rule=rule, reason=reason.format(bounds=bounds))

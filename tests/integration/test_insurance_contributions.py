@@ -10,7 +10,7 @@ from datetime import timedelta
 import pytest
 from openpyxl import Workbook
 
-from services.insurance.domain.contributions import BaseBounds, check_contribution
+from services.insurance.domain.contributions import WHOLE_FEN, BaseBounds, check_contribution
 from services.insurance.domain.employer_account import late_surcharge_fen
 from tests.integration import test_insurance_api as support
 from tests.integration.registration_client import token
@@ -40,7 +40,7 @@ async def test_a_month_file_posts_good_rows_lists_bad_ones_and_posts_nothing_twi
     assert (result["rows"], result["posted"], result["refused"], result["already_posted"]) == (6, 2, 4, 0)
     reasons = {e["row"]: (e["field"], e["rule"]) for e in result["errors"]}
     assert reasons == {
-        4: ("amount", "AmountInWholeFen"),
+        4: ("base", "AmountInWholeFen"),
         5: ("base_fen", "BaseWithinProvinceBounds"),
         6: ("insurance_type", "ContributionNeedsEnrolment"),
         7: ("person_id", "PersonKnownFromRegistration"),
@@ -170,6 +170,10 @@ async def test_the_set_based_posting_gives_every_row_the_verdict_of_the_one_row_
         ).json()
         got = posted["errors"][0]["rule"] if posted["errors"] else None
         assert got == expected, (kind, base, employer_part, personal_part, posted)
+        if got == "AmountInWholeFen":  # named by the first amount that is not whole fen
+            amounts = {"base": base, "employer_part": employer_part, "personal_part": personal_part}
+            first = next(name for name, value in amounts.items() if not WHOLE_FEN.fullmatch(value))
+            assert posted["errors"][0]["field"] == first, (amounts, posted)
 
 
 async def test_contributions_sent_as_json_in_fen_post_once_and_a_fraction_of_a_fen_is_refused(ins):
