@@ -3,13 +3,14 @@ nothing twice, the surcharge to the fen, two months of arrears reported to super
 
 from __future__ import annotations
 
+import asyncio
 import io
 from datetime import timedelta
 
 import pytest
 from openpyxl import Workbook
 
-from services.insurance.domain.contributions import BaseBounds, check_contribution
+from services.insurance.domain.contributions import WHOLE_FEN, BaseBounds, check_contribution
 from services.insurance.domain.employer_account import late_surcharge_fen
 from tests.integration import test_insurance_api as support
 from tests.integration.registration_client import token
@@ -39,7 +40,7 @@ async def test_a_month_file_posts_good_rows_lists_bad_ones_and_posts_nothing_twi
     assert (result["rows"], result["posted"], result["refused"], result["already_posted"]) == (6, 2, 4, 0)
     reasons = {e["row"]: (e["field"], e["rule"]) for e in result["errors"]}
     assert reasons == {
-        4: ("amount", "AmountInWholeFen"),
+        4: ("base", "AmountInWholeFen"),
         5: ("base_fen", "BaseWithinProvinceBounds"),
         6: ("insurance_type", "ContributionNeedsEnrolment"),
         7: ("person_id", "PersonKnownFromRegistration"),
@@ -149,6 +150,15 @@ async def test_the_set_based_posting_gives_every_row_the_verdict_of_the_one_row_
         ("medical", "5000", "0", ""),
         ("medical", "5000", "0", "0005.50"),
         ("medical", "5000", "0", "123456789012.25"),
+        # and what Postgres's numeric input, which reads the amounts, takes beyond whole fen
+        ("medical", "5000", "0", "0000000000001"),
+        ("medical", "5000", "0", "-0"),
+        ("medical", "5000", "0", "Infinity"),
+        ("medical", "5000", "0", "1_000"),
+        ("medical", "5000", "0", "0x10"),
+        ("medical", "5000", "0", "1E2"),
+        ("medical", "5000", "0", "0.5"),
+        ("medical", "5000.50", "00", "400.5"),
     ]
     # each sample in its own month, so that every good one posts
     for offset, (kind, base, employer_part, personal_part) in enumerate(samples, start=1):
@@ -160,6 +170,10 @@ async def test_the_set_based_posting_gives_every_row_the_verdict_of_the_one_row_
         ).json()
         got = posted["errors"][0]["rule"] if posted["errors"] else None
         assert got == expected, (kind, base, employer_part, personal_part, posted)
+        if got == "AmountInWholeFen":  # named by the first amount that is not whole fen
+            amounts = {"base": base, "employer_part": employer_part, "personal_part": personal_part}
+            first = next(name for name, value in amounts.items() if not WHOLE_FEN.fullmatch(value))
+            assert posted["errors"][0]["field"] == first, (amounts, posted)
 
 
 async def test_contributions_sent_as_json_in_fen_post_once_and_a_fraction_of_a_fen_is_refused(ins):
@@ -186,3 +200,21 @@ async def test_contributions_sent_as_json_in_fen_post_once_and_a_fraction_of_a_f
     )
     assert low.json()["errors"][0]["rule"] == "BaseWithinProvinceBounds"
     assert ins.count("SELECT count(*) FROM insurance.contributions") == 1
+
+
+async def test_two_overlapping_files_of_one_month_posted_at_once_post_each_row_once(ins):
+    employer = await ins.employer()
+    persons = [await ins.person() for _ in range(6)]
+    for person in persons:
+        await ins.enrol(person, "enterprise_pension", employer)
+    rows = [(p, "enterprise_pension", employer, "5000.00", "800.00", "400.00") for p in persons]
+    # the same person and type twice in one file: the first row posts, the second was posted already
+    first, second = await asyncio.gather(
+        ins.post_file(rows[:4] + rows[:1], month(-1)), ins.post_file(rows[2:], month(-1))
+    )
+    assert (first.status_code, second.status_code) == (201, 201), (first.text, second.text)
+    answers = [first.json(), second.json()]
+    assert sum(a["posted"] for a in answers) == 6
+    assert sorted((a["rows"], a["posted"] + a["already_posted"]) for a in answers) == [(4, 4), (5, 5)]
+    assert ins.count("SELECT count(*) FROM insurance.contributions") == 6
+    assert sum(e["rows"] for e in ins.events("ContributionsPosted")) == 6
