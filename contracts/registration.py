@@ -313,6 +313,10 @@ class HouseholdCreated(_HouseholdFact):
 
     event_type: ClassVar[str] = "HouseholdCreated"
 
+    entered_on: date | None = Field(
+        default=None, description="The day the household was entered in the ledger; absent: the day it was recorded"
+    )
+
 
 class HouseholdMemberAdded(_HouseholdFact):
     """A person joined the household."""

@@ -140,9 +140,10 @@ class AssistanceReactions:
             return
         if isinstance(event, _HOUSEHOLD_EVENTS):
             await queries.set_household_members(conn, event.household_id, [m.person_id for m in event.members])
-            await self.households.snapshot(
-                conn, event.household_id, event.region_code, event.members, envelope.occurred_at.date(), meta
-            )
+            # A household entered from a paper ledger is dated by its entry, not by the day it was typed in.
+            entered = event.entered_on if isinstance(event, reg.HouseholdCreated) else None
+            on = entered or envelope.occurred_at.date()
+            await self.households.snapshot(conn, event.household_id, event.region_code, event.members, on, meta)
             return
         if isinstance(event, (reg.VacancyOpened, reg.VacancyFilled, reg.VacancyClosed)):
             await self.vacancy(conn, event)

@@ -53,6 +53,7 @@ class ItemProblem(BaseModel):
     field: str | None = None
     rule: str | None = None
     person_id: str | None = Field(default=None, description="On 409: who already holds this ID number")
+    household_id: str | None = Field(default=None, description="On 409: the household the person already belongs to")
     errors: list[dict[str, str]] = Field(default_factory=list, description="Each field that failed validation")
 
 
