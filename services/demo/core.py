@@ -151,6 +151,9 @@ class DemoReport:
     #: Seconds per part: ``plan`` (all modules), each module's load (from the end of the loads it reacts to,
     #: with its wait for their relays; modules that react to the same ones overlap).
     split: dict[str, float] = field(default_factory=dict)
+    #: Per module: requests sent, and of those how many were sent again (a reaction not there yet, a busy
+    #: service): ``(sent, resent)``.
+    requests: dict[str, tuple[int, int]] = field(default_factory=dict)
 
 
 def run_demo(
@@ -185,6 +188,7 @@ async def _run(
     planned = {m.service: m.plan(sim) for m in running}
     split = {"plan": time.monotonic() - started}
     counts: dict[str, Counter[str]] = {}
+    requests: dict[str, tuple[int, int]] = {}
     loaded = {m.service: asyncio.get_running_loop().create_future() for m in running}
 
     async def load(module: DemoModule, bar: Progress) -> None:
@@ -199,6 +203,7 @@ async def _run(
             counts[module.service] = await module.load(sim, client)
         finally:
             await client.aclose()
+            requests[module.service] = (client.sent, client.resent)
         bar.update(task, completed=planned[module.service])
         split[module.service] = time.monotonic() - loading
         loaded[module.service].set_result(None)
@@ -211,7 +216,7 @@ async def _run(
             task = bar.add_task("reporting catches up", total=None)
             caught_up = await _catch_up(env, token, catch_up_timeout)
             bar.update(task, total=1, completed=1)
-    return DemoReport(counts, skipped, time.monotonic() - started, caught_up, split)
+    return DemoReport(counts, skipped, time.monotonic() - started, caught_up, split, requests)
 
 
 def _bar(enabled: bool) -> Progress:
