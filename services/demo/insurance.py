@@ -53,7 +53,9 @@ LEDGER_MONTHS_BEFORE = 12
 CLAIMS = 0.85
 IN_ARREARS = 0.08
 #: The first year of the province's income figure in insurance's default settings
-#: (``PROVINCE_MONTHLY_INCOME_FEN``): survivor claims of earlier deaths wait until the year after it.
+#: (``PROVINCE_MONTHLY_INCOME_FEN``). A survivor claim is priced with the figure of the year before the death,
+#: so only deaths from the year after it are claimed (a death in 2024 would be refused, 422
+#: ``ProvinceIncomeFigureKnown``: the default size's county has some in the window's first quarter).
 INCOME_FIGURES_FROM = 2024
 #: What reacting services need to have seen before a command about a person or an employer works.
 NOT_YET = ("404", "EmployerKnownFromRegistration", "BenefitNeedsUnemploymentRegistration", "SurvivorClaimAfterDeath")
@@ -100,11 +102,11 @@ class Insurance:
         facts += _claims(sim, months_posted)
         facts += _retirees(sim, insured)
         for death in sim.history.of_type("PersonDied"):
+            if death.day.year - 1 < INCOME_FIGURES_FROM:
+                continue
             if death.subject in insured or sim.rng(SERVICE, "survivor", death.subject).random() < 0.5:
                 delay = timedelta(days=sim.rng(SERVICE, "claim", death.subject).randint(5, 40))
-                # A claim is priced with the province's income figure of the year before it.
-                first = date(INCOME_FIGURES_FROM + 1, 1, 5)
-                claimed = min(window.today, max(death.day + delay, first))
+                claimed = min(window.today, death.day + delay)
                 facts.append(Fact(claimed, "SurvivorBenefitsClaimed", death.subject, {}, source=SERVICE))
         for fact in facts:
             sim.history.add(fact)
