@@ -60,7 +60,8 @@ async def demo(ctx: Context) -> RunResult:
         f"{seconds:.1f} s ({split}, reporting's catch-up after the last write {report.caught_up_seconds or 0:.1f} s); "
         f"load average {os.getloadavg()[0]:.1f}"
     )
-    ctx.note(f"run {ctx.run_index + 1}: {events:,} events stored by all services")
+    sent = ", ".join(f"{module} {n:,} ({again:,} again)" for module, (n, again) in report.requests.items())
+    ctx.note(f"run {ctx.run_index + 1}: {events:,} events stored by all services; requests sent: {sent}")
     return {
         "demo": Measurement(seconds, "s"),
         "demo-rate": Measurement(events / seconds, "events/s"),

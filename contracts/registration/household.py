@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import ClassVar
 
 from pydantic import Field
@@ -46,6 +47,10 @@ class HouseholdCreated(_HouseholdFact):
     """A household (户) was entered with its first members."""
 
     event_type: ClassVar[str] = "HouseholdCreated"
+
+    entered_on: date | None = Field(
+        default=None, description="The day the household was entered in the ledger; absent: the day it was recorded"
+    )
 
 
 class HouseholdMemberAdded(_HouseholdFact):

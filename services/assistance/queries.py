@@ -139,12 +139,13 @@ async def set_household_members(conn: Connection, household_id: str, member_ids:
         "DELETE FROM household_members WHERE household_id = %s AND NOT person_id = ANY(%s)",
         (household_id, list(member_ids)),
     )
-    for member in member_ids:
-        await conn.execute(
-            "INSERT INTO household_members (person_id, household_id) VALUES (%s, %s)"
-            " ON CONFLICT (person_id) DO UPDATE SET household_id = excluded.household_id",
-            (member, household_id),
-        )
+    # One statement for all members: every household event of registration's topic carries the whole list,
+    # and a statement per member was most of the worker's round trips on a county's history.
+    await conn.execute(
+        "INSERT INTO household_members (person_id, household_id) SELECT m, %s FROM unnest(%s::text[]) AS m"
+        " ON CONFLICT (person_id) DO UPDATE SET household_id = excluded.household_id",
+        (household_id, list(dict.fromkeys(member_ids))),
+    )
 
 
 _VACANCY_COLUMNS = (

@@ -139,10 +139,14 @@ class AssistanceReactions:
             await queries.save_person(conn, _person_view(event))
             return
         if isinstance(event, _HOUSEHOLD_EVENTS):
-            await queries.set_household_members(conn, event.household_id, [m.person_id for m in event.members])
-            await self.households.snapshot(
-                conn, event.household_id, event.region_code, event.members, envelope.occurred_at.date(), meta
-            )
+            # A member's change of employment keeps the member list (the household's events are in order on
+            # one partition): only the other household events change who belongs to it.
+            if not isinstance(event, reg.HouseholdEmploymentChanged):
+                await queries.set_household_members(conn, event.household_id, [m.person_id for m in event.members])
+            # A household entered from a paper ledger is dated by its entry, not by the day it was typed in.
+            entered = event.entered_on if isinstance(event, reg.HouseholdCreated) else None
+            on = entered or envelope.occurred_at.date()
+            await self.households.snapshot(conn, event.household_id, event.region_code, event.members, on, meta)
             return
         if isinstance(event, (reg.VacancyOpened, reg.VacancyFilled, reg.VacancyClosed)):
             await self.vacancy(conn, event)

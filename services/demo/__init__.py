@@ -13,8 +13,10 @@ nothing twice, see ``registration.py``), with a progress bar on stderr.
 Adding a service's history (the hook)
 -------------------------------------
 Each service contributes one module, ``services/demo/<service>.py``, with an object that has
-``service`` (its name in ``services/platform.py``), ``plan(sim) -> int`` and ``async load(sim, api)``
-(``core.DemoModule``), and one entry in ``MODULES`` below, after the modules whose facts it reacts to:
+``service`` (its name in ``services/platform.py``), ``reacts_to`` (the modules whose loading it waits for),
+``plan(sim) -> int`` and ``async load(sim, api)`` (``core.DemoModule``), and one entry in ``MODULES`` below,
+after the modules whose facts it reacts to. Modules that react to the same ones load side by side
+(assistance and supervision both after insurance):
 
 - ``plan`` is pure. It reads what earlier modules planned from ``sim.history`` (``Fact``: a day, the
   event type it becomes, a subject such as ``person:17``, data such as ``reason`` and ``involuntary``),
@@ -31,6 +33,7 @@ For example, insurance's benefit claims after registration's involuntary job los
 
     class Insurance:
         service = "insurance"
+        reacts_to = ("registration",)
 
         def plan(self, sim: Simulation) -> int:
             claims = 0
@@ -56,7 +59,7 @@ The modules today: ``registration.py`` (the ledger, households included), ``insu
 ``assistance.py`` and ``supervision.py``, in that order; ``episodes.py`` reads a person's jobs and
 unemployment spells from the history for them. What they share:
 
-- A module loads after the relays have published what the modules before it wrote; a request that needs
+- A module loads after the relays have published what the modules it reacts to wrote; a request that needs
   another service's reaction (insurance must have seen the person, assistance must have opened the case)
   names the refusals that mean "not yet" in ``Call.wait_for`` and is sent again until the reaction is there.
 - Staff steps go as the demo's staff (``core.Staff``: ``sim.staff.token("township", code)``), signed with the

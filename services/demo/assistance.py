@@ -49,6 +49,7 @@ class Assistance:
     """Assistance's history: see the module docstring."""
 
     service = SERVICE
+    reacts_to: tuple[str, ...] = ("registration", "insurance")
 
     def plan(self, sim: Simulation) -> int:
         """Add the services, certifications, posts, referrals and household steps; the requests ``load`` sends."""

@@ -80,6 +80,10 @@ class ServiceClient:
     settle_seconds: float = 600.0
     #: Called with each finished request's weight (the progress bar).
     on_done: Callable[[int], None] = lambda _: None
+    #: Requests sent, and how many of them were sent again because the answer meant "not yet" or "busy"
+    #: (``Call.wait_for``, a concurrent writer, a 503): where a module's time goes (``DemoReport.requests``).
+    sent: int = 0
+    resent: int = 0
     _idle: list[tuple[asyncio.StreamReader, asyncio.StreamWriter, float]] = field(default_factory=list, repr=False)
 
     def __post_init__(self) -> None:
@@ -99,8 +103,10 @@ class ServiceClient:
         while True:
             async with self._slots:
                 reply = await self._exchange(call)
+            self.sent += 1
             if not _concurrent(reply) and not (call.wait_for and _not_there_yet(reply, call.wait_for)):
                 break
+            self.resent += 1
             now = asyncio.get_running_loop().time()
             deadline = deadline or now + self.settle_seconds
             if now > deadline:

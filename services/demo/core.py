@@ -127,6 +127,9 @@ class DemoModule(Protocol):
 
     #: The service it talks to, as in ``services/platform.py`` (``registration``, ``insurance`` ...).
     service: str
+    #: The modules whose loading it waits for (their facts must be in their services, and on the topics,
+    #: before it sends its own); modules that need nothing of each other load side by side.
+    reacts_to: tuple[str, ...]
 
     def plan(self, sim: Simulation) -> int:
         """Add this service's facts to ``sim.history`` (pure: no I/O); return the requests ``load`` will send."""
@@ -145,8 +148,12 @@ class DemoReport:
     skipped: list[str]
     seconds: float
     caught_up_seconds: float | None
-    #: Seconds per part: ``plan`` (all modules), each module's load (with its wait for the relays).
+    #: Seconds per part: ``plan`` (all modules), each module's load (from the end of the loads it reacts to,
+    #: with its wait for their relays; modules that react to the same ones overlap).
     split: dict[str, float] = field(default_factory=dict)
+    #: Per module: requests sent, and of those how many were sent again (a reaction not there yet, a busy
+    #: service): ``(sent, resent)``.
+    requests: dict[str, tuple[int, int]] = field(default_factory=dict)
 
 
 def run_demo(
@@ -181,25 +188,35 @@ async def _run(
     planned = {m.service: m.plan(sim) for m in running}
     split = {"plan": time.monotonic() - started}
     counts: dict[str, Counter[str]] = {}
+    requests: dict[str, tuple[int, int]] = {}
+    loaded = {m.service: asyncio.get_running_loop().create_future() for m in running}
+
+    async def load(module: DemoModule, bar: Progress) -> None:
+        before = [service for service in module.reacts_to if service in loaded]
+        await asyncio.gather(*(loaded[service] for service in before))
+        loading = time.monotonic()
+        task = bar.add_task(module.service, total=planned[module.service])
+        if before:  # what it reacts to must be on the topics before it asks the services about it
+            await _published(env, token, time.monotonic() + catch_up_timeout, before)
+        client = ServiceClient(env[f"{module.service.upper()}_URL"], token, on_done=_advance(bar, task))
+        try:
+            counts[module.service] = await module.load(sim, client)
+        finally:
+            await client.aclose()
+            requests[module.service] = (client.sent, client.resent)
+        bar.update(task, completed=planned[module.service])
+        split[module.service] = time.monotonic() - loading
+        loaded[module.service].set_result(None)
+
     with _bar(progress) as bar:
-        for position, module in enumerate(running):
-            loading = time.monotonic()
-            task = bar.add_task(module.service, total=planned[module.service])
-            if position:  # what it reacts to must be on the topics before it asks the services about it
-                await _published(env, token, time.monotonic() + catch_up_timeout)
-            client = ServiceClient(env[f"{module.service.upper()}_URL"], token, on_done=_advance(bar, task))
-            try:
-                counts[module.service] = await module.load(sim, client)
-            finally:
-                await client.aclose()
-            bar.update(task, completed=planned[module.service])
-            split[module.service] = time.monotonic() - loading
+        await asyncio.gather(*(load(module, bar) for module in running))
+        counts = {m.service: counts[m.service] for m in running}  # in MODULES order, whatever finished first
         caught_up = None
         if env.get("REPORTING_URL"):
             task = bar.add_task("reporting catches up", total=None)
             caught_up = await _catch_up(env, token, catch_up_timeout)
             bar.update(task, total=1, completed=1)
-    return DemoReport(counts, skipped, time.monotonic() - started, caught_up, split)
+    return DemoReport(counts, skipped, time.monotonic() - started, caught_up, split, requests)
 
 
 def _bar(enabled: bool) -> Progress:
@@ -236,9 +253,12 @@ async def _catch_up(env: Mapping[str, str], token: str, timeout: float) -> float
     return time.monotonic() - started
 
 
-async def _published(env: Mapping[str, str], token: str, deadline: float) -> None:
-    """Until every relay has published its whole store (``GET /outbox`` on each ``*_RELAY_URL``)."""
+async def _published(env: Mapping[str, str], token: str, deadline: float, services: Sequence[str] = ()) -> None:
+    """Until every relay (or those of ``services``) has published its whole store (``GET /outbox`` on each
+    ``*_RELAY_URL``)."""
     for name, url in sorted(env.items()):
+        if services and name.removesuffix("_RELAY_URL").lower() not in services:
+            continue
         if name.endswith("_RELAY_URL") and url:
             relay = ServiceClient(url, token)
             try:

@@ -5,8 +5,8 @@ filled; each resident's life (``people.py``) with every unit hire given an emplo
 the hire taken from one of that employer's open vacancies when it has one; the quarterly survey; the
 service points (平台), most built before the window and some villages' stations during it.
 
-Households (户): every resident lives in one, entered with its head and members (``POST /households``,
-which takes no date: they are entered on the day of the run). They are entered after the persons and
+Households (户): every resident lives in one, entered with its head and members (``POST /households/batch``)
+on the day its first member entered the ledger (``entered_on``). They are entered after the persons and
 before the persons' histories, so that each change of a member's status publishes the household's
 snapshot (``HouseholdEmploymentChanged``) from which assistance detects and clears zero-employment
 households (零就业家庭).
@@ -14,14 +14,15 @@ households (零就业家庭).
 Loads side by side the service points, the employers (then their vacancies, then, once the persons are
 in, each vacancy's fills naming the person hired and its closure, in order) and the people. The people
 go a slice of households at a time, slices side by side: the slice's persons (``POST /persons/batch``),
-its households, then its persons' changes, one item of ``POST /persons/changes/batch`` per person (so a
-person's history is written whole or not at all). A slice's households wait only for its own persons,
-and its changes only for its own households, so the single household requests overlap the batches.
+its households (one ``POST /households/batch``), then its persons' changes, one item of
+``POST /persons/changes/batch`` per person (so a person's history is written whole or not at all). A slice's
+households wait only for its own persons, and its changes only for its own households.
 
 Idempotent: the ledger itself says what is there. A credit code, ID number or region already registered
-answers 409 with the existing id; a person's changes carry ``expected_version: 1`` (the entry as
-registered), so a second run, or a run after an interrupted one, writes the history of exactly the people
-who have none yet; vacancies are opened (and filled) only for employers this run registered.
+answers 409 with the existing id, and so does a household's member already in one (naming the household); a
+person's changes carry ``expected_version: 1`` (the entry as registered), so a second run, or a run after an
+interrupted one, writes the history of exactly the people who have none yet; vacancies are opened (and
+filled) only for employers this run registered.
 """
 
 from __future__ import annotations
@@ -54,6 +55,7 @@ class Registration:
     """The ledger's history: see the module docstring."""
 
     service = "registration"
+    reacts_to: tuple[str, ...] = ()
 
     def plan(self, sim: Simulation) -> int:
         """Add the ledger's facts to the history; returns how many facts the load sends (its work)."""
@@ -74,7 +76,8 @@ class Registration:
             facts += life.facts
             facts += surveys(life, sim.window, rng, completion)
         facts += _service_points(sim)
-        facts += _households(sim)
+        registered = {f.subject: f.day for f in facts if f.type == "PersonRegistered"}
+        facts += _households(sim, registered)
         for fact in sorted(facts, key=_order):
             sim.history.add(fact)
         return len(facts)
@@ -206,21 +209,17 @@ def _service_points(sim: Simulation) -> list[Fact]:
     return facts
 
 
-def _households(sim: Simulation) -> list[Fact]:
-    """Every household as it is entered today: its members with their relation to the head."""
+def _households(sim: Simulation, registered: dict[str, date]) -> list[Fact]:
+    """Every household, entered the day its first member entered the ledger: its members with their relation
+    to the head (``registered``: each person's day)."""
     persons = sim.population.persons
-    return [
-        Fact(
-            sim.window.today,
-            "HouseholdCreated",
-            f"household:{index}",
-            {
-                "region_code": household.region_code,
-                "members": [(f"person:{m}", persons[m].relation) for m in household.members],
-            },
-        )
-        for index, household in enumerate(sim.population.households)
-    ]
+    facts = []
+    for index, household in enumerate(sim.population.households):
+        members = [(f"person:{m}", persons[m].relation) for m in household.members]
+        entered = min(registered[m] for m, _ in members)
+        data = {"region_code": household.region_code, "members": members}
+        facts.append(Fact(entered, "HouseholdCreated", f"household:{index}", data))
+    return facts
 
 
 # --- loading -------------------------------------------------------------------------------------------------

@@ -9,13 +9,15 @@ from collections import Counter
 from datetime import date, timedelta
 from typing import Any
 
-from services.demo.client import Call, DemoFailed, Reply, ServiceClient, tally
+from services.demo.client import Call, DemoFailed, Reply, ServiceClient, batches
 from services.demo.core import Fact, Simulation
 from services.demo.timeline import quarter_name
 
 #: Persons per ``POST /persons/batch`` (its limit) and per ``POST /persons/changes/batch``.
 PERSONS_PER_BATCH = 1_000
 CHANGE_ITEMS_PER_BATCH = 200
+#: Employers, service points, vacancies or vacancies' changes per request of their batch routes.
+ITEMS_PER_BATCH = 250
 #: Batches in flight at once: the service appends one batch at a time, so more only queue.
 BATCHES_IN_FLIGHT = 3
 
@@ -27,37 +29,27 @@ def _index(subject: str) -> int:
 async def load_service_points(sim: Simulation, api: ServiceClient, counts: Counter[str]) -> None:
     points = sim.population.service_points
     facts = sim.history.of_type("ServicePointEstablished")
-    calls = [
-        Call(
-            "POST",
-            "/service-points",
-            {**points[_index(f.subject)].body(), "established_on": f.day.isoformat()},
-            ok=(201, 409),
-        )
-        for f in facts
-    ]
-    for fact, reply in zip(facts, await api.send_all(calls), strict=True):
-        counts["service points recorded" if reply.status == 201 else "service points already there"] += 1
-        sim.ids[fact.subject] = str(reply.json()["service_point_id"])
+    items = [{**points[_index(f.subject)].body(), "established_on": f.day.isoformat()} for f in facts]
+    for fact, result in zip(facts, await _each(api, "/service-points/batch", items), strict=True):
+        found = result.get("answer") or result.get("problem") or {}
+        if result["status"] not in (201, 409) or not found.get("service_point_id"):
+            raise DemoFailed(f"registration refused {fact.subject}: {result}")
+        counts["service points recorded" if result["status"] == 201 else "service points already there"] += 1
+        sim.ids[fact.subject] = str(found["service_point_id"])
 
 
 async def load_employers(sim: Simulation, api: ServiceClient, counts: Counter[str]) -> set[str]:
     """Register the employers; returns those this run registered (only they get vacancies)."""
     employers = sim.population.employers
     facts = sim.history.of_type("EmployerRegistered")
-    calls = [
-        Call(
-            "POST",
-            "/employers",
-            {**employers[_index(f.subject)].body(), "registered_on": f.day.isoformat()},
-            ok=(201, 409),
-        )
-        for f in facts
-    ]
+    items = [{**employers[_index(f.subject)].body(), "registered_on": f.day.isoformat()} for f in facts]
     new = set()
-    for fact, reply in zip(facts, await api.send_all(calls), strict=True):
-        sim.ids[fact.subject] = str(reply.json()["employer_id"])
-        if reply.status == 201:
+    for fact, result in zip(facts, await _each(api, "/employers/batch", items), strict=True):
+        found = result.get("answer") or result.get("problem") or {}
+        if result["status"] not in (201, 409) or not found.get("employer_id"):
+            raise DemoFailed(f"registration refused {fact.subject}: {result}")
+        sim.ids[fact.subject] = str(found["employer_id"])
+        if result["status"] == 201:
             new.add(fact.subject)
     counts["employers registered"] += len(new)
     counts["employers already registered"] += len(facts) - len(new)
@@ -66,14 +58,22 @@ async def load_employers(sim: Simulation, api: ServiceClient, counts: Counter[st
 
 async def load_vacancies(sim: Simulation, api: ServiceClient, counts: Counter[str], employers: set[str]) -> set[str]:
     facts = [f for f in sim.history.of_type("VacancyOpened") if f.data["employer"] in employers]
-    calls = []
-    for fact in facts:
-        body = fact.data["vacancy"].body(sim.ids[fact.data["employer"]])
-        calls.append(Call("POST", "/vacancies", {**body, "opened_on": fact.day.isoformat()}, ok=(201,)))
-    for fact, reply in zip(facts, await api.send_all(calls), strict=True):
-        sim.ids[fact.subject] = str(reply.json()["vacancy_id"])
+    items = [{**f.data["vacancy"].body(sim.ids[f.data["employer"]]), "opened_on": f.day.isoformat()} for f in facts]
+    for fact, result in zip(facts, await _each(api, "/vacancies/batch", items), strict=True):
+        if result["status"] != 201:
+            raise DemoFailed(f"registration refused {fact.subject}: {result}")
+        sim.ids[fact.subject] = str(result["answer"]["vacancy_id"])
     counts["vacancies opened"] += len(facts)
     return {f.subject for f in facts}
+
+
+async def _each(api: ServiceClient, path: str, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One result per item of a batch of single commands (``ITEMS_PER_BATCH`` to a request), in order."""
+    calls = [
+        Call("POST", path, {"items": list(chunk)}, ok=(200,), weight=len(chunk))
+        for chunk in batches(items, ITEMS_PER_BATCH)
+    ]
+    return [result for reply in await api.send_all(calls) for result in reply.json()["results"]]
 
 
 async def load_people(
@@ -133,23 +133,26 @@ async def _load_persons(sim: Simulation, api: ServiceClient, counts: Counter[str
 
 
 async def _load_households(sim: Simulation, api: ServiceClient, counts: Counter[str], facts: list[Fact]) -> None:
-    calls = [
-        Call(
-            "POST",
-            "/households",
-            {
-                "region_code": f.data["region_code"],
-                "members": [{"person_id": sim.ids[m], "relation": r} for m, r in f.data["members"]],
-            },
-            ok=(201,),
-            key=f"demo-{sim.seed}-{f.subject}",
-        )
+    """The slice's households in one ``POST /households/batch``, each dated by its fact; a household whose
+    members are in one already (a second run) answers 409 naming it."""
+    items = [
+        {
+            "region_code": f.data["region_code"],
+            "entered_on": f.day.isoformat(),
+            "members": [{"person_id": sim.ids[m], "relation": r} for m, r in f.data["members"]],
+        }
         for f in facts
     ]
-    replies = await api.send_all(calls)
-    for fact, reply in zip(facts, replies, strict=True):
-        sim.ids[fact.subject] = str(reply.json()["household_id"])
-    tally(counts, "households entered", replies)
+    reply = await api.send(Call("POST", "/households/batch", {"items": items}, ok=(200,), weight=len(items)))
+    for fact, result in zip(facts, reply.json()["results"], strict=True):
+        if result["status"] == 201:
+            sim.ids[fact.subject] = str(result["household"]["household_id"])
+            counts["households entered"] += 1
+        elif result["status"] == 409 and (result.get("problem") or {}).get("household_id"):
+            sim.ids[fact.subject] = str(result["problem"]["household_id"])
+            counts["households entered, already there"] += 1
+        else:
+            raise DemoFailed(f"registration refused {fact.subject}: {result}")
 
 
 def _histories(sim: Simulation) -> dict[str, list[dict[str, Any]]]:
@@ -256,22 +259,22 @@ def _changes(sim: Simulation, facts: list[Fact], rng: random.Random) -> list[dic
 
 
 async def load_vacancy_changes(sim: Simulation, api: ServiceClient, counts: Counter[str], vacancies: set[str]) -> None:
-    """Each vacancy's fills (naming the person hired) and closure, in order; vacancies side by side."""
-    chains: dict[str, list[Call]] = {}
+    """Each vacancy's fills (naming the person hired) and closure, in order: one item per vacancy."""
+    changes: dict[str, list[dict[str, Any]]] = {}
     for fact in sim.history.of_type("VacancyFilled", "VacancyClosed"):
         if fact.subject not in vacancies:
             continue
-        path = f"/vacancies/{sim.ids[fact.subject]}"
         if fact.type == "VacancyFilled":
-            body = {"count": 1, "person_id": sim.ids[fact.data["person"]], "filled_on": fact.day.isoformat()}
-            chains.setdefault(fact.subject, []).append(Call("POST", path + "/fills", body))
+            change = {"action": "fills", "count": 1, "person_id": sim.ids[fact.data["person"]]}
+            changes.setdefault(fact.subject, []).append({**change, "filled_on": fact.day.isoformat()})
             counts["vacancy positions filled"] += 1
         else:
-            chains.setdefault(fact.subject, []).append(
-                Call("POST", path + "/closure", {"closed_on": fact.day.isoformat()})
-            )
+            changes.setdefault(fact.subject, []).append({"action": "closure", "closed_on": fact.day.isoformat()})
             counts["vacancies closed"] += 1
-    await api.send_chains(list(chains.values()))
+    items = [{"vacancy_id": sim.ids[v], "changes": c} for v, c in changes.items()]
+    for item, result in zip(items, await _each(api, "/vacancies/changes/batch", items), strict=True):
+        if result["status"] != 200:
+            raise DemoFailed(f"registration refused vacancy {item['vacancy_id']}'s changes: {result}")
 
 
 async def _in_flight(api: ServiceClient, calls: list[Call], slots: asyncio.Semaphore) -> list[Reply]:

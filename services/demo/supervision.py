@@ -41,6 +41,7 @@ class Supervision:
     """Supervision's history: see the module docstring."""
 
     service = SERVICE
+    reacts_to: tuple[str, ...] = ("registration", "insurance")
 
     def plan(self, sim: Simulation) -> int:
         """Add complaints and their cases, grid inspections, mediations and petitions; the requests."""

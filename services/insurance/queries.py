@@ -175,6 +175,28 @@ async def person_region(conn: Connection, person_id: str) -> str | None:
     return str(row[0]) if row else None
 
 
+async def person_regions(conn: Connection, person_ids: Sequence[str]) -> dict[str, str]:
+    """Where registration says each known person lives (``person_region`` for many); unknown ones are absent."""
+    wanted = [p for p in dict.fromkeys(person_ids) if is_uuid(p)]
+    if not wanted:
+        return {}
+    cursor = await conn.execute(
+        "SELECT person_id::text, region_code FROM persons WHERE person_id = ANY(%s::uuid[])", (wanted,)
+    )
+    return {str(row[0]): str(row[1]) for row in await cursor.fetchall()}
+
+
+async def active_employers(conn: Connection, employer_ids: Sequence[str]) -> set[str]:
+    """Those of ``employer_ids`` registration knows as active (``employer_region`` for many)."""
+    wanted = [e for e in dict.fromkeys(employer_ids) if is_uuid(e)]
+    if not wanted:
+        return set()
+    cursor = await conn.execute(
+        "SELECT employer_id::text FROM employers WHERE employer_id = ANY(%s::uuid[]) AND active", (wanted,)
+    )
+    return {str(row[0]) for row in await cursor.fetchall()}
+
+
 async def registration_facts(conn: Connection, person_ids: Sequence[str]) -> dict[str, tuple[RegistrationFacts, str]]:
     """Each known person's employment status as registration's events tell it, and where they live."""
     cursor = await conn.execute(

@@ -405,6 +405,33 @@ async def save_household(
         )
 
 
+async def save_new_households(
+    conn: Connection,
+    households: Sequence[tuple[str, str, str | None]],
+    members: Sequence[tuple[str, str, str]],
+) -> None:
+    """Write new households (id, region, head) and their members (person, household, relation) set-based.
+
+    The caller has locked the members' rows and checked that none belongs to a household yet; the member list's
+    key would still refuse a second household of a person (``Conflict``), writing nothing.
+    """
+    await conn.execute(
+        "INSERT INTO households (household_id, region_code, head_person_id)"
+        " SELECT * FROM unnest(%s::uuid[], %s::text[], %s::uuid[])",
+        ([h[0] for h in households], [h[1] for h in households], [h[2] for h in households]),
+    )
+    cursor = await conn.execute(
+        "INSERT INTO household_members (person_id, household_id, relation)"
+        " SELECT * FROM unnest(%s::uuid[], %s::uuid[], %s::text[]) ON CONFLICT (person_id) DO NOTHING"
+        " RETURNING person_id::text",
+        ([m[0] for m in members], [m[1] for m in members], [m[2] for m in members]),
+    )
+    written = {str(row[0]) for row in await cursor.fetchall()}
+    elsewhere = sorted({m[0] for m in members} - written)
+    if elsewhere:
+        raise Conflict("a person belongs to at most one household", field="person_id", person_id=elsewhere[0])
+
+
 _STAFF_COLUMNS = "staff_id::text, subject, role, service_point_id::text, region_code, started_on, ended_on, version"
 _STAFF_FIELDS = ("staff_id", "subject", "role", "service_point_id", "region_code", "started_on", "ended_on", "version")
 

@@ -140,6 +140,17 @@ def test_the_other_services_figures_are_there_at_county_level(reporting):
     )
 
 
+def test_pension_and_unemployment_contributions_are_in_the_figures(demo, reporting):
+    _, counts = demo
+    posted = counts["insurance: contributions fen posted"]
+    total = 0
+    for quarter, _, _ in Window.ending(date.today()).quarters:
+        metrics = reporting.get("/regions/430527/stats", params={"period": quarter}).json()["metrics"]
+        total += metrics.get("contributions_fen") or 0
+    # Both types' contributions: the pension's are billions of fen, past what a 32-bit day figure held.
+    assert total == posted > 2**31
+
+
 def test_the_last_eight_quarters_have_their_key_figures(reporting):
     quarters = [name for name, _, _ in Window.ending(date.today()).quarters[:-1]]
     assert len(quarters) == 8

@@ -99,6 +99,23 @@ async def test_household_confirmed_40_days_ago_is_on_the_overdue_list(stack) -> 
     assert (cleared["days_outstanding"], refused.json()["events"][0]["data"]["within_target"]) == (40, False)
 
 
+async def test_household_entered_from_a_paper_ledger_is_detected_on_its_entry_day(stack) -> None:
+    first = await stack.person()
+    await stack.sync()
+    entered = TODAY - timedelta(days=200)
+    members = [HouseholdMember(person_id=first, relation="head", working_age=True, status="registered_unemployed")]
+    created = HouseholdCreated(
+        household_id=HOUSEHOLD, region_code=VILLAGE, head_person_id=first, members=members, entered_on=entered
+    )
+    recorded = envelope(
+        created.event_type, stream_id=HOUSEHOLD, stream_type="household", **created.model_dump(mode="json")
+    )
+    async with stack.pool.connection() as conn, conn.transaction():
+        await stack.reactions.apply(conn, [recorded])
+    [detected] = await listed(stack, "detected")
+    assert (detected["household_id"], detected["detected_on"]) == (HOUSEHOLD, str(entered))
+
+
 async def test_detected_household_clears_itself_when_a_member_finds_work(stack) -> None:
     household, _, second = await zero_household(stack)
     hired = await stack.registration.post(

@@ -9,7 +9,7 @@ import pytest
 
 from contracts import assistance as a
 from contracts.assistance import HardToEmployCategory as C
-from contracts.registration import HouseholdMember
+from contracts.registration import EMPLOYMENT_STATUSES, HouseholdMember
 from services.assistance.domain import Policy
 from services.assistance.domain import cases as case_rules
 from services.assistance.domain import certification as cert
@@ -289,6 +289,21 @@ def test_household_with_an_employed_member_is_not_zero_employment() -> None:
 def test_household_of_a_student_and_a_retiree_is_not_zero_employment() -> None:
     members = [member("p-1", "not_in_labour_force"), member("p-2", "retired", working_age=False)]
     assert hh.decide_snapshot(None, "h-1", VILLAGE, members, date(2026, 3, 1)) == []
+
+
+def test_a_snapshot_that_may_not_change_the_stage_changes_none_of_them() -> None:
+    """The worker skips reading the household for such snapshots: for every stage they must decide nothing."""
+    statuses = EMPLOYMENT_STATUSES
+    states = [None, detected(), confirmed()]
+    for first in statuses:
+        for second in statuses:
+            for working_age in (True, False):
+                members = [member("p-1", first), member("p-2", second, working_age=working_age)]
+                decided = [hh.decide_snapshot(s, "h-1", VILLAGE, members, date(2026, 3, 9)) for s in states]
+                if not hh.may_change_stage(members):
+                    assert decided == [[], [], []], members
+                else:
+                    assert any(decided), members
 
 
 def test_confirmation_sets_the_thirty_day_target() -> None:

@@ -8,6 +8,7 @@ from datetime import date, timedelta
 import pytest
 
 from services.demo import MODULES, POPULATION_DAY
+from services.demo import insurance as insurance_module
 from services.demo import registration as registration_module
 from services.demo.core import Fact, Simulation
 from services.demo.episodes import last_status_day, spells, status_today
@@ -117,4 +118,16 @@ def test_survivor_claims_fall_in_years_insurance_has_an_income_figure_for(county
     from services.demo.insurance import INCOME_FIGURES_FROM
 
     claims = county.history.of_type("SurvivorBenefitsClaimed")
-    assert claims and all(f.day.year - 1 >= INCOME_FIGURES_FROM for f in claims)
+    died = {f.subject: f.day for f in county.history.of_type("PersonDied")}
+    # A claim is priced with the figure of the year before the death (not the claim): a death in the first
+    # year of the figures could not be claimed (422 ProvinceIncomeFigureKnown, seen at 20,000 persons).
+    assert claims and all(died[f.subject].year - 1 >= INCOME_FIGURES_FROM for f in claims)
+    # Deaths in that first year (the default size's county has some in the window's first quarter) are not
+    # claimed, however many there are.
+    sim = planned(1_000, modules=(registration_module.MODULE,))
+    early = date(INCOME_FIGURES_FROM, 11, 15)
+    for index in range(40):
+        sim.history.add(Fact(early, "PersonDied", f"person:{index}", {}))
+    insurance_module.MODULE.plan(sim)
+    claimed = {f.subject for f in sim.history.of_type("SurvivorBenefitsClaimed")}
+    assert not claimed & {f"person:{index}" for index in range(40)}

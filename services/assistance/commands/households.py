@@ -32,7 +32,11 @@ class HouseholdCommands:
         on: date,
         metadata: Metadata,
     ) -> HouseholdState | None:
-        """Registration's latest snapshot: detect, dismiss or clear (a reaction, no caller to check)."""
+        """Registration's latest snapshot: detect, dismiss or clear (a reaction, no caller to check). A snapshot
+        with no one registered unemployed and no one in work changes no household, so its stream is not read
+        (None then): most snapshots of a county's history are such."""
+        if not domain.may_change_stage(members):
+            return None
         before = await self.households.load(conn, household_id)
         events = domain.decide_snapshot(before, household_id, region_code, members, on)
         if not events:

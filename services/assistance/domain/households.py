@@ -78,6 +78,12 @@ def employed_member(members: Sequence[HouseholdMember]) -> str | None:
     return next((m.person_id for m in members if _seeking(m) and m.status == "employed"), None)
 
 
+def may_change_stage(members: Sequence[HouseholdMember]) -> bool:
+    """Whether a snapshot can detect, dismiss or clear anything (``decide_snapshot``), whatever the stage: only
+    one with a working-age member registered unemployed, or one in work, can."""
+    return is_zero_employment(members) or employed_member(members) is not None
+
+
 def decide_snapshot(
     state: HouseholdState | None,
     household_id: str,

@@ -6,12 +6,13 @@ from fastapi import APIRouter
 
 from services.insurance.api.contributions import router as contributions_router
 from services.insurance.api.employers import router as employers_router
+from services.insurance.api.enrolments import router as enrolments_router
 from services.insurance.api.insured import router as insured_router
 
 
 def router() -> APIRouter:
     """Every insurance route."""
     combined = APIRouter()
-    for part in (insured_router, employers_router, contributions_router):
+    for part in (insured_router, enrolments_router, employers_router, contributions_router):
         combined.include_router(part)
     return combined

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
+
 from fastapi import APIRouter
 from fastapi.responses import Response
 
 from services.registration.api.deps import CONFLICT, INVALID, EmployerInScope, LedgerDep
 from services.registration.commands import employer
 from services.registration.commands.employer import employer_public
+from services.registration.commands.items import run_each
 from services.registration.models.employer import EmployerChange, EmployerCreate, EmployerDeregistration, EmployerPublic
+from services.registration.models.items import EmployerBatch, ItemResults
+from services.runtime.db import Connection
+from services.runtime.eventstore import Metadata
 from services.runtime.http import Commands
 from services.runtime.routes import NOT_FOUND, STALE, ExpectedVersion, answer
 
@@ -24,6 +30,28 @@ router = APIRouter(tags=["registration"])
 )
 async def register_employer(body: EmployerCreate, ledger: LedgerDep, command: Commands) -> Response:
     return await command.run(lambda conn, meta: employer.register_employer(ledger, conn, command.principal, body, meta))
+
+
+@router.post(
+    "/employers/batch",
+    response_model=ItemResults,
+    responses=INVALID,
+    summary="Register up to 1,000 employers at once; one result per item, as POST /employers answers it",
+    description="Each item is the body of `POST /employers`. One result per item: 201 with the employer, 409 "
+    "naming the `employer_id` that holds the credit code, 403 outside your scope, 422 naming the field. The "
+    "accepted employers commit together.",
+)
+async def register_employer_batch(body: EmployerBatch, ledger: LedgerDep, command: Commands) -> Response:
+    def run(conn: Connection, meta: Metadata) -> Awaitable[ItemResults]:
+        return run_each(
+            conn,
+            body.items,
+            EmployerCreate.model_validate,
+            lambda c, item: employer.register_employer(ledger, c, command.principal, item, meta),
+            done=201,
+        )
+
+    return await command.run(run, status_code=200)
 
 
 @router.get("/employers/{employer_id}", response_model=EmployerPublic, responses=NOT_FOUND, summary="One employer")

@@ -9,10 +9,17 @@ from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
 from services.registration.api.deps import CHANGE, INVALID, HouseholdInScope, LedgerDep, PersonReader
-from services.registration.commands import household
+from services.registration.commands import batch, household
 from services.registration.commands.context import Ledger
 from services.registration.commands.household import household_public
-from services.registration.models.household import HeadChange, HouseholdCreate, HouseholdPublic, MemberAdd
+from services.registration.models.household import (
+    HeadChange,
+    HouseholdBatch,
+    HouseholdBatchResult,
+    HouseholdCreate,
+    HouseholdPublic,
+    MemberAdd,
+)
 from services.runtime.auth import Principal
 from services.runtime.db import Connection
 from services.runtime.eventstore import Metadata
@@ -31,6 +38,24 @@ router = APIRouter(tags=["registration"])
 )
 async def create_household(body: HouseholdCreate, ledger: LedgerDep, command: Commands) -> Response:
     return await command.run(lambda conn, meta: household.create_household(ledger, conn, command.principal, body, meta))
+
+
+@router.post(
+    "/households/batch",
+    response_model=HouseholdBatchResult,
+    responses=INVALID,
+    summary="Enter up to 1,000 households at once; one result per item (201, 409, 403 or 422)",
+    description="Each item is the body of `POST /households`, with `entered_on` for a household entered before "
+    "today. One result per item: 201 with the household, 409 when a member already belongs to a household "
+    "(the problem names the person and that household; a person in two items of the batch is 409 in the "
+    "second), 403 outside your scope, 422 naming the field. The accepted households commit together. Send an "
+    "`Idempotency-Key` to retry safely.",
+)
+async def create_household_batch(body: HouseholdBatch, ledger: LedgerDep, command: Commands) -> Response:
+    return await command.run(
+        lambda conn, meta: batch.create_households(ledger, conn, command.principal, body.items, meta),
+        status_code=200,
+    )
 
 
 @router.get(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from typing import Annotated
 
 from fastapi import APIRouter, Query
@@ -10,13 +11,17 @@ from fastapi.responses import Response
 from services.registration import queries
 from services.registration.api.deps import CONFLICT, INVALID, LedgerDep, ServicePointInScope, region_query
 from services.registration.commands import service_point
+from services.registration.commands.items import run_each
 from services.registration.commands.service_point import service_point_public
+from services.registration.models.items import ItemResults, ServicePointBatch
 from services.registration.models.service_point import (
     ServicePointChange,
     ServicePointCreate,
     ServicePointList,
     ServicePointPublic,
 )
+from services.runtime.db import Connection
+from services.runtime.eventstore import Metadata
 from services.runtime.http import Commands, CurrentPrincipal, DbConnection, json_response
 from services.runtime.routes import NOT_FOUND, STALE, ExpectedVersion, answer
 
@@ -35,6 +40,28 @@ async def establish_service_point(body: ServicePointCreate, ledger: LedgerDep, c
         lambda conn, meta: service_point.establish_service_point(ledger, conn, command.principal, body, meta),
         etag=True,
     )
+
+
+@router.post(
+    "/service-points/batch",
+    response_model=ItemResults,
+    responses=INVALID,
+    summary="Record up to 1,000 service points at once; one result per item, as POST /service-points answers it",
+    description="Each item is the body of `POST /service-points`. One result per item: 201 with the point and "
+    "its assessment, 409 naming the point already recorded for the region, 403 outside your scope, 422 naming "
+    "the field. The accepted points commit together.",
+)
+async def establish_service_point_batch(body: ServicePointBatch, ledger: LedgerDep, command: Commands) -> Response:
+    def run(conn: Connection, meta: Metadata) -> Awaitable[ItemResults]:
+        return run_each(
+            conn,
+            body.items,
+            ServicePointCreate.model_validate,
+            lambda c, item: service_point.establish_service_point(ledger, c, command.principal, item, meta),
+            done=201,
+        )
+
+    return await command.run(run, status_code=200)
 
 
 @router.get(

@@ -13,7 +13,9 @@ from services.registration import queries
 from services.registration.api.deps import INVALID, LedgerDep, VacancyInScope, region_query
 from services.registration.commands import vacancy
 from services.registration.commands.context import Ledger
+from services.registration.commands.items import run_each
 from services.registration.commands.vacancy import vacancy_public
+from services.registration.models.items import ItemResults, VacancyBatch, VacancyChangesBatch
 from services.registration.models.vacancy import VacancyClosure, VacancyCreate, VacancyFill, VacancyList, VacancyPublic
 from services.runtime.auth import Principal
 from services.runtime.db import Connection
@@ -33,6 +35,48 @@ router = APIRouter(tags=["registration"])
 )
 async def open_vacancy(body: VacancyCreate, ledger: LedgerDep, command: Commands) -> Response:
     return await command.run(lambda conn, meta: vacancy.open_vacancy(ledger, conn, command.principal, body, meta))
+
+
+@router.post(
+    "/vacancies/batch",
+    response_model=ItemResults,
+    responses=INVALID,
+    summary="Open up to 1,000 vacancies at once; one result per item, as POST /vacancies answers it",
+)
+async def open_vacancy_batch(body: VacancyBatch, ledger: LedgerDep, command: Commands) -> Response:
+    def run(conn: Connection, meta: Metadata) -> Awaitable[ItemResults]:
+        return run_each(
+            conn,
+            body.items,
+            VacancyCreate.model_validate,
+            lambda c, item: vacancy.open_vacancy(ledger, c, command.principal, item, meta),
+            done=201,
+        )
+
+    return await command.run(run, status_code=200)
+
+
+@router.post(
+    "/vacancies/changes/batch",
+    response_model=ItemResults,
+    responses=INVALID,
+    summary="Many vacancies' fills and closures at once: each vacancy's changes in order, all or nothing",
+    description="Each item names a vacancy and its changes: each change is the body of a vacancy route plus "
+    "`action`, the route's path after `/vacancies/{vacancy_id}/` (`fills`, `closure`), decided by that route. "
+    "One result per item (200 with the vacancy after its changes, 404, 403, or 422 naming "
+    "`changes.<i>.<field>`); the accepted items commit together.",
+)
+async def change_vacancy_batch(body: VacancyChangesBatch, ledger: LedgerDep, command: Commands) -> Response:
+    def run(conn: Connection, meta: Metadata) -> Awaitable[ItemResults]:
+        return run_each(
+            conn,
+            body.items,
+            vacancy.parse_vacancy_changes,
+            lambda c, item: vacancy.change_vacancy(ledger, c, command.principal, item, meta),
+            done=200,
+        )
+
+    return await command.run(run, status_code=200)
 
 
 @router.get("/vacancies", response_model=VacancyList, summary="Vacancies in a region subtree, newest first")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping, Sequence
+from datetime import date
 from functools import partial
 from typing import cast
 
@@ -60,24 +61,7 @@ async def _members(
 ) -> list[HouseholdMember]:
     """Snapshots of would-be members, their rows locked until commit (see queries.lock_persons)."""
     rows = await queries.lock_persons(conn, [pid for pid in relations if is_uuid(pid)])
-    missing = [pid for pid in relations if pid not in rows]
-    if missing:
-        raise RuleViolated("MemberIsInLedger", f"no person {missing[0]} in the ledger", field="person_id")
-    today = ledger.today()
-    members = []
-    for person_id, relation in relations.items():
-        row = rows[person_id]
-        principal.require_region(row.region_code)
-        state = PersonState(
-            person_id=person_id,
-            sex=cast(Sex, row.sex),
-            birth_date=row.birth_date,
-            region_code=row.region_code,
-            status=cast(EmploymentStatus, row.status),
-            retirement_group=RetirementGroup(row.retirement_group) if row.retirement_group else None,
-        )
-        members.append(member_snapshot(state, relation, today=today))
-    return members
+    return member_snapshots(principal, rows, relations, ledger.today())
 
 
 async def _save(conn: Connection, changed: Changed[HouseholdState]) -> Sequence[Append]:
@@ -100,9 +84,38 @@ async def create_household(
         raise RuleViolated("MemberListedOnce", "a person is listed twice", field="members")
     members = await _members(ledger, conn, principal, relations)
     household_id = str(uuid.uuid4())
-    events = decide_create_household(household_id, region, body.region_code, members)
+    events = decide_create_household(
+        household_id, region, body.region_code, members, entered_on=body.entered_on, today=ledger.today()
+    )
     changed = await ledger.households.create(conn, household_id, events, metadata, effects=_save)
     return household_public(changed.after)
+
+
+def member_snapshots(
+    principal: Principal, rows: Mapping[str, queries.PersonRow], relations: Mapping[str, str], today: date
+) -> list[HouseholdMember]:
+    """Would-be members' snapshots from their locked rows (``queries.lock_persons``); 422 for a person not in
+    the ledger, 403 for one outside the caller's scope."""
+    members = []
+    for person_id, relation in relations.items():
+        row = rows.get(person_id)
+        if row is None:
+            raise RuleViolated("MemberIsInLedger", f"no person {person_id} in the ledger", field="person_id")
+        principal.require_region(row.region_code)
+        members.append(member_snapshot(_person(person_id, row), relation, today=today))
+    return members
+
+
+def _person(person_id: str, row: queries.PersonRow) -> PersonState:
+    """The little of a ledger entry a household's snapshot needs, from its row."""
+    return PersonState(
+        person_id=person_id,
+        sex=cast(Sex, row.sex),
+        birth_date=row.birth_date,
+        region_code=row.region_code,
+        status=cast(EmploymentStatus, row.status),
+        retirement_group=RetirementGroup(row.retirement_group) if row.retirement_group else None,
+    )
 
 
 async def _change(

@@ -7,9 +7,14 @@ it is written in the same transaction as the events.
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import ValidationError
 
 from services.registration import queries
 from services.registration.commands.context import Ledger
+from services.registration.commands.items import ItemInvalid, invalid_at
 from services.registration.domain.vacancy import (
     CloseVacancy,
     FillVacancy,
@@ -19,10 +24,12 @@ from services.registration.domain.vacancy import (
     decide_fill_vacancy,
     decide_open_vacancy,
 )
+from services.registration.models.items import VacancyChangesItem
 from services.registration.models.vacancy import VacancyClosure, VacancyCreate, VacancyFill, VacancyPublic
 from services.runtime.aggregate import Changed
 from services.runtime.auth import Principal
 from services.runtime.db import Connection
+from services.runtime.errors import DomainError
 from services.runtime.eventstore import Append, Metadata
 
 
@@ -102,3 +109,63 @@ async def close_vacancy(
         effects=_save,
     )
     return vacancy_public(changed.after)
+
+
+@dataclass(frozen=True)
+class VacancyChanges:
+    """One vacancy's fills and closure, in order, as ``POST /vacancies/changes/batch`` takes them."""
+
+    vacancy_id: str
+    changes: list[VacancyFill | VacancyClosure]
+
+
+#: ``action`` of a vacancy change (its route's path after ``/vacancies/{vacancy_id}/``) -> its body model.
+VACANCY_ACTIONS: dict[str, type[VacancyFill] | type[VacancyClosure]] = {"fills": VacancyFill, "closure": VacancyClosure}
+
+
+def parse_vacancy_changes(raw: dict[str, Any]) -> VacancyChanges:
+    """A ``VacancyChangesItem``, each change validated as its route's body (a bad one: 422 naming
+    ``changes.<i>.<field>``)."""
+    item = VacancyChangesItem.model_validate(raw)
+    changes: list[VacancyFill | VacancyClosure] = []
+    for position, change in enumerate(item.changes):
+        body = dict(change)
+        action = body.pop("action", None)
+        model = VACANCY_ACTIONS.get(action) if isinstance(action, str) else None
+        if model is None:
+            field = f"changes.{position}.action"
+            reason = f"must be one of {', '.join(VACANCY_ACTIONS)}, not {action!r}"
+            raise ItemInvalid(
+                {
+                    "status": 422,
+                    "detail": f"{field}: {reason}",
+                    "field": field,
+                    "rule": "KnownAction",
+                    "errors": [{"field": field, "reason": reason}],
+                }
+            )
+        try:
+            changes.append(model.model_validate(body))
+        except ValidationError as invalid:
+            raise invalid_at(f"changes.{position}.", invalid) from None
+    return VacancyChanges(item.vacancy_id, changes)
+
+
+async def change_vacancy(
+    ledger: Ledger, conn: Connection, principal: Principal, item: VacancyChanges, metadata: Metadata
+) -> VacancyPublic:
+    """A vacancy's changes one after another by their routes' commands; the first refusal refuses them all
+    (the caller's savepoint undoes the ones before it), naming the change it is in."""
+    answer: VacancyPublic | None = None
+    for position, change in enumerate(item.changes):
+        try:
+            if isinstance(change, VacancyFill):
+                answer = await fill_vacancy(ledger, conn, principal, item.vacancy_id, change, metadata)
+            else:
+                answer = await close_vacancy(ledger, conn, principal, item.vacancy_id, change, metadata)
+        except DomainError as refused:
+            if refused.field != "vacancy_id":
+                refused.field = f"changes.{position}.{refused.field}" if refused.field else f"changes.{position}"
+            raise
+    assert answer is not None  # an item has at least one change
+    return answer

@@ -17,7 +17,7 @@ from contracts.registration import (
     HouseholdMemberAdded,
     HouseholdMemberRemoved,
 )
-from services.registration.domain.common import not_first, region_at
+from services.registration.domain.common import named_day_not_in_future, not_first, region_at
 from services.registration.domain.person import VILLAGE, PersonState
 from services.runtime.errors import RuleViolated
 
@@ -85,10 +85,18 @@ def _check_relation(relation: str, field_name: str) -> None:
 
 
 def decide_create_household(
-    household_id: str, region: Region | None, region_code: str, members: Sequence[HouseholdMember]
+    household_id: str,
+    region: Region | None,
+    region_code: str,
+    members: Sequence[HouseholdMember],
+    *,
+    entered_on: date | None = None,
+    today: date | None = None,
 ) -> list[HouseholdCreated]:
-    """A household is entered in its village or community with its members, exactly one of them the head."""
+    """A household is entered in its village or community with its members, exactly one of them the head;
+    ``entered_on``, when the ledger kept on paper says so, is the past day it was entered."""
     target = region_at(region, region_code, VILLAGE, "HouseholdLivesInVillageOrCommunity", REGISTERED)
+    named_day_not_in_future(entered_on, today, "entered_on", "EntryNotInFuture")
     if not members:
         raise RuleViolated("HouseholdHasMembers", "a household has at least one member", field="members")
     ids = [m.person_id for m in members]
@@ -105,7 +113,11 @@ def decide_create_household(
         )
     return [
         HouseholdCreated(
-            household_id=household_id, region_code=target.code, head_person_id=heads[0], members=list(members)
+            household_id=household_id,
+            region_code=target.code,
+            head_person_id=heads[0],
+            members=list(members),
+            entered_on=entered_on,
         )
     ]
 

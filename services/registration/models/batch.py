@@ -12,7 +12,7 @@ from services.registration.models.person import PersonPublic
 PERSON_BATCH_MAX = 1_000
 
 
-def _items_of(schema: str, max_length: int, description: str) -> Any:
+def items_of(schema: str, max_length: int, description: str) -> Any:
     """A batch's items, kept as raw objects so that each is validated on its own (one bad item answers for
     itself, not for the batch), and documented as a list of ``schema``."""
     return Field(
@@ -40,7 +40,7 @@ class PersonBatch(BaseModel):
         },
     )
 
-    items: list[dict[str, Any]] = _items_of(
+    items: list[dict[str, Any]] = items_of(
         "PersonCreate", PERSON_BATCH_MAX, "Each item has the fields of POST /persons (PersonCreate)"
     )
 
@@ -53,6 +53,7 @@ class ItemProblem(BaseModel):
     field: str | None = None
     rule: str | None = None
     person_id: str | None = Field(default=None, description="On 409: who already holds this ID number")
+    household_id: str | None = Field(default=None, description="On 409: the household the person already belongs to")
     errors: list[dict[str, str]] = Field(default_factory=list, description="Each field that failed validation")
 
 
@@ -116,7 +117,7 @@ class PersonChangesBatch(BaseModel):
         },
     )
 
-    items: list[dict[str, Any]] = _items_of(
+    items: list[dict[str, Any]] = items_of(
         "PersonChangesItem", PERSON_CHANGES_BATCH_MAX, "Each item is a PersonChangesItem"
     )
 

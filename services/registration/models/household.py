@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import date
+from typing import Any
+
 from pydantic import BaseModel, ConfigDict, Field
 
 from contracts.regions import RegionCode
@@ -9,6 +12,7 @@ from contracts.registration import (
     HouseholdMember,
 )
 from services.registration.domain.household import Relation
+from services.registration.models.batch import ItemProblem
 from services.registration.models.common import Change
 
 
@@ -41,6 +45,11 @@ class HouseholdCreate(BaseModel):
 
     region_code: RegionCode = Field(description="The household's village or community")
     members: list[MemberInput] = Field(min_length=1)
+    entered_on: date | None = Field(
+        default=None,
+        description="The day the household was entered in the ledger, when that was before today (a ledger kept "
+        "on paper); absent: today",
+    )
 
 
 class MemberAdd(Change):
@@ -77,3 +86,62 @@ class HouseholdPublic(BaseModel):
     head_person_id: str | None
     members: list[HouseholdMember]
     version: int
+
+
+# --- many households at once (POST /households/batch) --------------------------------------------------
+
+#: Households per ``POST /households/batch``.
+HOUSEHOLD_BATCH_MAX = 1_000
+
+
+class HouseholdBatch(BaseModel):
+    """Up to 1,000 households to enter at once; each item is a ``HouseholdCreate`` judged on its own."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "items": [
+                        {
+                            "region_code": "430527100201",
+                            "entered_on": "2025-03-02",
+                            "members": [
+                                {"person_id": "0b8f6a1e-3c2d-4e5f-8a9b-1c2d3e4f5a6b", "relation": "head"},
+                                {"person_id": "1c9a7b2f-4d3e-5f6a-9b0c-2d3e4f5a6b7c", "relation": "spouse"},
+                            ],
+                        }
+                    ]
+                }
+            ]
+        },
+    )
+
+    # Raw objects, so that one bad item answers for itself rather than refusing the whole batch.
+    items: list[dict[str, Any]] = Field(
+        min_length=1,
+        max_length=HOUSEHOLD_BATCH_MAX,
+        description="Each item has the fields of POST /households (HouseholdCreate)",
+        json_schema_extra={"items": {"$ref": "#/components/schemas/HouseholdCreate"}},
+    )
+
+
+class HouseholdBatchItem(BaseModel):
+    """The outcome of one item, by its index in the request."""
+
+    index: int
+    status: int = Field(
+        description="201 entered, 409 a member already belongs to a household (the problem names it and the "
+        "household), 403 outside scope, 422 invalid"
+    )
+    household: HouseholdPublic | None = None
+    problem: ItemProblem | None = None
+
+
+class HouseholdBatchResult(BaseModel):
+    """Counts and one result per item, in request order."""
+
+    created: int
+    conflicts: int
+    rejected: int
+    results: list[HouseholdBatchItem]

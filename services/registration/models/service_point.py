@@ -14,7 +14,7 @@ from contracts.registration import (
 )
 from services.registration.models.common import Name
 
-_SERVICE_POINT_EXAMPLE: dict[str, JsonValue] = {
+SERVICE_POINT_EXAMPLE: dict[str, JsonValue] = {
     "level": "township",
     "region_code": "430527101000",
     "name": "武阳镇人力资源和社会保障所",
@@ -29,7 +29,7 @@ _SERVICE_POINT_EXAMPLE: dict[str, JsonValue] = {
 class ServicePointCreate(BaseModel):
     """A labour and social-security service point (平台): county bureau, township office or village station."""
 
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [_SERVICE_POINT_EXAMPLE]})
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [SERVICE_POINT_EXAMPLE]})
 
     level: ServicePointLevel
     region_code: RegionCode = Field(description="A region of the same level: county, township or village")
