@@ -50,7 +50,8 @@ lint: $(STAMP)
 contracts: $(STAMP)
 	$(BIN)/renshe contracts
 
-# The fault suite (tests/faults) is in it, but for the faults marked slow_fault, which `make test-faults` runs.
+# The fault suite (tests/faults) is in it, but for the faults marked slow_fault (the paused worker and the poison
+# message: minutes each, and CI covers both as integration tests), which `make test-faults` runs.
 # MARKERS="not faults" skips every fault locally (a stack per fault under load costs minutes).
 MARKERS ?= not slow_fault
 test: lint browser
