@@ -35,8 +35,8 @@ from contracts.reference import demo_county
 from contracts.regions import Region, RegionLevel
 from services.demo.client import ServiceClient
 from services.demo.core import Fact, Simulation
+from services.demo.organisations import vacancy_for
 from services.demo.people import Life, simulate_life, surveys, village_completion, villages_by_township
-from services.demo.population import vacancy_for
 from services.demo.registration_load import (
     load_employers,
     load_people,
