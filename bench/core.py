@@ -116,6 +116,9 @@ class Benchmark:
     rows: dict[str, Bar | None]
     fn: BenchFn
     description: str
+    #: At most this many runs whatever ``--runs`` asks (``None``: as many as asked). A soak is one long
+    #: run whose figures are already medians over its minutes; three would take an hour and a half.
+    max_runs: int | None = None
 
     @property
     def limits(self) -> tuple[str, ...]:
@@ -126,14 +129,17 @@ class Benchmark:
 REGISTRY: dict[str, Benchmark] = {}
 
 
-def benchmark(name: str, *, needs: Needs, rows: dict[str, Bar | None] | None = None) -> Callable[[BenchFn], BenchFn]:
-    """Register a benchmark; ``rows`` defaults to one row named after it, without a bar."""
+def benchmark(
+    name: str, *, needs: Needs, rows: dict[str, Bar | None] | None = None, max_runs: int | None = None
+) -> Callable[[BenchFn], BenchFn]:
+    """Register a benchmark; ``rows`` defaults to one row named after it, without a bar; ``max_runs`` caps
+    its runs (see ``Benchmark.max_runs``)."""
 
     def register(fn: BenchFn) -> BenchFn:
         if name in REGISTRY:
             raise ValueError(f"benchmark {name} registered twice")
         description = " ".join((fn.__doc__ or "").split())
-        REGISTRY[name] = Benchmark(name, needs, rows if rows is not None else {name: None}, fn, description)
+        REGISTRY[name] = Benchmark(name, needs, rows if rows is not None else {name: None}, fn, description, max_runs)
         return fn
 
     return register
@@ -238,6 +244,7 @@ def record_run(report: BenchmarkReport, result: RunResult) -> None:
 async def run_benchmark(bench: Benchmark, resources: Resources, runs: int) -> BenchmarkReport:
     """Run one benchmark ``runs`` times; an exception fails its rows but not the whole session."""
     report = BenchmarkReport(bench, [RowResult(bench.name, name, bar) for name, bar in bench.rows.items()])
+    runs = min(runs, bench.max_runs or runs)
     started = time.monotonic()
     print(f"== {bench.name}: {bench.description}", flush=True)
     for index in range(1, runs + 1):

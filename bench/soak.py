@@ -153,6 +153,7 @@ class Soak:
 @benchmark(
     "soak",
     needs="stack",
+    max_runs=1,
     rows={
         "soak service memory growth": Bar("<=", GROWTH_BAR),
         "soak API p99": None,

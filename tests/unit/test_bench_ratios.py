@@ -13,6 +13,7 @@ from bench.core import (
     Measurement,
     RowResult,
     record_run,
+    run_benchmark,
     size,
 )
 from bench.report import table_rows
@@ -121,3 +122,16 @@ def test_a_logged_run_reads_back_ratio_by_ratio_for_comparison() -> None:
     ]
     # A slower machine: figure and limit halve, the ratio holds.
     assert compare(runs[0], runs[1]).splitlines()[-1].split()[-3:] == ["-50%", "-50%", "+0%"]
+
+
+async def test_a_capped_benchmark_runs_no_more_often_than_its_cap() -> None:
+    calls: list[int] = []
+
+    async def soak(ctx: Context) -> dict[str, Measurement]:
+        calls.append(ctx.run_index)
+        return {"soak": Measurement(1.0, "%")}
+
+    bench = Benchmark("soak", "embedded", {"soak": None}, soak, "", max_runs=1)
+    report = await run_benchmark(bench, None, 3)  # type: ignore[arg-type]  # the function never touches resources
+    assert calls == [1]
+    assert report.rows[0].values == [1.0]
