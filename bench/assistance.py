@@ -144,7 +144,7 @@ async def _cases(stack: LocalStack, persons: list[str], timeout: float = 300) ->
             cursor = await conn.execute(
                 "SELECT person_id, case_id FROM assistance.cases WHERE is_open AND person_id = ANY(%s)", (persons,)
             )
-            found = dict(await cursor.fetchall())
+            found: dict[str, str] = dict(await cursor.fetchall())
             if len(found) == len(persons):
                 return [found[p] for p in persons]
             if time.monotonic() > deadline:

@@ -49,7 +49,7 @@ async def demo(ctx: Context) -> RunResult:
         inserts = await limits.batched_inserts(env["DATABASE_URL"], events)
     finally:
         await asyncio.to_thread(local_stack.down, data_dir)
-    counts = report.counts.get("registration", {})
+    counts: dict[str, int] = report.counts.get("registration", {})
     if counts.get("persons registered") != PERSONS:
         raise BenchmarkFailed(f"the demo registered {counts.get('persons registered')} of {PERSONS} persons")
     if report.skipped:

@@ -25,6 +25,7 @@ from services.reporting.projection import RegionMetricsProjection
 from services.runtime import kafka
 from services.runtime.consumer import EventConsumer
 from services.runtime.db import Connection
+from services.runtime.inbox import Progress
 from services.runtime.regions import load_regions
 
 PROJECTION_EVENTS = size(100_000)
@@ -48,10 +49,16 @@ class TimedConsumer(EventConsumer):
         self.done = asyncio.Event()
         self._applied_before = _applied(self.handler.name)
 
-    async def process(self, records: Sequence[ConsumerRecord]) -> None:
+    # Both drivers' paths: ``run`` decodes and applies each batch itself, without ``process``.
+    async def decode(self, records: Sequence[ConsumerRecord]) -> list[tuple[ConsumerRecord, EventEnvelope]]:
         if self.first_batch_at is None:
             self.first_batch_at = time.perf_counter()
-        await super().process(records)
+        return await super().decode(records)
+
+    async def apply_decoded(
+        self, decoded: Sequence[tuple[ConsumerRecord, EventEnvelope]], progress: Sequence[Progress] = ()
+    ) -> None:
+        await super().apply_decoded(decoded, progress)
         if _applied(self.handler.name) - self._applied_before >= self.target and self.done_at is None:
             self.done_at = time.perf_counter()
             self.done.set()

@@ -31,6 +31,7 @@ from bench.infra import Embedded
 from contracts import assistance as a
 from contracts import insurance as ins
 from contracts import supervision as sup
+from contracts.envelope import EventEnvelope
 from contracts.registration import PersonRegistered
 from contracts.topics import REGISTRATION_EVENTS
 from services.reporting import app as reporting_app
@@ -44,6 +45,7 @@ from services.runtime.auth import Role, issue_token
 from services.runtime.consumer import EventConsumer
 from services.runtime.db import migrate, open_pool
 from services.runtime.devstack import free_port, wait_for_port
+from services.runtime.inbox import Progress
 from services.runtime.outbox import POSITION_HEADER
 from services.runtime.rebuild import Rebuild, default_shards
 
@@ -241,13 +243,19 @@ class _LagRecorder(EventConsumer):
         self.recording = False
         self.first_batch_at: float | None = None
 
-    async def process(self, records: Sequence[ConsumerRecord]) -> None:
+    # Both drivers' paths: ``run`` decodes and applies each batch itself, without ``process``.
+    async def decode(self, records: Sequence[ConsumerRecord]) -> list[tuple[ConsumerRecord, EventEnvelope]]:
         if self.first_batch_at is None:
             self.first_batch_at = time.perf_counter()
-        await super().process(records)
+        return await super().decode(records)
+
+    async def apply_decoded(
+        self, decoded: Sequence[tuple[ConsumerRecord, EventEnvelope]], progress: Sequence[Progress] = ()
+    ) -> None:
+        await super().apply_decoded(decoded, progress)
         if self.recording:
             now = time.time()
-            self.lags.extend(now - r.timestamp / 1000 for r in records)
+            self.lags.extend(now - record.timestamp / 1000 for record, _ in decoded)
 
 
 @benchmark(
