@@ -55,9 +55,11 @@ SECRET = "bench-secret-0123456789abcdef0123456789"
 #: Requests in flight for the decisions, and for the bare app they are measured against.
 IN_FLIGHT = 32
 
-#: Posting: at least this share of one COPY of as many event-shaped rows into the same Postgres. The issue's
-#: 50,000 rows/s was 0.2-0.6 of what COPY did here on 2026-12-03 (78,000-233,000 rows/s, load averages 6-16).
-POSTING_BAR = Bar(">=", 0.3, of=limits.COPY, also=(limits.BATCHED_INSERTS,))
+#: Posting: at least this share of one COPY of as many event-shaped rows into the same Postgres: the issue's
+#: 50,000 rows/s over COPY on the quiet machine (363,000-473,000 rows/s, median 400,095 on 2026-12-04 at load
+#: 0.2-6). The first bar, 0.3, came from COPY measured at load averages 6-16 (78,000-233,000 rows/s), where
+#: COPY suffers more than posting: on the quiet machine it asked for 120,000 rows/s, over twice the issue.
+POSTING_BAR = Bar(">=", 0.125, of=limits.COPY, also=(limits.BATCHED_INSERTS,))
 #: Decisions: a share of the bare app answering the same load with no work, as registration's commands are;
 #: the issue's 1,000/s is half of registration's 2,000/s, so the bar is half of registration's 0.15.
 DECISIONS_BAR = Bar(">=", 0.075, of=limits.BARE_APP, also=(limits.SINGLE_ROW_COMMITS,))

@@ -23,6 +23,7 @@ from contracts.reference import demo_county
 from services.reporting import app as reporting_app
 from services.reporting.projection import RegionMetricsProjection
 from services.runtime import kafka
+from services.runtime.applying import ConsumerCore
 from services.runtime.consumer import EventConsumer
 from services.runtime.db import Connection
 from services.runtime.inbox import Progress
@@ -50,10 +51,12 @@ class TimedConsumer(EventConsumer):
         self._applied_before = _applied(self.handler.name)
 
     # Both drivers' paths: ``run`` decodes and applies each batch itself, without ``process``.
-    async def decode(self, records: Sequence[ConsumerRecord]) -> list[tuple[ConsumerRecord, EventEnvelope]]:
+    async def decode(
+        self, records: Sequence[ConsumerRecord], *, also: Sequence[ConsumerCore] = ()
+    ) -> list[tuple[ConsumerRecord, EventEnvelope]]:
         if self.first_batch_at is None:
             self.first_batch_at = time.perf_counter()
-        return await super().decode(records)
+        return await super().decode(records, also=also)
 
     async def apply_decoded(
         self, decoded: Sequence[tuple[ConsumerRecord, EventEnvelope]], progress: Sequence[Progress] = ()

@@ -3,15 +3,13 @@
 The runtime's ``Rebuild`` does the work (pause the worker, reset, read from the earliest offsets, ask the
 producers' relays to republish what the topics lost); this module names reporting's projection, its
 topics (one per listed source, ``services.reporting.sources``) and the relay of each topic
-(docs/adr/0003-rebuild.md). The staff-performance model (``services.reporting.staff``) is rebuilt after
-the region figures, from the same topics, in its own schema.
+(docs/adr/0003-rebuild.md). The staff-performance model (``services.reporting.staff``, in its own
+schema) is rebuilt with the region figures from the same reading: each batch is read and decoded once.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-
-from psycopg_pool import AsyncConnectionPool
+from collections.abc import Callable
 
 from services.reporting.app import ReportingSettings, ddl, source_topics
 from services.reporting.projection import RegionMetricsProjection
@@ -23,7 +21,6 @@ from services.runtime.rebuild import (
     ProgressCallback,
     Rebuild,
     RebuildReport,
-    ResettableHandler,
     default_shards,
 )
 
@@ -42,35 +39,33 @@ async def rebuild_read_models(
     on_progress: ProgressCallback | None = None,
     on_report: Callable[[RebuildReport], None] | None = None,
 ) -> RebuildReport:
-    """Rebuild every reporting read model from the topics; returns what the region figures' rebuild read
-    and applied, and gives each model's report to ``on_report`` as it finishes (the region figures', then
-    the staff-performance model's).
+    """Rebuild every reporting read model from the topics, read once for all of them; returns the region
+    figures' report (the staff-performance model's is in its ``also``), and gives each model's report to
+    ``on_report`` when the rebuild ends (the region figures', then the staff-performance model's).
 
     ``batch_size``: events per transaction (default ``REBUILD_BATCH``); ``shards``: processes that read in
     parallel, a share of the partitions each (default: one per CPU).
     """
-    models: list[tuple[Callable[[], Awaitable[AsyncConnectionPool]], ResettableHandler, int]] = [
-        (lambda: prepare_database(settings, ddl()), RegionMetricsProjection(), shards or default_shards()),
-        # The staff model folds in one process: it does not rebuild in shards.
-        (lambda: prepare_staff_pool(settings), StaffPerformanceProjection(), 1),
-    ]
-    reports = []
-    for prepare, handler, processes in models:
-        pool = await prepare()
+    region_pool = await prepare_database(settings, ddl())
+    try:
+        staff_pool = await prepare_staff_pool(settings)
         try:
-            rebuild = Rebuild(
-                pool,
-                handler,
+            report = await Rebuild(
+                region_pool,
+                RegionMetricsProjection(),
                 source_topics(),
                 settings.kafka_bootstrap_servers,
+                also=[(staff_pool, StaffPerformanceProjection())],
                 relays=relay_urls(settings),
                 batch_size=batch_size or REBUILD_BATCH,
-                shards=processes,
+                shards=shards or default_shards(),
                 on_progress=on_progress,
-            )
-            reports.append(await rebuild.run())
+            ).run()
         finally:
-            await pool.close()
-        if on_report is not None:
-            on_report(reports[-1])
-    return reports[0]
+            await staff_pool.close()
+    finally:
+        await region_pool.close()
+    if on_report is not None:
+        for each in (report, *report.also):
+            on_report(each)
+    return report

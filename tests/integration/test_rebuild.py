@@ -19,6 +19,7 @@ from typing import Any
 import psycopg
 import pytest
 import uvicorn
+from aiokafka import AIOKafkaProducer
 from fastapi import FastAPI
 from psycopg_pool import AsyncConnectionPool
 
@@ -26,7 +27,7 @@ from bench.history import appends, synthetic_history
 from contracts.topics import Topic
 from services.reporting import app as reporting_app
 from services.reporting.projection import RegionMetricsProjection
-from services.runtime import regions
+from services.runtime import kafka, regions
 from services.runtime.consumer import EventConsumer
 from services.runtime.db import migrate, open_pool
 from services.runtime.devstack import free_port
@@ -105,6 +106,16 @@ def assert_same_read_models(expected: dict[str, list[Any]], actual: dict[str, li
         missing = [row for row in expected[table] if row not in actual[table]][:5]
         extra = [row for row in actual[table] if row not in expected[table]][:5]
         assert expected[table] == actual[table], f"{table}: missing {missing}, unexpected {extra}"
+
+
+@contextlib.asynccontextmanager
+async def kafka_producer(bootstrap: str) -> AsyncIterator[AIOKafkaProducer]:
+    raw = kafka.producer(bootstrap)
+    await raw.start()
+    try:
+        yield raw
+    finally:
+        await raw.stop()
 
 
 @dataclass
@@ -338,3 +349,50 @@ async def test_a_shard_that_fails_fails_the_rebuild_and_says_why(infra, producer
         rebuild = Rebuild(pool, ProjectionWhoseShardsFail(), [producer.topic.name], infra.bootstrap_servers, shards=2)
         with pytest.raises(RebuildFailed, match="this shard cannot fold"):
             await rebuild.run()
+
+
+class SecondRegionProjection(RegionMetricsProjection):
+    """The region projection under another consumer name: a second read model of the same topics."""
+
+    name = "reporting.second"
+
+
+@pytest.mark.parametrize("shards", [1, 2])
+async def test_two_read_models_rebuilt_from_one_reading_each_get_every_event(infra, producer, shards):
+    """One reading of the topic feeds both models (each in its own schema and transaction); an undecodable
+    message is dead-lettered for each of them and stops neither."""
+    async with kafka_producer(infra.bootstrap_servers) as raw:
+        await (await raw.send(producer.topic.name, key=b"poison", value=b"{not an envelope"))
+    async with reporting_schema(infra) as (first, first_schema), reporting_schema(infra) as (second, second_schema):
+        report = await Rebuild(
+            first,
+            RegionMetricsProjection(),
+            [producer.topic.name],
+            infra.bootstrap_servers,
+            also=[(second, SecondRegionProjection())],
+            relays={producer.topic.name: producer.url},
+            batch_size=400,
+            shards=shards,
+        ).run()
+        rebuilt = [await read_models(first, first_schema), await read_models(second, second_schema)]
+    total = await producer.count()
+    [also] = report.also
+    assert (report.consumer, also.consumer) == ("reporting.projection", "reporting.second")
+    assert report.applied == also.applied == total
+    assert report.dead_letters == also.dead_letters == 1
+    assert report.topics[0].complete is True
+    expected = await oracle(infra, producer)
+    for models in rebuilt:
+        assert_same_read_models(expected, models)
+
+
+async def test_read_models_rebuilt_together_need_distinct_consumer_names(infra, producer):
+    async with reporting_schema(infra) as (first, _), reporting_schema(infra) as (second, _):
+        with pytest.raises(ValueError, match="its own consumer name"):
+            Rebuild(
+                first,
+                RegionMetricsProjection(),
+                [producer.topic.name],
+                infra.bootstrap_servers,
+                also=[(second, RegionMetricsProjection())],
+            )

@@ -301,7 +301,8 @@ async def test_the_worker_folds_once_and_the_api_evaluates_any_month(infra, publ
         assert book.worksheets[1].title == "以奖代补"
 
 
-async def test_the_rebuild_folds_the_staff_model_again(infra, published, monkeypatch):
+@pytest.mark.parametrize("shards", [1, 2])
+async def test_the_rebuild_folds_the_staff_model_again(infra, published, monkeypatch, shards):
     h, topics = published
     monkeypatch.setattr(rebuild, "source_topics", lambda: topics)
     url = fresh_database(infra, "staffrb")
@@ -309,13 +310,13 @@ async def test_the_rebuild_folds_the_staff_model_again(infra, published, monkeyp
         database_url=url, kafka_bootstrap_servers=infra.bootstrap_servers, jwt_secret=SecretStr(SECRET)
     )
     reports: list[RebuildReport] = []
-    await rebuild_read_models(settings, shards=1, on_report=reports.append)
+    await rebuild_read_models(settings, shards=shards, on_report=reports.append)
     with psycopg.connect(url) as conn:  # a stale credit the next rebuild must drop
         conn.execute(
             "INSERT INTO reporting_staff.staff_credits VALUES (%s, 'placement', 'b-yang', '2026-11-09', 3, 'x', NULL)",
             (str(uuid.uuid4()),),
         )
-    await rebuild_read_models(settings, shards=1, on_report=reports.append)
+    await rebuild_read_models(settings, shards=shards, on_report=reports.append)
     assert [r.consumer for r in reports] == ["reporting.projection", "staff_performance"] * 2
     assert {r[1] for r in credit_rows(url) if r[2] == "b-yang"} == {
         "service_given",

@@ -3,7 +3,9 @@
 The reader is a plain assigned consumer (no group, so the workers' group and offsets stay as they are)
 reading each partition from where this rebuild left it up to a given end offset, in batches of
 ``REBUILD_BATCH``. Batches go through the runtime's own path (inbox, handler, dead letters), one
-transaction each, and decoding the next batch overlaps with applying the previous one. Each record's
+transaction each, and decoding the next batch overlaps with applying the previous one. Several read models
+of the same topics are rebuilt from one reading: each batch is decoded once and applied to each model's
+consumer in its own transaction, at the same time (the database works on one while Python folds the next). Each record's
 store position (``outbox.POSITION_HEADER``) is noted per topic, so the rebuild can tell what a topic lost
 (docs/adr/0003-rebuild.md). The rebuilding process and each shard process read through one of these.
 """
@@ -66,25 +68,28 @@ ProgressCallback = Callable[[RebuildProgress], None]
 
 
 class TopicReader:
-    """Reads ``applier``'s topics from the start into it, counting what it read and noting positions per topic.
+    """Reads the appliers' topics from the start into each of them, counting what it read and noting positions
+    per topic. Every applier consumes the same topics; the first one's counts are the progress shown.
 
     ``phase`` and ``total`` are the rebuild's to set; ``on_progress`` hears of every batch.
     """
 
     def __init__(
         self,
-        applier: ConsumerCore,
+        appliers: Sequence[ConsumerCore],
         *,
         relays: Mapping[str, str],
         batch_size: int,
         stall_timeout: float,
         on_progress: ProgressCallback | None,
     ) -> None:
-        self.applier = applier
+        if not appliers:
+            raise ValueError("a TopicReader needs at least one consumer to apply to")
+        self.appliers = list(appliers)
         self.batch_size = batch_size
         self.stall_timeout = stall_timeout
         self.on_progress = on_progress
-        self.found = {t: TopicRebuild(t, relays.get(t)) for t in applier.topics}
+        self.found = {t: TopicRebuild(t, relays.get(t)) for t in self.appliers[0].topics}
         #: The next offset to read of each partition read so far.
         self.next: dict[TopicPartition, int] = {}
         #: Messages read so far, and how many the partitions held up to the ends asked for (progress's total).
@@ -96,7 +101,7 @@ class TopicReader:
     async def read_until(self, reader: AIOKafkaConsumer, ends: Mapping[TopicPartition, int]) -> None:
         """Read the partitions of ``ends`` from where this rebuild left them up to those offsets, applying."""
         tps = sorted(ends)
-        log.debug("reading %s up to %s from %s", self.applier.topics, ends, self.next)
+        log.debug("reading %s up to %s from %s", list(self.found), ends, self.next)
         if not tps:
             return
         reader.assign(tps)
@@ -140,13 +145,27 @@ class TopicReader:
             await inflight
 
     async def submit(self, records: list[ConsumerRecord], progress: list[Progress]) -> None:
-        """Decode a batch while the previous one is applied, then start applying it."""
-        decoded: list[tuple[ConsumerRecord, EventEnvelope]] = await self.applier.decode(records)
+        """Decode a batch while the previous one is applied, then start applying it to every applier."""
+        first, *others = self.appliers
+        decoded: list[tuple[ConsumerRecord, EventEnvelope]] = await first.decode(records, also=others)
         if self._inflight is not None:
             await self._inflight
         self.read += len(records)
         self.report()
-        self._inflight = asyncio.create_task(self.applier.apply_decoded(decoded, progress))
+        self._inflight = asyncio.create_task(self._apply(decoded, progress))
+
+    async def _apply(self, decoded: list[tuple[ConsumerRecord, EventEnvelope]], progress: list[Progress]) -> None:
+        if len(self.appliers) == 1:
+            await self.appliers[0].apply_decoded(decoded, progress)
+            return
+        # One transaction per model, all at once; the first failure fails the rebuild (after the others end,
+        # so none is left writing).
+        outcomes = await asyncio.gather(
+            *(applier.apply_decoded(decoded, progress) for applier in self.appliers), return_exceptions=True
+        )
+        for outcome in outcomes:
+            if isinstance(outcome, BaseException):
+                raise outcome
 
     def note_positions(self, topic: str, records: Sequence[ConsumerRecord]) -> None:
         """Count a topic's records and note the store positions their headers carry."""
@@ -159,7 +178,7 @@ class TopicReader:
     def report(self) -> None:
         """Tell ``on_progress`` how far the rebuild got."""
         if self.on_progress is not None:
-            self.on_progress(RebuildProgress(self.phase, self.read, self.applier.applied_total, self.total))
+            self.on_progress(RebuildProgress(self.phase, self.read, self.appliers[0].applied_total, self.total))
 
 
 def reader_settings(bootstrap_servers: str) -> dict[str, Any]:

@@ -5,6 +5,10 @@ embedded broker comes back empty. The rebuild notes the store positions it saw a
 relay (``GET /outbox``) how many events its store holds up to what it has published. When the topic holds
 fewer, it asks the relay to republish from the first missing position (``POST /replay``), waits until the
 relay is done, and reads on. Duplicates are harmless: the inbox skips them (docs/adr/0003-rebuild.md).
+
+Several read models of the same topics (``also``) are rebuilt from one reading: each partition is read and
+each batch decoded once, then applied to every model in its own transaction. Reading and decoding were
+most of a rebuild's CPU, so two models rebuilt together cost little more than one.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ import logging
 import os
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import httpx
 from aiokafka import AIOKafkaConsumer, TopicPartition
@@ -36,7 +40,7 @@ from services.runtime.rebuild.reading import (
     TopicRebuild,
     reader_settings,
 )
-from services.runtime.rebuild.shards import ShardTask, reconnectable, run_shards
+from services.runtime.rebuild.shards import ShardModel, ShardTask, reconnectable, run_shards
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +52,9 @@ def default_shards() -> int:
 
 @dataclass
 class RebuildReport:
-    """The outcome: messages read, events applied (distinct), time taken, and each topic's check."""
+    """The outcome: messages read, events applied (distinct), time taken, and each topic's check; ``also``:
+    the same for each other read model rebuilt from the same reading (its ``read``, ``seconds`` and ``topics``
+    are the reading's)."""
 
     consumer: str
     read: int
@@ -56,6 +62,7 @@ class RebuildReport:
     dead_letters: int
     seconds: float
     topics: list[TopicRebuild]
+    also: list[RebuildReport] = field(default_factory=list)
 
     @property
     def events_per_second(self) -> float:
@@ -64,7 +71,8 @@ class RebuildReport:
 
 
 class Rebuild:
-    """One rebuild of ``handler`` from ``topics``; ``relays`` maps a topic to its relay's ops URL."""
+    """One rebuild of ``handler`` from ``topics``; ``relays`` maps a topic to its relay's ops URL; ``also``:
+    other read models (pool, handler) of the same topics, rebuilt from the same reading."""
 
     def __init__(
         self,
@@ -73,6 +81,7 @@ class Rebuild:
         topics: Sequence[str],
         bootstrap_servers: str,
         *,
+        also: Sequence[tuple[AsyncConnectionPool, ResettableHandler]] = (),
         relays: Mapping[str, str] | None = None,
         batch_size: int = REBUILD_BATCH,
         on_progress: ProgressCallback | None = None,
@@ -82,6 +91,11 @@ class Rebuild:
     ) -> None:
         self.pool = pool
         self.handler = handler
+        #: Every read model rebuilt, this one first.
+        self.models: list[tuple[AsyncConnectionPool, ResettableHandler]] = [(pool, handler), *also]
+        names = [h.name for _, h in self.models]
+        if len(set(names)) < len(names):
+            raise ValueError(f"each read model rebuilt together needs its own consumer name, not {names}")
         self.topics = list(topics)
         self.bootstrap_servers = bootstrap_servers
         self.relays = {t: url.rstrip("/") for t, url in (relays or {}).items() if url}
@@ -90,12 +104,14 @@ class Rebuild:
         self.stall_timeout = stall_timeout
         self.replay_timeout = replay_timeout
         #: Processes that read the topics in parallel, a share of the partitions each (1: this process
-        #: alone); more than one only for a handler that ``RebuildsInShards``.
-        self.shards = shards if isinstance(handler, RebuildsInShards) and reconnectable(pool) else 1
-        # Applies the rebuild's batches through the runtime's path; it must not wait on the pause it holds.
-        self.applier = ConsumerCore(pool, handler, self.topics, bootstrap_servers, pausable=False)
+        #: alone); more than one only when every handler ``RebuildsInShards``.
+        shardable = all(isinstance(h, RebuildsInShards) and reconnectable(p) for p, h in self.models)
+        self.shards = shards if shardable else 1
+        # Apply the rebuild's batches through the runtime's path; they must not wait on the pause it holds.
+        self.appliers = [ConsumerCore(p, h, self.topics, bootstrap_servers, pausable=False) for p, h in self.models]
+        self.applier = self.appliers[0]
         self.reading = TopicReader(
-            self.applier,
+            self.appliers,
             relays=self.relays,
             batch_size=batch_size,
             stall_timeout=stall_timeout,
@@ -103,8 +119,8 @@ class Rebuild:
         )
         #: What the rebuild found in each topic.
         self.found: dict[str, TopicRebuild] = self.reading.found
-        #: Events the shard processes applied (distinct).
-        self._applied_in_shards = 0
+        #: Events the shard processes applied (distinct), per model.
+        self._applied_in_shards = [0] * len(self.models)
 
     async def run(self) -> RebuildReport:
         """Pause the workers, reset, read everything, check against the producers, republish if needed."""
@@ -116,9 +132,17 @@ class Rebuild:
         reader = AIOKafkaConsumer(**reader_settings(self.bootstrap_servers))
         await reader.start()
         try:
-            async with httpx.AsyncClient(timeout=10.0) as http, consumer_paused(self.pool, self.handler.name):
-                await self._reset()
-                buffering = self.handler if isinstance(self.handler, BuffersDuringRebuild) else None
+            async with httpx.AsyncClient(timeout=10.0) as http, contextlib.AsyncExitStack() as paused:
+                for pool, handler in self.models:
+                    await paused.enter_async_context(consumer_paused(pool, handler.name))
+                for pool, handler in self.models:
+                    await self._reset(pool, handler)
+                # Each model's consumer with its handler, where the handler folds in memory.
+                buffering: list[tuple[ConsumerCore, BuffersDuringRebuild]] = [
+                    (applier, applier.handler)
+                    for applier in self.appliers
+                    if isinstance(applier.handler, BuffersDuringRebuild)
+                ]
                 # Each relay first publishes what its store holds now (after a broker restart it may be
                 # republishing), so that the topics' ends, taken next, cover all of it.
                 published = {t: await self._published(http, url) for t, url in self.relays.items()}
@@ -126,39 +150,44 @@ class Rebuild:
                     # The shards have written everything when they end; what is republished afterwards
                     # is applied batch by batch, reading the states they wrote.
                     await self._read_in_shards()
-                    buffering = None
+                    buffering = []
                 else:
-                    if buffering is not None:
-                        buffering.begin_rebuild()
-                        self.applier.dedupe_in_memory()
+                    for applier, buffered in buffering:
+                        buffered.begin_rebuild()
+                        applier.dedupe_in_memory()
                     await self._read_to_end(reader)
                 incomplete = [t for t, status in published.items() if not self._check(t, status)]
                 if incomplete:
                     await self._replay(http, reader, incomplete)
-                if buffering is not None:
-                    await self.reading.settled()
-                    async with self.pool.connection() as conn, conn.transaction():
-                        await buffering.finish_rebuild(conn)
+                await self.reading.settled()
+                for applier, buffered in buffering:
+                    async with applier.pool.connection() as conn, conn.transaction():
+                        await buffered.finish_rebuild(conn)
         finally:
             with contextlib.suppress(Exception):
                 await self.reading.settled()
             await reader.stop()
-            await self.applier.close()
-        async with self.pool.connection() as conn:
-            dead_letters = await dead_letter_count(conn, self.handler.name)
-        return RebuildReport(
-            self.handler.name,
-            self.reading.read,
-            self._applied_in_shards + self.applier.applied_total,
-            dead_letters,
-            time.perf_counter() - started,
-            list(self.found.values()),
-        )
+            for applier in self.appliers:
+                await applier.close()
+        seconds = time.perf_counter() - started
+        reports = []
+        for index, applier in enumerate(self.appliers):
+            async with applier.pool.connection() as conn:
+                dead_letters = await dead_letter_count(conn, applier.handler.name)
+            applied = self._applied_in_shards[index] + applier.applied_total
+            found = list(self.found.values())
+            reports.append(
+                RebuildReport(applier.handler.name, self.reading.read, applied, dead_letters, seconds, found)
+            )
+        first, *others = reports
+        first.also = others
+        return first
 
-    async def _reset(self) -> None:
-        name = self.handler.name
-        async with self.pool.connection() as conn, conn.transaction():
-            await self.handler.reset(conn)
+    @staticmethod
+    async def _reset(pool: AsyncConnectionPool, handler: ResettableHandler) -> None:
+        name = handler.name
+        async with pool.connection() as conn, conn.transaction():
+            await handler.reset(conn)
             cursor = await conn.execute(
                 "SELECT EXISTS (SELECT 1 FROM inbox WHERE consumer < %s OR consumer > %s)", (name, name)
             )
@@ -194,16 +223,17 @@ class Rebuild:
         ends = {tp: end for tp, end in (await self._ends()).items() if end > 0}
         tps = sorted(ends)
         groups = [tps[index :: self.shards] for index in range(self.shards)]
-        assert isinstance(self.handler, RebuildsInShards)
-        assert isinstance(self.pool.conninfo, str) and not callable(self.pool.kwargs)
+        models = []
+        for pool, handler in self.models:
+            assert isinstance(handler, RebuildsInShards)
+            assert isinstance(pool.conninfo, str) and not callable(pool.kwargs)
+            models.append(ShardModel(type(handler), pool.conninfo, dict(pool.kwargs or {})))
         tasks = [
             ShardTask(
                 index,
-                type(self.handler),
+                models,
                 self.topics,
                 self.bootstrap_servers,
-                self.pool.conninfo,
-                dict(self.pool.kwargs or {}),
                 [(tp.topic, tp.partition, ends[tp]) for tp in group],
                 self.batch_size,
                 self.stall_timeout,
@@ -216,7 +246,6 @@ class Rebuild:
         reading.phase = f"reading in {len(tasks)} processes"
         reading.report()
         results = await run_shards(tasks, self._shard_progress)
-        leftovers = []
         for result in results:
             for topic, bits in result.positions.items():
                 self.found[topic].positions.merge(bits)
@@ -224,11 +253,12 @@ class Rebuild:
                 self.found[topic].messages += count
             for (topic, partition), offset in result.next_offsets.items():
                 reading.next[TopicPartition(topic, partition)] = offset
-            self._applied_in_shards += result.applied
-            leftovers.append(result.leftovers)
+            self._applied_in_shards = [n + m for n, m in zip(self._applied_in_shards, result.applied, strict=True)]
         reading.read += sum(result.read for result in results)
-        async with self.pool.connection() as conn, conn.transaction():
-            await self.handler.merge_shards(conn, leftovers)
+        for index, (pool, handler) in enumerate(self.models):
+            assert isinstance(handler, RebuildsInShards)
+            async with pool.connection() as conn, conn.transaction():
+                await handler.merge_shards(conn, [result.leftovers[index] for result in results])
         reading.phase = "reading"
         reading.report()
 

@@ -1,9 +1,10 @@
 """A rebuild split across processes: each folds a share of the partitions, then the rebuilding process merges.
 
-For a handler that ``RebuildsInShards`` (docs/adr/0003-rebuild.md). Processes are spawned, not forked:
+For handlers that ``RebuildsInShards`` (docs/adr/0003-rebuild.md). Processes are spawned, not forked:
 the rebuilding process runs an event loop and the broker client's threads. Each shard process opens its
-own pool from the parent's settings, makes its own handler, reads its partitions through a
-``TopicReader`` and sends back what it saw (positions, offsets, counts) and what its handler left aside.
+own pool for each read model from the parent's settings, makes its own handlers, reads its partitions
+once through a ``TopicReader`` into all of them and sends back what it saw (positions, offsets, counts)
+and what each handler left aside.
 """
 
 from __future__ import annotations
@@ -27,15 +28,22 @@ from services.runtime.rebuild.reading import RebuildFailed, TopicReader, reader_
 
 
 @dataclass(frozen=True)
-class ShardTask:
-    """What one shard process reads: partitions (topic, partition, end offset), from offset 0."""
+class ShardModel:
+    """One read model a shard process rebuilds: its handler's class and how to open a pool on its database."""
 
-    index: int
     handler_type: type[RebuildsInShards]
-    topics: list[str]
-    bootstrap_servers: str
     conninfo: str
     connection_kwargs: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class ShardTask:
+    """What one shard process reads: partitions (topic, partition, end offset), from offset 0, into ``models``."""
+
+    index: int
+    models: list[ShardModel]
+    topics: list[str]
+    bootstrap_servers: str
     partitions: list[tuple[str, int, int]]
     batch_size: int
     stall_timeout: float
@@ -43,14 +51,15 @@ class ShardTask:
 
 @dataclass(frozen=True)
 class ShardResult:
-    """What one shard process read and applied, and what its handler left for ``merge_shards``."""
+    """What one shard process read, what it applied to each model, and what each handler left for
+    ``merge_shards`` (in the task's order of models)."""
 
     read: int
-    applied: int
+    applied: list[int]
     messages: dict[str, int]
     positions: dict[str, bytes]
     next_offsets: dict[tuple[str, int], int]
-    leftovers: Any
+    leftovers: list[Any]
 
 
 async def run_shards(tasks: Sequence[ShardTask], on_progress: Callable[[int, int], None]) -> list[ShardResult]:
@@ -107,13 +116,17 @@ def _shard_main(task: ShardTask, messages: Any) -> None:
 
 
 async def _run_shard(task: ShardTask, messages: Any) -> ShardResult:
-    pool = AsyncConnectionPool(task.conninfo, kwargs=task.connection_kwargs, min_size=1, max_size=3, open=False)
-    await pool.open(wait=True, timeout=30)
-    handler = task.handler_type()
-    # The rebuilding process holds the pause: the shards' batches must not wait on it.
-    applier = ConsumerCore(pool, handler, task.topics, task.bootstrap_servers, pausable=False)
+    pools: list[AsyncConnectionPool] = []
+    appliers: list[ConsumerCore] = []
+    for model in task.models:
+        pool = AsyncConnectionPool(model.conninfo, kwargs=model.connection_kwargs, min_size=1, max_size=3, open=False)
+        pools.append(pool)
+        await pool.open(wait=True, timeout=30)
+        # The rebuilding process holds the pause: the shards' batches must not wait on it.
+        appliers.append(ConsumerCore(pool, model.handler_type(), task.topics, task.bootstrap_servers, pausable=False))
+    handlers = [applier.handler for applier in appliers]
     reading = TopicReader(
-        applier,
+        appliers,
         relays={},
         batch_size=task.batch_size,
         stall_timeout=task.stall_timeout,
@@ -122,30 +135,39 @@ async def _run_shard(task: ShardTask, messages: Any) -> ShardResult:
     reader = AIOKafkaConsumer(**reader_settings(task.bootstrap_servers))
     try:
         await reader.start()
-        handler.begin_shard()
-        applier.dedupe_in_memory()
+        for applier in appliers:
+            _sharded(applier.handler).begin_shard()
+            applier.dedupe_in_memory()
         await reader._client.force_metadata_update()
         await reading.read_until(reader, {TopicPartition(t, p): end for t, p, end in task.partitions})
-        async with pool.connection() as conn, conn.transaction():
-            leftovers = await handler.finish_shard(conn)
+        leftovers = []
+        for pool, handler in zip(pools, handlers, strict=True):
+            async with pool.connection() as conn, conn.transaction():
+                leftovers.append(await _sharded(handler).finish_shard(conn))
     except Exception as exc:
         # Said now: stopping the clients below can end in a CancelledError (which suppress does not catch)
         # that replaces this exception before _shard_main sees it; the parent heeds the first report.
         messages.put(("failed", task.index, f"{type(exc).__name__}: {exc}"))
         raise
     finally:
-        for stop in (reader.stop, applier.close, pool.close):
+        for stop in (reader.stop, *(a.close for a in appliers), *(p.close for p in pools)):
             with contextlib.suppress(Exception):
                 await stop()
     found = reading.found.values()
     return ShardResult(
         reading.read,
-        applier.applied_total,
+        [applier.applied_total for applier in appliers],
         {f.topic: f.messages for f in found},
         {f.topic: f.positions.bits for f in found},
         {(tp.topic, tp.partition): offset for tp, offset in reading.next.items()},
         leftovers,
     )
+
+
+def _sharded(handler: object) -> RebuildsInShards:
+    """The handler as the shard protocol (the task's handler types all follow it)."""
+    assert isinstance(handler, RebuildsInShards)
+    return handler
 
 
 def reconnectable(pool: AsyncConnectionPool) -> bool:
