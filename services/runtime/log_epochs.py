@@ -16,6 +16,10 @@ So, per partition, ``EpochGuard`` remembers the newest epoch read (kept in ``con
   republication started, is left unapplied: the newer epoch carries it again. These are what the relay wrote
   into the new log before it noticed the loss; applied where they stand they would overtake older events of the
   same streams that the republication brings later (a hire counted before the person's registration);
+- a record that landed below the offset the relay stamped on it (``OFFSET_HEADER``) is left unapplied too: the
+  relay wrote it into a log that had replaced the one it knew, before it noticed, and the acknowledgement made it
+  republish the record in order under a new epoch. Without this a consumer reading the new log in the moment
+  between the two could apply the record first (the broker-loss fault, once in CI);
 - everything else is applied as usual.
 """
 
@@ -26,7 +30,7 @@ from dataclasses import dataclass
 
 from aiokafka import ConsumerRecord
 
-from services.runtime.outbox import EPOCH_HEADER, POSITION_HEADER
+from services.runtime.outbox import EPOCH_HEADER, OFFSET_HEADER, POSITION_HEADER
 
 
 @dataclass(frozen=True)
@@ -69,6 +73,18 @@ def position_of(record: ConsumerRecord) -> int | None:
         return None
 
 
+def landed_below_its_stamp(record: ConsumerRecord) -> bool:
+    """Whether the record sits below the offset its relay stamped on it: written into a replaced log ahead of
+    what the relay republishes there (module doc). Records without a stamp never are."""
+    raw = _header(record, OFFSET_HEADER)
+    if raw is None:
+        return False
+    try:
+        return int(record.offset) < int(raw)
+    except ValueError:
+        return False
+
+
 @dataclass
 class Screened:
     """One partition's records of a batch, sorted by what to do with them."""
@@ -92,6 +108,9 @@ class EpochGuard:
         key = (topic, partition)
         screened = Screened([], [])
         for record in records:
+            if landed_below_its_stamp(record):
+                screened.skipped.append(record)
+                continue
             epoch = epoch_of(record)
             known = self.known.get(key)
             if known is None or epoch.epoch == known.epoch:

@@ -19,6 +19,13 @@ POSITION_HEADER = "store_position"
 #: are epoch 0.
 EPOCH_HEADER = "log_epoch"
 
+#: The Kafka header carrying the log offset the relay expects the message to land at (decimal ASCII), when it
+#: knows where its partition's log ends. A message that lands below it was written into a log that replaced the
+#: one the relay wrote before, ahead of the events the relay will republish there: its acknowledgement tells the
+#: relay so, and the relay republishes it, in order, under a new epoch. Readers leave such a message unapplied
+#: (``services.runtime.log_epochs``): applied where it stands it would overtake older events of its stream.
+OFFSET_HEADER = "log_offset"
+
 
 class OutboxStatus(BaseModel):
     """Where a relay stands: what it has published of its store."""

@@ -35,6 +35,7 @@ from collections import defaultdict
 
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
+from aiokafka.partitioner import DefaultPartitioner
 from prometheus_client import Counter, Gauge
 from psycopg_pool import AsyncConnectionPool
 
@@ -42,7 +43,7 @@ from contracts.topics import Topic
 from services.runtime import kafka
 from services.runtime.db import Connection
 from services.runtime.eventstore import EventStore
-from services.runtime.outbox import EPOCH_HEADER, POSITION_HEADER
+from services.runtime.outbox import EPOCH_HEADER, OFFSET_HEADER, POSITION_HEADER
 from services.runtime.relay_ops import ReplayStarted, replay_router
 
 # The services and tests take the ops routes from here, with the relay.
@@ -75,6 +76,9 @@ DDL = [
 ]
 
 PUBLISHED = Counter("renshe_relay_published_events_total", "Events published by the relay", ["topic"])
+#: How the relay picks a message's partition: the producer's own default (the Java client's murmur2 of the key).
+_PARTITIONER = DefaultPartitioner()
+
 REWINDS = Counter("renshe_relay_rewinds_total", "Times the broker lost data and the relay rewound", ["topic"])
 POSITION = Gauge("renshe_relay_position", "Last store position acknowledged by the broker", ["topic"])
 BEHIND = Gauge("renshe_relay_behind_events", "Committed events not yet published", ["topic"])
@@ -249,15 +253,24 @@ class OutboxRelay:
             if not rows:
                 BEHIND.labels(self.topic.name).set(0)
                 return 0
-        sends = [
-            await self._producer.send(
-                self.topic.name,
-                key=stream_id.encode(),
-                value=envelope.encode(),
-                headers=[(POSITION_HEADER, str(position).encode()), (EPOCH_HEADER, self.epoch_header)],
+        # Each message is stamped with the offset it should land at (``OFFSET_HEADER``), so its partition is
+        # chosen here, as the producer would (murmur2 of the key), and the producer is told it.
+        partitions = sorted(await self._producer.partitions_for(self.topic.name))
+        next_offset = dict(self.expected_end)
+        sends = []
+        for position, stream_id, envelope in rows:
+            key = stream_id.encode()
+            partition = _PARTITIONER(key, partitions, partitions)
+            headers = [(POSITION_HEADER, str(position).encode()), (EPOCH_HEADER, self.epoch_header)]
+            expected = next_offset.get(partition)
+            if expected is not None:
+                headers.append((OFFSET_HEADER, str(expected).encode()))
+                next_offset[partition] = expected + 1
+            sends.append(
+                await self._producer.send(
+                    self.topic.name, key=key, value=envelope.encode(), headers=headers, partition=partition
+                )
             )
-            for position, stream_id, envelope in rows
-        ]
         acked = await asyncio.gather(*sends)
         top_offset: dict[int, int] = {}
         low_offset: dict[int, int] = defaultdict(lambda: 1 << 62)
@@ -265,7 +278,8 @@ class OutboxRelay:
             top_offset[meta.partition] = max(top_offset.get(meta.partition, -1), meta.offset)
             low_offset[meta.partition] = min(low_offset[meta.partition], meta.offset)
         # Offsets below what we wrote before: the log was truncated under us (a broker restart between
-        # two checks). This batch may sit on top of a hole, so rewind instead of recording it.
+        # two checks). This batch may sit on top of a hole, so rewind instead of recording it. Exactly these
+        # messages landed below their stamped offset, so readers leave them to the republication.
         lost = {p: low for p, low in low_offset.items() if low < self.expected_end.get(p, 0)}
         if lost:
             await self._rewind(lost)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from aiokafka import ConsumerRecord
 
-from services.runtime.log_epochs import EpochGuard, LogEpoch, epoch_of
-from services.runtime.outbox import EPOCH_HEADER, POSITION_HEADER
+from services.runtime.log_epochs import EpochGuard, LogEpoch, epoch_of, landed_below_its_stamp
+from services.runtime.outbox import EPOCH_HEADER, OFFSET_HEADER, POSITION_HEADER
 
 
 def record(offset: int, position: int, epoch: str | None) -> ConsumerRecord:
@@ -50,3 +50,29 @@ def test_a_partition_never_read_takes_the_epoch_it_finds():
     guard = EpochGuard()
     screened = guard.screen("t", 0, [record(0, 1, "2:0")])
     assert [r.offset for r in screened.apply] == [0] and guard.known[("t", 0)] == LogEpoch(2, 0)
+
+
+def stamped(offset: int, position: int, expected: int | str) -> ConsumerRecord:
+    headers = [
+        (POSITION_HEADER, str(position).encode()),
+        (EPOCH_HEADER, b"0:0"),
+        (OFFSET_HEADER, str(expected).encode()),
+    ]
+    return ConsumerRecord("t", 0, offset, 0, 0, b"k", b"{}", None, 1, 2, headers)
+
+
+def test_a_record_below_the_offset_its_relay_stamped_waits_for_the_republication():
+    # The broker came back empty and the relay, not knowing yet, wrote positions 501-502 where it expected offsets
+    # 4,000 and 4,001: they land at 0 and 1 of the new log, ahead of the older events the relay republishes next.
+    # The consumer has not met a newer epoch yet, so only the stamp tells.
+    guard = EpochGuard({("t", 0): LogEpoch(0, 0)})
+    screened = guard.screen("t", 0, [stamped(0, 501, 4000), stamped(1, 502, 4001)])
+    assert [r.offset for r in screened.skipped] == [0, 1] and not screened.apply and not screened.rewind
+    assert landed_below_its_stamp(stamped(0, 501, 4000))
+
+
+def test_a_record_at_or_above_its_stamp_is_applied():
+    # Above: the relay's idea of the end was a lower bound (a mark, or a retried send that landed twice).
+    guard = EpochGuard({("t", 0): LogEpoch(0, 0)})
+    screened = guard.screen("t", 0, [stamped(10, 7, 10), stamped(12, 8, 11), stamped(13, 9, "not a number")])
+    assert [r.offset for r in screened.apply] == [10, 12, 13] and not screened.skipped

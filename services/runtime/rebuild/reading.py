@@ -24,6 +24,7 @@ from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from contracts.envelope import EventEnvelope
 from services.runtime.applying import ConsumerCore
 from services.runtime.inbox import Progress, progress_of
+from services.runtime.log_epochs import landed_below_its_stamp
 from services.runtime.outbox import POSITION_HEADER
 from services.runtime.rebuild.positions import PositionSet
 
@@ -125,8 +126,11 @@ class TopicReader:
                 continue
             last_data = time.monotonic()
             for tp, records in fetched.items():
-                batch.extend(records)
-                self.note_positions(tp.topic, records)
+                # What a relay wrote into a replaced log before it noticed comes again, in order, later in the
+                # log (services.runtime.log_epochs): applied here it would overtake older events of its stream.
+                kept = [record for record in records if not landed_below_its_stamp(record)]
+                batch.extend(kept)
+                self.note_positions(tp.topic, kept)
                 last[tp] = records[-1]
                 self.next[tp] = records[-1].offset + 1
                 if self.next[tp] >= ends[tp]:

@@ -1,0 +1,116 @@
+"""A relay's write into a log that replaced the one it knew, before it noticed, is never applied out of order.
+
+The broker-loss fault failed once in CI so (issue 15): the embedded broker came back empty, the relay's next batch
+of new events landed at the start of the new log, a worker that had rejoined read and applied it, and only then
+came the older events of the same streams that the relay republished once the acknowledgements showed the loss (a
+hire counted before the person's registration). Every message now carries the offset the relay expected it at
+(``services.runtime.outbox.OFFSET_HEADER``); a reader leaves a message that landed below it to the republication.
+Here the moment between the two writes is held open on purpose: the relay publishes one batch by hand and stops.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+
+import pytest
+
+from contracts.topics import Topic
+from services.runtime.consumer import EventConsumer
+from services.runtime.eventstore import EventStore, PendingEvent
+from services.runtime.relay import OutboxRelay
+from tests.integration.helpers import eventually
+
+pytestmark = pytest.mark.integration
+
+STREAMS = 30
+
+
+class Recorder:
+    """A handler that records each event it applies, in order."""
+
+    name = "test.stamps"
+
+    async def apply(self, conn, events):
+        await conn.execute(
+            "INSERT INTO applied (stream_id, version) SELECT * FROM unnest(%s::text[], %s::int[])",
+            ([e.stream_id for e in events], [e.version for e in events]),
+        )
+
+
+async def append_version(pool, version: int) -> None:
+    """One more event on each stream (stream ``p<n>`` at ``version``)."""
+    async with pool.connection() as conn:
+        for s in range(STREAMS):
+            event = PendingEvent("PersonRegistered", 1, {"v": version}, "430527100201", datetime.now(UTC))
+            await EventStore().append(conn, "person", f"p{s}", version - 1, [event])
+
+
+async def applied(pool) -> dict[str, list[int]]:
+    async with pool.connection() as conn:
+        cursor = await conn.execute("SELECT stream_id, version FROM applied ORDER BY seq")
+        rows = await cursor.fetchall()
+    out: dict[str, list[int]] = {}
+    for stream, version in rows:
+        out.setdefault(str(stream), []).append(int(version))
+    return out
+
+
+async def read_count(pool, topic: str) -> int:
+    async with pool.connection() as conn:
+        cursor = await conn.execute(
+            "SELECT coalesce(sum(committed), 0) FROM consumer_progress WHERE topic = %s", (topic,)
+        )
+        row = await cursor.fetchone()
+    return int(row[0]) if row else 0
+
+
+async def test_a_batch_written_into_a_new_log_before_the_relay_noticed_waits_for_its_republication(
+    pool, infra, topic_name
+):
+    async with pool.connection() as conn:
+        await conn.execute(
+            "CREATE TABLE applied (seq bigint GENERATED ALWAYS AS IDENTITY, stream_id text, version int)"
+        )
+    for version in (1, 2, 3):
+        await append_version(pool, version)
+    # No periodic check of the broker: the relay learns of the loss only from its next batch's acknowledgements.
+    relay = OutboxRelay(
+        pool, Topic(topic_name, "test", "test", partitions=6), infra.bootstrap_servers, check_interval=3600
+    )
+    await relay._load_state()
+    await relay._ensure_producer()
+    while await relay.publish_once():
+        pass
+    assert relay.position == 3 * STREAMS
+
+    infra.restart_broker()  # the broker forgets the topic
+    await append_version(pool, 4)
+    await relay._drop_producer()
+    await relay._ensure_producer()
+    assert await relay.publish_once() == STREAMS  # version 4 of every stream lands at the start of the new log
+    assert relay.epoch_header.startswith(b"1:"), "the acknowledgements showed the loss: a new epoch"
+    await relay._drop_producer()
+
+    # A worker reads the new log in the moment before the relay republishes: it must apply none of it.
+    worker = EventConsumer(pool, Recorder(), [topic_name], infra.bootstrap_servers, group_id=f"{topic_name}.g")
+    stop = asyncio.Event()
+    tasks = [asyncio.create_task(worker.run(stop))]
+    try:
+
+        async def read_it_all() -> bool:
+            return await read_count(pool, topic_name) >= STREAMS
+
+        await eventually(read_it_all, timeout=60, message="the worker read the new log's first batch")
+        assert await applied(pool) == {}, "applied ahead of the older events of its streams"
+
+        tasks.append(asyncio.create_task(relay.run(stop)))  # now the relay republishes, as it would have at once
+
+        async def all_applied() -> bool:
+            return sum(len(v) for v in (await applied(pool)).values()) >= 4 * STREAMS
+
+        await eventually(all_applied, timeout=60, message="every version applied")
+    finally:
+        stop.set()
+        await asyncio.gather(*tasks)
+    assert await applied(pool) == {f"p{s}": [1, 2, 3, 4] for s in range(STREAMS)}
