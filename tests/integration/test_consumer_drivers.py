@@ -124,7 +124,9 @@ async def test_redelivered_events_change_nothing(driver, pool, infra, topic_name
     before = consumer_module.CONSUMED.labels("test.recorder")._value.get()
 
     async def all_read() -> bool:
-        return consumer_module.CONSUMED.labels("test.recorder")._value.get() >= before + 150
+        # Counted when decoded, before the batch's transaction commits: wait for that too (exactly 50 asserted below).
+        read = consumer_module.CONSUMED.labels("test.recorder")._value.get() >= before + 150
+        return read and await _count_is(pool, 50)
 
     await run_until(consumer, all_read)
     assert await count(pool, "SELECT count(*) FROM applied") == 50
