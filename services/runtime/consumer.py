@@ -27,7 +27,7 @@ from collections.abc import Iterable
 
 from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, ConsumerRecord, TopicPartition
 from aiokafka.errors import KafkaError
-from prometheus_client import Counter, Gauge
+from prometheus_client import Gauge
 
 from services.runtime import kafka
 from services.runtime.applying import (
@@ -50,7 +50,7 @@ from services.runtime.inbox import (
     progress_of,
     record_progress,
 )
-from services.runtime.log_epochs import EpochGuard
+from services.runtime.log_epochs import EpochGuard, first_offset_to_check, screen_batch
 
 # What the services, the rebuild and the tests import from here.
 __all__ = [
@@ -78,11 +78,6 @@ log = logging.getLogger(__name__)
 LAG_EVENTS = Gauge("renshe_consumer_lag_events", "Events behind the partition end", ["consumer", "topic", "partition"])
 LAG_SECONDS = Gauge(
     "renshe_consumer_lag_seconds", "Age of the last applied event when behind", ["consumer", "topic", "partition"]
-)
-LOG_REPLACED = Counter(
-    "renshe_consumer_log_replaced_total",
-    "Times a partition's log was found replaced (a newer log epoch) and read again from its beginning",
-    ["consumer", "topic"],
 )
 
 
@@ -159,13 +154,7 @@ class EventConsumer(ConsumerCore):
     async def _check_starts(
         consumer: AIOKafkaConsumer, unchecked: _Assigned, positions: dict[TopicPartition, int]
     ) -> None:
-        """Start each newly assigned partition one message before its committed offset, so that the first record
-        read is one this consumer group read before and its log epoch tells whether the log is still that one.
-
-        The offset may be one of a log the broker lost, which the restarted embedded broker let a worker commit; it
-        may even sit exactly at the new log's end, where nothing would be read (and no epoch seen) until the relay
-        writes there again. Past the end, ``_screen`` sees it. The one record read twice costs nothing: the inbox
-        skips it."""
+        """Start each newly assigned partition where its log epoch can be checked (``first_offset_to_check``)."""
         for tp in list(unchecked.partitions):
             if tp not in consumer.assignment():
                 unchecked.partitions.discard(tp)
@@ -177,8 +166,9 @@ class EventConsumer(ConsumerCore):
                 continue
             unchecked.partitions.discard(tp)
             positions[tp] = position
-            if position > 0:
-                consumer.seek(tp, position - 1)
+            start = first_offset_to_check(position)
+            if start is not None:
+                consumer.seek(tp, start)
 
     async def _screen(
         self,
@@ -189,50 +179,10 @@ class EventConsumer(ConsumerCore):
     ) -> tuple[dict[TopicPartition, list[ConsumerRecord]], dict[TopicPartition, list[ConsumerRecord]]]:
         """The batch's partitions that were read on, and of each the records to apply; a partition whose log the
         broker replaced is left out and read again from its beginning (``services.runtime.log_epochs``)."""
-        read: dict[TopicPartition, list[ConsumerRecord]] = {}
-        to_apply: dict[TopicPartition, list[ConsumerRecord]] = {}
-        for tp in consumer.assignment():
-            # A log that ends below where the consumer reads it from was replaced (or truncated): the embedded
-            # broker, restarted empty, answers a fetch past its end with nothing rather than OFFSET_OUT_OF_RANGE, so
-            # the consumer would wait there and skip what the relay republishes below. (The fetch's high watermark
-            # is exact, unlike the broker's ListOffsets.) The log epoch cannot tell: nothing is read there yet.
-            # Where this connection has read to, or the offset it resumed from (a commit, ``_check_starts``).
-            end, position = consumer.highwater(tp), positions.get(tp)
-            if end is not None and position is not None and end < position:
-                log.warning(
-                    "%s: the log of %s/%d ends at %d, below offset %d read before; reading it again from its beginning",
-                    self.handler.name,
-                    tp.topic,
-                    tp.partition,
-                    end,
-                    position,
-                )
-                LOG_REPLACED.labels(self.handler.name, tp.topic).inc()
-                positions.pop(tp, None)
-                batches.pop(tp, None)
-                _read_again(consumer, tp)
-        for tp, msgs in batches.items():
-            if not msgs:
-                continue
-            screened = guard.screen(tp.topic, tp.partition, msgs)
-            if screened.rewind:
-                log.warning(
-                    "%s: the log of %s/%d was replaced (log epoch %d, republished after position %d); reading"
-                    " it again from its beginning instead of offset %d",
-                    self.handler.name,
-                    tp.topic,
-                    tp.partition,
-                    guard.known[(tp.topic, tp.partition)].epoch,
-                    guard.known[(tp.topic, tp.partition)].republished_after,
-                    msgs[0].offset,
-                )
-                LOG_REPLACED.labels(self.handler.name, tp.topic).inc()
-                positions.pop(tp, None)
-                _read_again(consumer, tp)
-                continue
-            read[tp] = msgs
-            to_apply[tp] = screened.apply
-        return read, to_apply
+        screened = screen_batch(self.handler.name, guard, batches, consumer.assignment(), consumer.highwater, positions)
+        for tp in screened.again:
+            _read_again(consumer, tp)
+        return screened.read, screened.apply
 
     def _update_lag(
         self,

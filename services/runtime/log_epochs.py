@@ -21,16 +21,31 @@ So, per partition, ``EpochGuard`` remembers the newest epoch read (kept in ``con
   republish the record in order under a new epoch. Without this a consumer reading the new log in the moment
   between the two could apply the record first (the broker-loss fault, once in CI);
 - everything else is applied as usual.
+
+A replaced log can also show before any record of it is read: the restarted embedded broker answers a fetch past
+its end with nothing rather than OFFSET_OUT_OF_RANGE, so a consumer whose position lies past the new log's end would
+wait there. ``screen_batch`` holds both checks, for every driver (``services.runtime.consumer.EventConsumer``,
+``services.runtime.faust_driver.FaustConsumer``); how a driver reads a partition again is its own.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+import logging
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 
-from aiokafka import ConsumerRecord
+from aiokafka import ConsumerRecord, TopicPartition
+from prometheus_client import Counter
 
 from services.runtime.outbox import EPOCH_HEADER, OFFSET_HEADER, POSITION_HEADER
+
+log = logging.getLogger(__name__)
+
+LOG_REPLACED = Counter(
+    "renshe_consumer_log_replaced_total",
+    "Times a partition's log was found replaced (a newer log epoch) and read again from its beginning",
+    ["consumer", "topic"],
+)
 
 
 @dataclass(frozen=True)
@@ -125,3 +140,87 @@ class EpochGuard:
                 stale = position is not None and position > known.republished_after
                 (screened.skipped if stale else screened.apply).append(record)
         return screened
+
+
+def first_offset_to_check(committed: int) -> int | None:
+    """Where a consumer starts a newly assigned partition whose group committed ``committed``: one message before,
+    so that the first record read is one this group read before and its log epoch tells whether the log is still
+    that one (``None``: nothing was committed before offset 0, start there).
+
+    The committed offset may be one of a log the broker lost, which the restarted embedded broker let a worker
+    commit; it may even sit exactly at the new log's end, where nothing would be read (and no epoch seen) until the
+    relay writes there again. Past the end, ``screen_batch`` sees it. The one record read twice costs nothing: the
+    inbox skips it."""
+    return committed - 1 if committed > 0 else None
+
+
+@dataclass
+class ScreenedBatch:
+    """A polled batch after the log-epoch screen (``screen_batch``)."""
+
+    #: The partitions read on, with all their records: these make the progress and the offsets to commit.
+    read: dict[TopicPartition, list[ConsumerRecord]] = field(default_factory=dict)
+    #: Of each partition read on, the records to apply (``Screened.apply``).
+    apply: dict[TopicPartition, list[ConsumerRecord]] = field(default_factory=dict)
+    #: The partitions whose log was replaced, to read again from their beginning, each with the offset the
+    #: replacement was seen at: the log's end, or the first record of the batch. Reading again starts at or below
+    #: it, and whatever the consumer had fetched before lies above it.
+    again: dict[TopicPartition, int] = field(default_factory=dict)
+
+
+def screen_batch(
+    consumer: str,
+    guard: EpochGuard,
+    batches: Mapping[TopicPartition, Sequence[ConsumerRecord]],
+    assignment: Iterable[TopicPartition],
+    highwater: Callable[[TopicPartition], int | None],
+    positions: dict[TopicPartition, int],
+) -> ScreenedBatch:
+    """Screen one polled batch of a consumer (named ``consumer``) by the log epoch (module doc).
+
+    ``batches``: the records per partition, in offset order; ``assignment``: the partitions the consumer holds;
+    ``highwater``: a partition's end offset as the last fetch saw it, if it saw one; ``positions``: where the consumer
+    has read each partition to, or the offset it resumed from. A partition to read again is dropped from
+    ``positions``; the driver seeks it to its beginning (``ScreenedBatch.again``)."""
+    screened = ScreenedBatch()
+    for tp in assignment:
+        # A log that ends below where the consumer reads it from was replaced (or truncated): the embedded broker,
+        # restarted empty, answers a fetch past its end with nothing rather than OFFSET_OUT_OF_RANGE, so the
+        # consumer would wait there and skip what the relay republishes below. (The fetch's high watermark is exact,
+        # unlike the broker's ListOffsets.) The log epoch cannot tell: nothing is read there yet.
+        end, position = highwater(tp), positions.get(tp)
+        if end is not None and position is not None and end < position:
+            log.warning(
+                "%s: the log of %s/%d ends at %d, below offset %d read before; reading it again from its beginning",
+                consumer,
+                tp.topic,
+                tp.partition,
+                end,
+                position,
+            )
+            LOG_REPLACED.labels(consumer, tp.topic).inc()
+            positions.pop(tp, None)
+            screened.again[tp] = end
+    for tp, msgs in batches.items():
+        if not msgs or tp in screened.again:
+            continue
+        one = guard.screen(tp.topic, tp.partition, msgs)
+        if one.rewind:
+            known = guard.known[(tp.topic, tp.partition)]
+            log.warning(
+                "%s: the log of %s/%d was replaced (log epoch %d, republished after position %d); reading"
+                " it again from its beginning instead of offset %d",
+                consumer,
+                tp.topic,
+                tp.partition,
+                known.epoch,
+                known.republished_after,
+                msgs[0].offset,
+            )
+            LOG_REPLACED.labels(consumer, tp.topic).inc()
+            positions.pop(tp, None)
+            screened.again[tp] = msgs[0].offset
+            continue
+        screened.read[tp] = list(msgs)
+        screened.apply[tp] = one.apply
+    return screened

@@ -1,4 +1,4 @@
-"""Helpers for integration tests: envelopes, waiting, reading a topic from the start."""
+"""Helpers for integration tests: envelopes, waiting, reading a topic from the start, committing stale offsets."""
 
 from __future__ import annotations
 
@@ -43,6 +43,17 @@ async def read_topic(bootstrap: str, topic: str, *, idle_ms: int = 1500) -> list
                 return out
             for tp, messages in batch.items():
                 out.extend((tp.partition, m.offset, m.key, m.value) for m in messages)
+    finally:
+        await consumer.stop()
+
+
+async def stale_commit(bootstrap: str, group: str, topic: str, offsets: dict[int, int]) -> None:
+    """Commit offsets of the old log into the restarted broker, as a worker mid-batch at the restart does."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        consumer.assign([TopicPartition(topic, p) for p in offsets])
+        await consumer.commit({TopicPartition(topic, p): o for p, o in offsets.items()})
     finally:
         await consumer.stop()
 

@@ -16,7 +16,9 @@ from services.runtime import consumer as consumer_module
 from services.runtime import kafka
 from services.runtime.consumer import EventConsumer, dead_letter_count
 from services.runtime.faust_driver import FaustConsumer
-from tests.integration.helpers import envelope, eventually, read_topic
+from services.runtime.log_epochs import LOG_REPLACED
+from services.runtime.outbox import EPOCH_HEADER, POSITION_HEADER
+from tests.integration.helpers import envelope, eventually, read_topic, stale_commit
 
 pytestmark = pytest.mark.integration
 
@@ -59,14 +61,18 @@ async def applied_table(pool):
         )
 
 
-async def produce(infra, topic: str, envelopes, times: int = 1) -> None:
+async def produce(infra, topic: str, envelopes, times: int = 1, epoch: str | None = None) -> None:
+    """Publish the envelopes (``times`` over); with ``epoch``, as a relay does: the log epoch and store positions."""
     await kafka.ensure_topics(infra.bootstrap_servers, [(topic, 3)])
     producer = kafka.producer(infra.bootstrap_servers)
     await producer.start()
     try:
         for _ in range(times):
-            for env in envelopes:
-                await producer.send_and_wait(topic, key=env.stream_id.encode(), value=env.model_dump_json().encode())
+            for position, env in enumerate(envelopes, start=1):
+                headers = [(POSITION_HEADER, str(position).encode()), (EPOCH_HEADER, epoch.encode())] if epoch else []
+                await producer.send_and_wait(
+                    topic, key=env.stream_id.encode(), value=env.model_dump_json().encode(), headers=headers
+                )
     finally:
         await producer.stop()
 
@@ -118,7 +124,9 @@ async def test_redelivered_events_change_nothing(driver, pool, infra, topic_name
     before = consumer_module.CONSUMED.labels("test.recorder")._value.get()
 
     async def all_read() -> bool:
-        return consumer_module.CONSUMED.labels("test.recorder")._value.get() >= before + 150
+        # Counted when decoded, before the batch's transaction commits: wait for that too (exactly 50 asserted below).
+        read = consumer_module.CONSUMED.labels("test.recorder")._value.get() >= before + 150
+        return read and await _count_is(pool, 50)
 
     await run_until(consumer, all_read)
     assert await count(pool, "SELECT count(*) FROM applied") == 50
@@ -170,3 +178,49 @@ async def test_a_restarted_consumer_resumes_and_applies_each_event_once(driver, 
     await asyncio.sleep(0)  # nothing further arrives late
     assert await count(pool, "SELECT count(*) FROM applied") == 50
     assert await count(pool, "SELECT count(DISTINCT event_id) FROM applied") == 50
+
+
+async def test_a_consumer_meeting_a_newer_log_epoch_reads_the_partition_again_and_applies_each_event_once(
+    driver, pool, infra, topic_name, applied_table
+):
+    # The old log: 30 events, published twice (a relay that crashed before recording its position).
+    old = streams(10, 3)
+    await produce(infra, topic_name, old, times=2, epoch="0:0")
+    first = driver(pool, Recorder(), [topic_name], infra.bootstrap_servers, group_id=topic_name)
+
+    async def read_all_of_the_old_log() -> bool:
+        async with pool.connection() as conn:
+            cursor = await conn.execute(
+                "SELECT coalesce(sum(committed), 0) FROM consumer_progress WHERE topic = %s", (topic_name,)
+            )
+            row = await cursor.fetchone()
+        return row is not None and int(row[0]) == 60
+
+    await run_until(first, read_all_of_the_old_log)
+    async with pool.connection() as conn:
+        cursor = await conn.execute(
+            "SELECT partition, committed FROM consumer_progress WHERE topic = %s AND log_epoch = 0", (topic_name,)
+        )
+        old_ends = {int(p): int(o) for p, o in await cursor.fetchall()}
+
+    # The broker comes back empty; the relay republishes every event under log epoch 1, then publishes 40 new ones.
+    # The old log's ends, which a worker commits into the restarted broker, now lie past new events it never applied.
+    infra.restart_broker()
+    await produce(infra, topic_name, [*old, *streams(10, 4, start=4)], epoch="1:0")
+    await stale_commit(infra.bootstrap_servers, topic_name, topic_name, old_ends)
+    replaced = LOG_REPLACED.labels("test.recorder", topic_name)._value.get()
+    second = driver(pool, Recorder(), [topic_name], infra.bootstrap_servers, group_id=topic_name)
+    await run_until(second, lambda: _count_is(pool, 70))
+
+    assert LOG_REPLACED.labels("test.recorder", topic_name)._value.get() > replaced, "read again from the beginning"
+    assert await count(pool, "SELECT count(*) FROM applied") == 70
+    assert await count(pool, "SELECT count(DISTINCT event_id) FROM applied") == 70
+    async with pool.connection() as conn:
+        rows = await (await conn.execute("SELECT stream_id, version FROM applied ORDER BY seq")).fetchall()
+    by_stream: dict[str, list[int]] = {}
+    for stream_id, version in rows:
+        by_stream.setdefault(stream_id, []).append(version)
+    assert by_stream == {f"s{s}": [1, 2, 3, 4, 5, 6, 7] for s in range(10)}
+    async with pool.connection() as conn:
+        cursor = await conn.execute("SELECT DISTINCT log_epoch FROM consumer_progress WHERE topic = %s", (topic_name,))
+        assert [int(e) for (e,) in await cursor.fetchall()] == [1], "the epoch read is recorded, for a restart"

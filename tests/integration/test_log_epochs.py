@@ -4,25 +4,35 @@ The embedded broker forgets every topic and offset when it restarts, re-creates 
 client asks for it before the relay creates it with its configured count, and accepts an offset commit from a member
 of a group it no longer knows. So a worker can resume inside the new log at an offset of the old one. With more
 partitions than before, that offset lies past events of the republished log the worker never applied: the fault
-suite lost 371 of them so. The relay's log epoch makes the worker read the partition again from its beginning.
+suite lost 371 of them so. The relay's log epoch makes the worker read the partition again from its beginning,
+on either consumer driver (aiokafka batches and faust agents).
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 import pytest
-from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from contracts.topics import Topic
 from services.runtime import kafka
 from services.runtime.consumer import EventConsumer
 from services.runtime.eventstore import EventStore, PendingEvent
+from services.runtime.faust_driver import FaustConsumer
 from services.runtime.relay import OutboxRelay
-from tests.integration.helpers import eventually
+from tests.integration.helpers import eventually, stale_commit
 
 pytestmark = pytest.mark.integration
+
+Driver = Callable[..., EventConsumer | FaustConsumer]
+
+
+@pytest.fixture(params=["aiokafka", "faust"])
+def driver(request) -> Driver:
+    """A consumer factory for one driver: (pool, handler, topics, bootstrap, group_id=...) -> consumer."""
+    return EventConsumer if request.param == "aiokafka" else FaustConsumer
 
 
 class Recorder:
@@ -60,18 +70,9 @@ async def run(*tasks_of) -> tuple[asyncio.Event, list[asyncio.Task[None]]]:
     return stop, [asyncio.create_task(t.run(stop)) for t in tasks_of]
 
 
-async def stale_commit(bootstrap: str, group: str, topic: str, offsets: dict[int, int]) -> None:
-    """Commit offsets of the old log into the restarted broker, as a worker mid-batch at the restart does."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False)
-    await consumer.start()
-    try:
-        consumer.assign([TopicPartition(topic, p) for p in offsets])
-        await consumer.commit({TopicPartition(topic, p): o for p, o in offsets.items()})
-    finally:
-        await consumer.stop()
-
-
-async def test_a_worker_resuming_at_an_old_logs_offset_in_a_wider_new_log_misses_nothing(pool, infra, topic_name):
+async def test_a_worker_resuming_at_an_old_logs_offset_in_a_wider_new_log_misses_nothing(
+    driver, pool, infra, topic_name
+):
     async with pool.connection() as conn:
         await conn.execute(
             "CREATE TABLE applied (seq bigint GENERATED ALWAYS AS IDENTITY, event_id uuid, stream_id text, version int)"
@@ -83,7 +84,7 @@ async def test_a_worker_resuming_at_an_old_logs_offset_in_a_wider_new_log_misses
     relay = OutboxRelay(
         pool, Topic(topic_name, "test", "test", partitions=4), infra.bootstrap_servers, check_interval=0.3
     )
-    worker = EventConsumer(pool, Recorder(), [topic_name], infra.bootstrap_servers, group_id=group)
+    worker = driver(pool, Recorder(), [topic_name], infra.bootstrap_servers, group_id=group)
     stop, tasks = await run(relay, worker)
 
     async def count_is(n: int) -> bool:
@@ -109,7 +110,7 @@ async def test_a_worker_resuming_at_an_old_logs_offset_in_a_wider_new_log_misses
     relay = OutboxRelay(
         pool, Topic(topic_name, "test", "test", partitions=6), infra.bootstrap_servers, check_interval=0.3
     )
-    worker = EventConsumer(pool, Recorder(), [topic_name], infra.bootstrap_servers, group_id=group)
+    worker = driver(pool, Recorder(), [topic_name], infra.bootstrap_servers, group_id=group)
     stop, tasks = await run(relay, worker)
     try:
         await eventually(lambda: count_is(800), timeout=90, message="after the broker came back with 6 partitions")
