@@ -95,12 +95,14 @@ async def wait_for_broker(bootstrap_servers: str, *, timeout: float = 30.0) -> N
 
 @dataclass(frozen=True)
 class PartitionTail:
-    """The end of one partition: its end offset and the broker timestamp of its newest message."""
+    """The end of one partition: its end offset, the broker timestamp of its newest message and that message's
+    headers (empty when the partition is empty)."""
 
     topic: str
     partition: int
     end: int
     newest_at: datetime | None
+    newest_headers: tuple[tuple[str, bytes], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -111,6 +113,7 @@ class FetchedSpan:
     first_at: datetime | None
     last_offset: int
     last_at: datetime | None
+    last_headers: tuple[tuple[str, bytes], ...] = ()
 
 
 def _timestamp(record: ConsumerRecord) -> datetime | None:
@@ -131,7 +134,8 @@ async def _fetch_spans(
         for tp, messages in batch.items():
             if messages:
                 first, last = messages[0], messages[-1]
-                spans[tp] = FetchedSpan(first.offset, _timestamp(first), last.offset, _timestamp(last))
+                headers = tuple((str(k), bytes(v)) for k, v in last.headers or ())
+                spans[tp] = FetchedSpan(first.offset, _timestamp(first), last.offset, _timestamp(last), headers)
     return spans
 
 
@@ -174,7 +178,9 @@ async def partition_tails(
         for tp in tps:
             span = newest.get(tp)
             end = max(ends[tp], span.last_offset + 1) if span else ends[tp]
-            tails[(tp.topic, tp.partition)] = PartitionTail(tp.topic, tp.partition, end, span.last_at if span else None)
+            tails[(tp.topic, tp.partition)] = PartitionTail(
+                tp.topic, tp.partition, end, span.last_at if span else None, span.last_headers if span else ()
+            )
         wanted = {}
         if first_unread is not None:
             for key, tail in tails.items():

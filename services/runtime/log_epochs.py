@@ -69,14 +69,7 @@ def _header(record: ConsumerRecord, name: str) -> bytes | None:
 
 def epoch_of(record: ConsumerRecord) -> LogEpoch:
     """The epoch a record was published in (epoch 0 without the header, or with one that does not parse)."""
-    raw = _header(record, EPOCH_HEADER)
-    if raw is None:
-        return FIRST_EPOCH
-    epoch, _, after = raw.partition(b":")
-    try:
-        return LogEpoch(int(epoch), int(after or 0))
-    except ValueError:
-        return FIRST_EPOCH
+    return epoch_in(record.headers or ())
 
 
 def position_of(record: ConsumerRecord) -> int | None:
@@ -86,6 +79,28 @@ def position_of(record: ConsumerRecord) -> int | None:
         return int(raw) if raw is not None else None
     except ValueError:
         return None
+
+
+def epoch_in(headers: Sequence[tuple[str, bytes]]) -> LogEpoch:
+    """The epoch named by a message's headers (a partition's newest, say), as ``epoch_of`` reads a record's."""
+    for key, value in headers:
+        if key == EPOCH_HEADER:
+            epoch, _, after = bytes(value).partition(b":")
+            try:
+                return LogEpoch(int(epoch), int(after or 0))
+            except ValueError:
+                return FIRST_EPOCH
+    return FIRST_EPOCH
+
+
+def superseded(record: ConsumerRecord, newest: LogEpoch) -> bool:
+    """Whether a newer epoch of the record's partition republishes the record: it is of an older epoch and its
+    store position lies past where ``newest`` republished from (module doc). Applied where it stands, it could
+    overtake older events of its stream that the republication brings later."""
+    if epoch_of(record).epoch >= newest.epoch:
+        return False
+    position = position_of(record)
+    return position is not None and position > newest.republished_after
 
 
 def landed_below_its_stamp(record: ConsumerRecord) -> bool:
@@ -98,6 +113,15 @@ def landed_below_its_stamp(record: ConsumerRecord) -> bool:
         return int(record.offset) < int(raw)
     except ValueError:
         return False
+
+
+def left_for_republication(record: ConsumerRecord, newest: LogEpoch) -> bool:
+    """Whether a reader that knows ``newest`` as its partition's newest epoch leaves the record unapplied: it
+    landed below its stamp, or ``newest`` republishes it (``superseded``). For a reader of a whole log, such as a
+    rebuild: the republication comes later in the same partition, in order."""
+    if landed_below_its_stamp(record):
+        return True
+    return newest.epoch > 0 and superseded(record, newest)
 
 
 @dataclass

@@ -24,7 +24,7 @@ from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from contracts.envelope import EventEnvelope
 from services.runtime.applying import ConsumerCore
 from services.runtime.inbox import Progress, progress_of
-from services.runtime.log_epochs import landed_below_its_stamp
+from services.runtime.log_epochs import FIRST_EPOCH, LogEpoch, epoch_of, left_for_republication
 from services.runtime.outbox import POSITION_HEADER
 from services.runtime.rebuild.positions import PositionSet
 
@@ -93,6 +93,9 @@ class TopicReader:
         self.found = {t: TopicRebuild(t, relays.get(t)) for t in self.appliers[0].topics}
         #: The next offset to read of each partition read so far.
         self.next: dict[TopicPartition, int] = {}
+        #: The newest log epoch of each partition: its newest message's when the ends were taken, or a newer one
+        #: read since. A record an epoch republishes is left for the republication (``log_epochs.superseded``).
+        self.newest: dict[TopicPartition, LogEpoch] = {}
         #: Messages read so far, and how many the partitions held up to the ends asked for (progress's total).
         self.read = 0
         self.total = 0
@@ -126,9 +129,13 @@ class TopicReader:
                 continue
             last_data = time.monotonic()
             for tp, records in fetched.items():
-                # What a relay wrote into a replaced log before it noticed comes again, in order, later in the
-                # log (services.runtime.log_epochs): applied here it would overtake older events of its stream.
-                kept = [record for record in records if not landed_below_its_stamp(record)]
+                # What a relay wrote into a replaced log before it noticed, and what a newer epoch republishes,
+                # comes again in order later in the log (services.runtime.log_epochs): applied where it stands
+                # it would overtake older events of its stream that the republication brings.
+                # A partition's epoch grows along its log (but for what a relay wrote before it noticed a loss).
+                self.saw_epoch(tp, epoch_of(records[-1]))
+                newest = self.newest.get(tp, FIRST_EPOCH)
+                kept = [r for r in records if not left_for_republication(r, newest)]
                 batch.extend(kept)
                 self.note_positions(tp.topic, kept)
                 last[tp] = records[-1]
@@ -170,6 +177,12 @@ class TopicReader:
         for outcome in outcomes:
             if isinstance(outcome, BaseException):
                 raise outcome
+
+    def saw_epoch(self, tp: TopicPartition, epoch: LogEpoch) -> None:
+        """Note a log epoch of a partition; the newest one counts."""
+        known = self.newest.get(tp)
+        if known is None or epoch.epoch > known.epoch:
+            self.newest[tp] = epoch
 
     def note_positions(self, topic: str, records: Sequence[ConsumerRecord]) -> None:
         """Count a topic's records and note the store positions their headers carry."""

@@ -29,6 +29,7 @@ from services.runtime import kafka
 from services.runtime.applying import ConsumerCore
 from services.runtime.gctuning import gc_paused
 from services.runtime.inbox import consumer_paused, dead_letter_count
+from services.runtime.log_epochs import FIRST_EPOCH, epoch_in
 from services.runtime.outbox import OutboxStatus
 from services.runtime.rebuild.handlers import BuffersDuringRebuild, RebuildsInShards, ResettableHandler
 from services.runtime.rebuild.reading import (
@@ -210,8 +211,14 @@ class Rebuild:
         await self.reading.read_until(reader, await self._ends())
 
     async def _ends(self) -> dict[TopicPartition, int]:
+        """Each partition's end offset; its newest message's log epoch goes to the reader (``TopicReader.newest``)."""
         tails, _ = await kafka.partition_tails(self.bootstrap_servers, self.topics)
-        return {TopicPartition(topic, partition): tail.end for (topic, partition), tail in tails.items()}
+        ends = {}
+        for (topic, partition), tail in tails.items():
+            tp = TopicPartition(topic, partition)
+            ends[tp] = tail.end
+            self.reading.saw_epoch(tp, epoch_in(tail.newest_headers))
+        return ends
 
     async def _read_in_shards(self) -> None:
         """Read and apply every partition up to its end as of now in ``shards`` processes, then merge.
@@ -234,7 +241,7 @@ class Rebuild:
                 models,
                 self.topics,
                 self.bootstrap_servers,
-                [(tp.topic, tp.partition, ends[tp]) for tp in group],
+                [(tp.topic, tp.partition, ends[tp], self.reading.newest.get(tp, FIRST_EPOCH)) for tp in group],
                 self.batch_size,
                 self.stall_timeout,
             )

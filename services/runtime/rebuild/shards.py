@@ -23,6 +23,7 @@ from psycopg_pool import AsyncConnectionPool
 
 from services.runtime.applying import ConsumerCore
 from services.runtime.gctuning import gc_paused
+from services.runtime.log_epochs import LogEpoch
 from services.runtime.rebuild.handlers import RebuildsInShards
 from services.runtime.rebuild.reading import RebuildFailed, TopicReader, reader_settings
 
@@ -38,13 +39,14 @@ class ShardModel:
 
 @dataclass(frozen=True)
 class ShardTask:
-    """What one shard process reads: partitions (topic, partition, end offset), from offset 0, into ``models``."""
+    """What one shard process reads: partitions (topic, partition, end offset, newest log epoch), from offset 0,
+    into ``models``."""
 
     index: int
     models: list[ShardModel]
     topics: list[str]
     bootstrap_servers: str
-    partitions: list[tuple[str, int, int]]
+    partitions: list[tuple[str, int, int, LogEpoch]]
     batch_size: int
     stall_timeout: float
 
@@ -139,7 +141,9 @@ async def _run_shard(task: ShardTask, messages: Any) -> ShardResult:
             _sharded(applier.handler).begin_shard()
             applier.dedupe_in_memory()
         await reader._client.force_metadata_update()
-        await reading.read_until(reader, {TopicPartition(t, p): end for t, p, end in task.partitions})
+        for topic, partition, _, newest in task.partitions:
+            reading.saw_epoch(TopicPartition(topic, partition), newest)
+        await reading.read_until(reader, {TopicPartition(t, p): end for t, p, end, _ in task.partitions})
         leftovers = []
         for pool, handler in zip(pools, handlers, strict=True):
             async with pool.connection() as conn, conn.transaction():
