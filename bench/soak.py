@@ -1,13 +1,14 @@
 """The soak: the local stack under a steady ``POST /persons`` load for a long time, watched every minute.
 
-``RENSHE_SOAK_MINUTES`` (default 30; 3 with ``--quick``) minutes at ``RENSHE_SOAK_RATE`` (default 200) commands/s,
-open loop, from this process's lean client (``bench.loadgen.StdlibClient``). Every minute it notes the memory
+``RENSHE_SOAK_MINUTES`` (default 30) minutes at ``RENSHE_SOAK_RATE`` (default 200) commands/s, open loop, from
+this process's lean client (``bench.loadgen.StdlibClient``); ``--quick`` samples every 10 s instead of every minute,
+six times (one minute in all), so a quick run stays short. Every minute (sample) it notes the memory
 (proportional set size, shared pages divided among their sharers) of every process of the stack, the Postgres
 database's size per 100,000 stored events, the reporting worker's lag as ``GET /status`` shows it (sampled every
 second; p99 of the minute) and the API's p99 latency of the minute's requests.
 
 The bar: no service process grows by more than 10% between the end of the warm-up (the first fifth of the run, at
-least a minute) and the end. The broker and Postgres are reported but not barred: the embedded broker keeps every
+least one sample) and the end. The broker and Postgres are reported but not barred: the embedded broker keeps every
 topic in memory by design (production Kafka keeps it on disk) and Postgres fills its shared buffers as the data
 grows. Every request must be answered; one without an answer fails the run.
 """
@@ -26,14 +27,16 @@ import httpx
 import orjson
 import psycopg
 
-from bench.core import Bar, BenchmarkFailed, Context, Measurement, RunResult, benchmark, percentile, size
+from bench.core import Bar, BenchmarkFailed, Context, Measurement, RunResult, benchmark, percentile, quick, size
 from bench.data import person_body
 from bench.infra import LocalStack
 from bench.loadgen import StdlibClient
 from services import stack as local_stack
 from services.platform import SERVICES, publishing
 
-MINUTES = size(30, quick_size=3, env="RENSHE_SOAK_MINUTES")
+MINUTES = size(30, quick_size=6, env="RENSHE_SOAK_MINUTES")
+#: Seconds between samples: a minute, or 10 s in a quick run (whose "minutes" are then 10 s each).
+SAMPLE_SECONDS = 10.0 if quick() else 60.0
 RATE = float(os.environ.get("RENSHE_SOAK_RATE", "200"))
 #: Connections the open loop may open.
 CONNECTIONS = 128
@@ -88,7 +91,7 @@ def database_size(stack: LocalStack) -> tuple[int, int]:
 
 @dataclass
 class Minute:
-    """What one minute of the soak saw."""
+    """What one minute (sample) of the soak saw."""
 
     latencies: list[float] = field(default_factory=list)
     lag: list[int] = field(default_factory=list)
@@ -165,15 +168,15 @@ async def soak(ctx: Context) -> RunResult:
     """POST /persons at 200/s for RENSHE_SOAK_MINUTES (30) minutes; every minute the memory of every process, Postgres
     per 100,000 events, consumer lag p99 and API p99; service memory must stay within 10% after the warm-up."""
     stack = await ctx.resources.stack()
-    count = int(RATE * 60 * MINUTES)
-    run = Soak(stack, MINUTES, RATE, stack.take_person_indexes(count + int(RATE * 120)))
+    count = int(RATE * SAMPLE_SECONDS * MINUTES)
+    run = Soak(stack, MINUTES, RATE, stack.take_person_indexes(count + int(RATE * 2 * SAMPLE_SECONDS)))
     warm_up = max(1, MINUTES // 5)
     stop = asyncio.Event()
     loops = [asyncio.create_task(run.load(stop)), asyncio.create_task(run.watch_lag(stop))]
     rows: list[tuple[dict[str, int], float, float, int, Counter[str]]] = []
     try:
         for minute in range(1, MINUTES + 1):
-            await asyncio.sleep(60)
+            await asyncio.sleep(SAMPLE_SECONDS)
             seen, run.current = run.current, Minute()
             kib = await asyncio.to_thread(memory, stack)
             size_bytes, events = await asyncio.to_thread(database_size, stack)
@@ -182,8 +185,9 @@ async def soak(ctx: Context) -> RunResult:
             lag_p99 = int(percentile(seen.lag, 0.99)) if seen.lag else -1
             rows.append((kib, api_p99, lag_p99, int(per_100k), seen.statuses))
             shown = ", ".join(f"{name} {k / 1024:.0f}" for name, k in sorted(kib.items()))
+            sample = "minute" if SAMPLE_SECONDS == 60 else f"{SAMPLE_SECONDS:.0f} s sample"
             ctx.note(
-                f"minute {minute}{' (warm-up)' if minute <= warm_up else ''}: API p99 {api_p99:.0f} ms, lag p99 "
+                f"{sample} {minute}{' (warm-up)' if minute <= warm_up else ''}: API p99 {api_p99:.0f} ms, lag p99 "
                 f"{lag_p99} events, Postgres {size_bytes / 2**20:.0f} MB for {events:,} events ({per_100k:.0f} MB "
                 f"per 100k), answers {dict(seen.statuses)}, load average {os.getloadavg()[0]:.1f}; MB: {shown}"
             )

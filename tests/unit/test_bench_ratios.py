@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 import pytest
 
 from bench.core import (
@@ -135,3 +137,36 @@ async def test_a_capped_benchmark_runs_no_more_often_than_its_cap() -> None:
     report = await run_benchmark(bench, None, 3)  # type: ignore[arg-type]  # the function never touches resources
     assert calls == [1]
     assert report.rows[0].values == [1.0]
+
+
+async def test_every_embedded_benchmark_runs_before_any_on_the_stack(monkeypatch: pytest.MonkeyPatch) -> None:
+    import bench.__main__ as runner
+
+    order: list[str] = []
+
+    def recorder(name: str) -> Callable[[Context], Awaitable[dict[str, Measurement]]]:
+        async def record(ctx: Context) -> dict[str, Measurement]:
+            order.append(name)
+            return {name: Measurement(1.0, "s")}
+
+        return record
+
+    # Registered as the modules do: embedded, stack, embedded, stack.
+    registry = {
+        name: Benchmark(name, needs, {name: None}, recorder(name), "")
+        for name, needs in (("store", "embedded"), ("http", "stack"), ("demo", "embedded"), ("soak", "stack"))
+    }
+    monkeypatch.setattr(runner, "REGISTRY", registry)
+
+    class Switches:
+        def __init__(self) -> None:
+            self.to: list[str] = []
+
+        async def switch_to(self, needs: str) -> None:
+            if not self.to or self.to[-1] != needs:
+                self.to.append(needs)
+
+    switches = Switches()
+    await runner.run_all(["soak", "demo", "http", "store"], 1, switches, [])  # type: ignore[arg-type]
+    assert order == ["store", "demo", "http", "soak"]
+    assert switches.to == ["embedded", "stack"]  # each started once
