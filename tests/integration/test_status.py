@@ -7,12 +7,14 @@ route and the real consumer runtime.
 from __future__ import annotations
 
 import asyncio
+import gc
 import random
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 import httpx
 import pytest
+from aiokafka.client import AIOKafkaClient
 from prometheus_client import REGISTRY
 from pydantic import SecretStr
 
@@ -124,3 +126,28 @@ async def test_status_needs_a_token(reporting):
     response = await http.get("/status")
     assert response.status_code == 401
     assert response.headers["content-type"] == "application/problem+json"
+
+
+async def kafka_clients_left_after(calls: Callable[[], Awaitable[None]]) -> int:
+    """Broker clients still in memory after ``calls`` with automatic collection off, so that nothing but the
+    code's own collection frees them (the services collect young objects rarely: services/runtime/gctuning.py).
+    The consumer or admin object goes by reference counting; its client, and all it holds, is in cycles."""
+    gc.collect()
+    gc.disable()
+    try:
+        await calls()
+        return len([o for o in gc.get_objects() if isinstance(o, AIOKafkaClient)])
+    finally:
+        gc.enable()
+
+
+async def test_status_requests_leave_no_kafka_client_behind(infra, topic_name, reporting):
+    # One stopped client's cycles per request piled up in the old generation: the soak's memory growth.
+    http, _ = reporting
+    await publish(infra.bootstrap_servers, topic_name)
+
+    async def status_requests() -> None:
+        for _ in range(3):
+            assert (await http.get("/status", headers=auth())).status_code == 200
+
+    assert await kafka_clients_left_after(status_requests) == 0
