@@ -129,15 +129,20 @@ async def test_status_needs_a_token(reporting):
 
 
 async def kafka_clients_left_after(calls: Callable[[], Awaitable[None]]) -> int:
-    """Broker clients still in memory after ``calls`` with automatic collection off, so that nothing but the
+    """Broker clients that ``calls`` left as uncollected garbage: with automatic collection off, nothing but the
     code's own collection frees them (the services collect young objects rarely: services/runtime/gctuning.py).
-    The consumer or admin object goes by reference counting; its client, and all it holds, is in cycles."""
+    The consumer object goes by reference counting; its client, and all it holds, is in cycles. Only garbage
+    counts, so a client alive elsewhere in the test process (another test's worker) does not."""
     gc.collect()
     gc.disable()
     try:
         await calls()
-        return len([o for o in gc.get_objects() if isinstance(o, AIOKafkaClient)])
+        gc.set_debug(gc.DEBUG_SAVEALL)  # what the next collection finds unreachable goes to gc.garbage
+        gc.collect()
+        return sum(isinstance(o, AIOKafkaClient) for o in gc.garbage)
     finally:
+        gc.set_debug(0)
+        gc.garbage.clear()
         gc.enable()
 
 
