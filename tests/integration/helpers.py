@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import time
 import uuid
 from collections.abc import Awaitable, Callable
@@ -10,6 +11,7 @@ from typing import Any
 
 import psycopg
 from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.client import AIOKafkaClient
 
 from tests.factories import envelope as envelope
 
@@ -64,3 +66,21 @@ def fresh_database(infra: Any, prefix: str) -> str:
     with psycopg.connect(infra.database_url, autocommit=True) as conn:
         conn.execute(f"CREATE DATABASE {database}")
     return str(infra.database_url).rsplit("/", 1)[0] + "/" + database
+
+
+async def kafka_clients_left_after(calls: Callable[[], Awaitable[None]]) -> int:
+    """Broker clients that ``calls`` left as uncollected garbage: with automatic collection off, nothing but the
+    code's own collection frees them (the services collect young objects rarely: services/runtime/gctuning.py).
+    The consumer object goes by reference counting; its client, and all it holds, is in cycles. Only garbage
+    counts, so a client alive elsewhere in the test process (another test's worker) does not."""
+    gc.collect()
+    gc.disable()
+    try:
+        await calls()
+        gc.set_debug(gc.DEBUG_SAVEALL)  # what the next collection finds unreachable goes to gc.garbage
+        gc.collect()
+        return sum(isinstance(o, AIOKafkaClient) for o in gc.garbage)
+    finally:
+        gc.set_debug(0)
+        gc.garbage.clear()
+        gc.enable()

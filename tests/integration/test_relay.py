@@ -9,9 +9,10 @@ from datetime import UTC, datetime
 import pytest
 
 from contracts.topics import Topic
+from services.runtime import kafka
 from services.runtime.eventstore import EventStore, PendingEvent
 from services.runtime.relay import OutboxRelay
-from tests.integration.helpers import eventually, read_topic
+from tests.integration.helpers import eventually, kafka_clients_left_after, read_topic
 
 pytestmark = pytest.mark.integration
 
@@ -128,3 +129,15 @@ async def test_relay_lingers_only_after_a_batch_that_was_not_full(pool, infra, t
         stop.set()
         await asyncio.wait_for(task, timeout=10)
     assert len(await published_ids(infra, topic_name)) == 35
+
+
+async def test_the_relays_broker_check_leaves_no_kafka_client_behind(infra, topic_name):
+    # A relay asks the topic's end offsets every check_interval with a consumer of its own; its cycles piled up
+    # as the status reads' did (services/runtime/kafka.py, ``collects_its_consumer``).
+    await kafka.ensure_topics(infra.bootstrap_servers, [(topic_name, 3)])
+
+    async def broker_checks() -> None:
+        for _ in range(3):
+            assert await kafka.end_offsets(infra.bootstrap_servers, topic_name) == {0: 0, 1: 0, 2: 0}
+
+    assert await kafka_clients_left_after(broker_checks) == 0

@@ -7,14 +7,12 @@ route and the real consumer runtime.
 from __future__ import annotations
 
 import asyncio
-import gc
 import random
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 
 import httpx
 import pytest
-from aiokafka.client import AIOKafkaClient
 from prometheus_client import REGISTRY
 from pydantic import SecretStr
 
@@ -27,7 +25,7 @@ from services.runtime.auth import issue_token
 from services.runtime.consumer import EventConsumer
 from services.runtime.db import open_pool
 from services.runtime.process import create_service_app
-from tests.integration.helpers import eventually, fresh_database
+from tests.integration.helpers import eventually, fresh_database, kafka_clients_left_after
 
 pytestmark = pytest.mark.integration
 
@@ -126,24 +124,6 @@ async def test_status_needs_a_token(reporting):
     response = await http.get("/status")
     assert response.status_code == 401
     assert response.headers["content-type"] == "application/problem+json"
-
-
-async def kafka_clients_left_after(calls: Callable[[], Awaitable[None]]) -> int:
-    """Broker clients that ``calls`` left as uncollected garbage: with automatic collection off, nothing but the
-    code's own collection frees them (the services collect young objects rarely: services/runtime/gctuning.py).
-    The consumer object goes by reference counting; its client, and all it holds, is in cycles. Only garbage
-    counts, so a client alive elsewhere in the test process (another test's worker) does not."""
-    gc.collect()
-    gc.disable()
-    try:
-        await calls()
-        gc.set_debug(gc.DEBUG_SAVEALL)  # what the next collection finds unreachable goes to gc.garbage
-        gc.collect()
-        return sum(isinstance(o, AIOKafkaClient) for o in gc.garbage)
-    finally:
-        gc.set_debug(0)
-        gc.garbage.clear()
-        gc.enable()
 
 
 async def test_status_requests_leave_no_kafka_client_behind(infra, topic_name, reporting):
