@@ -37,6 +37,8 @@ from services.platform import SERVICES, publishing
 MINUTES = size(30, quick_size=6, env="RENSHE_SOAK_MINUTES")
 #: Seconds between samples: a minute, or 10 s in a quick run (whose "minutes" are then 10 s each).
 SAMPLE_SECONDS = 10.0 if quick() else 60.0
+#: What the notes call a sample.
+SAMPLE = "minute" if SAMPLE_SECONDS == 60 else f"{SAMPLE_SECONDS:.0f} s sample"
 RATE = float(os.environ.get("RENSHE_SOAK_RATE", "200"))
 #: Connections the open loop may open.
 CONNECTIONS = 128
@@ -185,9 +187,8 @@ async def soak(ctx: Context) -> RunResult:
             lag_p99 = int(percentile(seen.lag, 0.99)) if seen.lag else -1
             rows.append((kib, api_p99, lag_p99, int(per_100k), seen.statuses))
             shown = ", ".join(f"{name} {k / 1024:.0f}" for name, k in sorted(kib.items()))
-            sample = "minute" if SAMPLE_SECONDS == 60 else f"{SAMPLE_SECONDS:.0f} s sample"
             ctx.note(
-                f"{sample} {minute}{' (warm-up)' if minute <= warm_up else ''}: API p99 {api_p99:.0f} ms, lag p99 "
+                f"{SAMPLE} {minute}{' (warm-up)' if minute <= warm_up else ''}: API p99 {api_p99:.0f} ms, lag p99 "
                 f"{lag_p99} events, Postgres {size_bytes / 2**20:.0f} MB for {events:,} events ({per_100k:.0f} MB "
                 f"per 100k), answers {dict(seen.statuses)}, load average {os.getloadavg()[0]:.1f}; MB: {shown}"
             )
