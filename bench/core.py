@@ -119,6 +119,8 @@ class Benchmark:
     #: At most this many runs whatever ``--runs`` asks (``None``: as many as asked). A soak is one long
     #: run whose figures are already medians over its minutes; three would take an hour and a half.
     max_runs: int | None = None
+    #: Runs before every other benchmark of its group (``needs``): it wants infrastructure nothing has written to.
+    first: bool = False
 
     @property
     def limits(self) -> tuple[str, ...]:
@@ -130,16 +132,22 @@ REGISTRY: dict[str, Benchmark] = {}
 
 
 def benchmark(
-    name: str, *, needs: Needs, rows: dict[str, Bar | None] | None = None, max_runs: int | None = None
+    name: str,
+    *,
+    needs: Needs,
+    rows: dict[str, Bar | None] | None = None,
+    max_runs: int | None = None,
+    first: bool = False,
 ) -> Callable[[BenchFn], BenchFn]:
     """Register a benchmark; ``rows`` defaults to one row named after it, without a bar; ``max_runs`` caps
-    its runs (see ``Benchmark.max_runs``)."""
+    its runs (see ``Benchmark.max_runs``); ``first`` runs it before the rest of its group (``Benchmark.first``)."""
 
     def register(fn: BenchFn) -> BenchFn:
         if name in REGISTRY:
             raise ValueError(f"benchmark {name} registered twice")
         description = " ".join((fn.__doc__ or "").split())
-        REGISTRY[name] = Benchmark(name, needs, rows if rows is not None else {name: None}, fn, description, max_runs)
+        chosen_rows: dict[str, Bar | None] = rows if rows is not None else {name: None}
+        REGISTRY[name] = Benchmark(name, needs, chosen_rows, fn, description, max_runs, first)
         return fn
 
     return register

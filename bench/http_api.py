@@ -74,7 +74,8 @@ async def run_loadgen(spec: LoadSpec) -> dict[str, Any]:
 
 
 async def projection_state(stack: LocalStack) -> tuple[int, int]:
-    """(persons registered, county labour_force as projected), read straight from Postgres."""
+    """(persons registered that the county's labour force should count, county labour_force as projected), read
+    straight from Postgres (``LocalStack.outside_labour_force`` is taken off the first)."""
     async with await psycopg.AsyncConnection.connect(stack.database_url, autocommit=True) as conn:
         cursor = await conn.execute(
             "SELECT (SELECT count(*) FROM registration.persons),"
@@ -84,7 +85,7 @@ async def projection_state(stack: LocalStack) -> tuple[int, int]:
         )
         row = await cursor.fetchone()
     assert row is not None
-    return int(row[0]), int(row[1])
+    return int(row[0]) - stack.outside_labour_force, int(row[1])
 
 
 async def wait_until_projected(stack: LocalStack, timeout: float = CATCH_UP_TIMEOUT) -> tuple[int, float]:
@@ -188,9 +189,9 @@ async def bare_commands(ctx: Context, stack: LocalStack) -> Measurement:
     """The HTTP floor of a command: the same load (client, count, in flight) against ``bench.bare_app``,
     which answers ``POST /persons`` with 201 and does nothing; on the stack's machine, beside its idle
     services."""
-    async with limits.BareApp.running(stack.database_url) as app:
-        spec = LoadSpec("closed", "stdlib", app.url, stack.token, 0, HTTP_REQUESTS, concurrency=HTTP_CONCURRENCY)
-        result = await run_loadgen(spec)
+    app = await ctx.resources.bare_app(stack.database_url)
+    spec = LoadSpec("closed", "stdlib", app.url, stack.token, 0, HTTP_REQUESTS, concurrency=HTTP_CONCURRENCY)
+    result = await run_loadgen(spec)
     created = result["statuses"].get("201", 0)
     ctx.note(f"{limits.BARE_APP}: {created:,} answered 201 in {result['elapsed']:.2f} s")
     if not created:

@@ -24,6 +24,7 @@ from pathlib import Path
 import psycopg
 from psycopg_pool import AsyncConnectionPool
 
+from bench import limits
 from bench.core import Needs
 from services import stack as local_stack
 from services.runtime import kafka
@@ -72,6 +73,10 @@ class Embedded:
                 await conn.execute(f'DROP SCHEMA IF EXISTS "{name}" CASCADE')
 
 
+#: The programs whose CPU the command benchmarks' notes show: the path of ``POST /persons`` to reporting.
+CPU_METERED = ("registration-api", "registration-relay", "reporting-api", "reporting-worker", "broker")
+
+
 @dataclass
 class LocalStack:
     """The whole local stack as ``services.stack.up`` started it."""
@@ -81,6 +86,9 @@ class LocalStack:
     values: dict[str, str]
     #: Index of the next citizen ID to use: IDs must stay unique for as long as the stack runs.
     next_person: int = 0
+    #: Registered persons the county's labour force does not count (a quick run's demo leaves its dead, retired
+    #: and moved away on the shared stack): what a benchmark waiting for reporting to count everyone allows for.
+    outside_labour_force: int = 0
 
     @property
     def registration_url(self) -> str:
@@ -104,11 +112,12 @@ class LocalStack:
         self.next_person += count
         return first
 
-    def program_pids(self) -> dict[str, int]:
-        """PID of every supervised program, and of the postmaster under ``postgres``."""
+    def program_pids(self, names: Sequence[str] = CPU_METERED) -> dict[str, int]:
+        """PID of each named supervised program (a ``supervisorctl`` call each), and of the postmaster under
+        ``postgres``."""
         stack = local_stack.stack_at(self.data_dir, self.port_base)
         pids: dict[str, int] = {}
-        for name in ("registration-api", "registration-relay", "reporting-api", "reporting-worker", "broker"):
+        for name in names:
             out = stack.ctl("pid", name, check=False).stdout.strip()
             if out.isdigit() and int(out) > 0:
                 pids[name] = int(out)
@@ -127,6 +136,20 @@ class Resources:
     _stack: LocalStack | None = None
     #: What the service logs said, collected as each piece of infrastructure stops.
     log_notes: list[str] = field(default_factory=list)
+    #: The bare apps started (``bare_app``), by the database they answer ``SELECT 1`` from.
+    _bare_apps: dict[str, limits.BareApp] = field(default_factory=dict)
+
+    async def bare_app(self, database_url: str) -> limits.BareApp:
+        """The bare app (the HTTP floor, ``bench.limits.BareApp``) against ``database_url``, started on first use
+        and stopped with that database's infrastructure."""
+        if database_url not in self._bare_apps:
+            self._bare_apps[database_url] = await asyncio.to_thread(limits.BareApp.start, database_url)
+        return self._bare_apps[database_url]
+
+    def _stop_bare_apps(self) -> None:
+        apps, self._bare_apps = self._bare_apps, {}
+        for app in apps.values():
+            app.stop()
 
     async def embedded(self) -> Embedded:
         """The embedded Postgres and broker, started on first use."""
@@ -179,6 +202,7 @@ class Resources:
     def _stop_embedded(self) -> None:
         if self._embedded is None:
             return
+        self._stop_bare_apps()
         embedded, self._embedded = self._embedded, None
         embedded.broker.stop()
         embedded.postgres.stop()
@@ -189,6 +213,7 @@ class Resources:
     def _stop_stack(self) -> None:
         if self._stack is None:
             return
+        self._stop_bare_apps()
         stack, self._stack = self._stack, None
         local_stack.down(stack.data_dir)
         pg_dir = stack.data_dir / "pg"

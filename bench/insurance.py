@@ -233,8 +233,7 @@ async def benefit_decisions(ctx: Context) -> RunResult:
     ctx.note(f"{CLAIMS:,} claims in {elapsed:.1f} s; HTTP statuses {statuses}")
     if statuses.get(201) != CLAIMS:
         raise BenchmarkFailed(f"not every claim was granted: {statuses}")
-    async with limits.BareApp.running(infra.database_url) as app:
-        bare = await limits.bare_posts(app, CLAIMS, IN_FLIGHT)
+    bare = await limits.bare_posts(await ctx.resources.bare_app(infra.database_url), CLAIMS, IN_FLIGHT)
     return {
         "insurance-benefit-decisions": Measurement(CLAIMS / elapsed, "decisions/s"),
         limits.BARE_APP: bare,

@@ -28,6 +28,7 @@ import bisect
 import contextlib
 import os
 import random
+import subprocess
 import sys
 import time
 import uuid
@@ -244,23 +245,36 @@ async def broker_hop(bootstrap_servers: str, rate: float, seconds: float) -> tup
 
 @dataclass
 class BareApp:
-    """``bench.bare_app`` running as its own process: the HTTP floor of a service on this machine."""
+    """``bench.bare_app`` running as its own process: the HTTP floor of a service on this machine.
+
+    The benchmarks take it from ``bench.infra.Resources.bare_app``, which starts one per database and keeps it
+    until that database stops: a start is a Python process importing FastAPI, a second or two a time."""
 
     url: str
+    process: subprocess.Popen[bytes]
 
     @classmethod
-    @contextlib.asynccontextmanager
-    async def running(cls, database_url: str) -> AsyncIterator[BareApp]:
-        """Start the bare app on a free port against ``database_url``; stopped on exit."""
+    def start(cls, database_url: str) -> BareApp:
+        """Start the bare app on a free port against ``database_url`` and wait until it listens (blocking)."""
         port = free_port()
         env = {**os.environ, "DATABASE_URL": database_url, "HTTP_PORT": str(port)}
-        process = await asyncio.create_subprocess_exec(sys.executable, "-m", "bench.bare_app", env=env, cwd=_REPO)
+        process = subprocess.Popen([sys.executable, "-m", "bench.bare_app"], env=env, cwd=_REPO)
         try:
-            await asyncio.to_thread(wait_for_port, port, timeout=60)
-            yield cls(f"http://127.0.0.1:{port}")
-        finally:
-            process.terminate()
-            await asyncio.wait_for(process.wait(), 30)
+            wait_for_port(port, timeout=60)
+        except BaseException:
+            process.kill()
+            process.wait(30)
+            raise
+        return cls(f"http://127.0.0.1:{port}", process)
+
+    def stop(self) -> None:
+        """Stop the process (blocking)."""
+        self.process.terminate()
+        try:
+            self.process.wait(30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(30)
 
 
 async def select1_over_http(app: BareApp, requests: int) -> tuple[Measurement, float]:

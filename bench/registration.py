@@ -207,7 +207,7 @@ async def registration_search_p99(ctx: Context) -> RunResult:
             for kind, v in latencies.items()
         )
     )
-    async with limits.BareApp.running(stack.database_url) as app:
-        select1, select1_p50 = await limits.select1_over_http(app, READS)
+    app = await ctx.resources.bare_app(stack.database_url)
+    select1, select1_p50 = await limits.select1_over_http(app, READS)
     ctx.note(f"{limits.SELECT1_HTTP}: p50 {select1_p50:.2f} ms, p99 {select1.value:.2f} ms")
     return {"registration-search-p99": Measurement(percentile(every, 0.99), "ms"), limits.SELECT1_HTTP: select1}

@@ -153,8 +153,8 @@ async def supervision_overdue(ctx: Context) -> RunResult:
     with psycopg.connect(infra.database_url, autocommit=True) as conn:
         conn.execute(f"DROP DATABASE IF EXISTS {database_url.rsplit('/', 1)[1]} WITH (FORCE)")
     ctx.note(f"{OPEN_CASES:,} open and {CLOSED_CASES:,} closed cases; {LIST_READS:,} reads per list")
-    async with limits.BareApp.running(infra.database_url) as bare:
-        select1, select1_p50 = await limits.select1_over_http(bare, LIST_READS)
+    bare = await ctx.resources.bare_app(infra.database_url)
+    select1, select1_p50 = await limits.select1_over_http(bare, LIST_READS)
     ctx.note(f"{limits.SELECT1_HTTP}: p50 {select1_p50:.2f} ms, p99 {select1.value:.2f} ms over {LIST_READS:,}")
     return {
         "supervision-overdue-county-p99": Measurement(county_p99, "ms"),

@@ -139,21 +139,23 @@ async def test_a_capped_benchmark_runs_no_more_often_than_its_cap() -> None:
     assert report.rows[0].values == [1.0]
 
 
+def _recorder(order: list[str], name: str) -> Callable[[Context], Awaitable[dict[str, Measurement]]]:
+    """A benchmark that only notes, in ``order``, that it ran."""
+
+    async def record(ctx: Context) -> dict[str, Measurement]:
+        order.append(name)
+        return {name: Measurement(1.0, "s")}
+
+    return record
+
+
 async def test_every_embedded_benchmark_runs_before_any_on_the_stack(monkeypatch: pytest.MonkeyPatch) -> None:
     import bench.__main__ as runner
 
     order: list[str] = []
-
-    def recorder(name: str) -> Callable[[Context], Awaitable[dict[str, Measurement]]]:
-        async def record(ctx: Context) -> dict[str, Measurement]:
-            order.append(name)
-            return {name: Measurement(1.0, "s")}
-
-        return record
-
     # Registered as the modules do: embedded, stack, embedded, stack.
     registry = {
-        name: Benchmark(name, needs, {name: None}, recorder(name), "")
+        name: Benchmark(name, needs, {name: None}, _recorder(order, name), "")
         for name, needs in (("store", "embedded"), ("http", "stack"), ("demo", "embedded"), ("soak", "stack"))
     }
     monkeypatch.setattr(runner, "REGISTRY", registry)
@@ -170,3 +172,23 @@ async def test_every_embedded_benchmark_runs_before_any_on_the_stack(monkeypatch
     assert order == ["store", "demo", "http", "soak"]
     # Resources.switch_to starts what a switch needs only when it changes: once each here, not twice each.
     assert switches.to == ["embedded", "embedded", "stack", "stack"]
+
+
+async def test_a_benchmark_marked_first_runs_before_the_rest_of_its_group(monkeypatch: pytest.MonkeyPatch) -> None:
+    import bench.__main__ as runner
+
+    order: list[str] = []
+    # The quick demo wants the shared stack before any other benchmark has written to it.
+    chosen = (("store", "embedded", False), ("http", "stack", False), ("demo", "stack", True), ("soak", "stack", False))
+    registry = {
+        name: Benchmark(name, needs, {name: None}, _recorder(order, name), "", first=first)  # type: ignore[arg-type]
+        for name, needs, first in chosen
+    }
+    monkeypatch.setattr(runner, "REGISTRY", registry)
+
+    class Switches:
+        async def switch_to(self, needs: str) -> None:
+            pass
+
+    await runner.run_all(["soak", "demo", "http", "store"], 1, Switches(), [])  # type: ignore[arg-type]
+    assert order == ["store", "demo", "http", "soak"]
