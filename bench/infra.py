@@ -245,7 +245,10 @@ def _port_free(port: int) -> bool:
 
 _SEVERITY = re.compile(r"\b(ERROR|FATAL|PANIC|CRITICAL|WARNING|WARN|Traceback)\b")
 # supervisord's WARN lines about the shutdown that ``services.stack.down`` itself asked for.
-_EXPECTED = re.compile(r"WARN (stopped: \S+ \(terminated by SIGTERM\)|received SIGTERM indicating exit request)")
+_EXPECTED = re.compile(
+    r"WARN (stopped: \S+ \(terminated by SIGTERM\)|exited: \S+ \(terminated by SIGTERM; not expected\)"
+    r"|received SIGTERM indicating exit request)"
+)
 # Parts of a log line that differ between otherwise identical messages.
 _VOLATILE = re.compile(r"^\S+ \S+ |\b[0-9a-f]{8}-[0-9a-f-]{27}\b|\d+")
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import random
 import socket
 import subprocess
@@ -84,7 +85,21 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
         check=True,
         timeout=300,
     )
+    running = RunningStack(data_dir, read_env(data_dir))
     try:
-        yield RunningStack(data_dir, read_env(data_dir))
+        yield running
     finally:
+        programs = [int(pid) for pid in running.ctl("pid", "all").split() if pid.isdigit() and int(pid) > 0]
         subprocess.run([RENSHE, "stack", "down", "--data-dir", str(data_dir)], timeout=120)
+        # `stack down` signals every program at once rather than leaving supervisord to stop them one by one:
+        # none may outlive it.
+        assert programs and not [pid for pid in programs if _running(pid)], f"left running: {programs}"
+
+
+def _running(pid: int) -> bool:
+    """Whether the process is alive (a zombie is not)."""
+    try:
+        os.kill(pid, 0)
+        return not Path(f"/proc/{pid}/stat").read_text().split(") ", 1)[1].startswith("Z")
+    except (ProcessLookupError, FileNotFoundError):
+        return False
