@@ -18,7 +18,7 @@ help:
 	@echo "make down        stop everything make up started"
 	@echo "make test        lint, unit, contract, integration, end-to-end, abuse and fault tests (what CI runs);"
 	@echo "                 MARKERS='not faults' skips the fault suite, make test-faults runs all of it"
-	@echo "make bench       benchmarks against their limits (not in CI); BENCH_ARGS=--quick for 2 minutes"
+	@echo "make bench       benchmarks against their limits (not in CI); BENCH_ARGS=--quick for about 3 minutes"
 	@echo "make lint        ruff + mypy"
 	@echo "make contracts   regenerate JSON Schemas, the AsyncAPI document and KafkaTopic manifests"
 

@@ -277,6 +277,6 @@ async def assistance_placement_latency(ctx: Context) -> RunResult:
 
 async def _hop(ctx: Context, stack: LocalStack, rate: float) -> dict[str, Measurement]:
     """The broker's produce-to-consume p99 on the stack's broker at ``rate``, the latency bars' limit."""
-    hop, p50 = await limits.broker_hop(stack.values["KAFKA_BOOTSTRAP_SERVERS"], rate, min(SECONDS, 5))
+    hop, p50 = await limits.broker_hop(stack.values["KAFKA_BOOTSTRAP_SERVERS"], rate, min(SECONDS, limits.HOP_SECONDS))
     ctx.note(f"{limits.BROKER_HOP} at {rate:.0f}/s: p50 {p50:.1f} ms, p99 {hop.value:.1f} ms")
     return {limits.BROKER_HOP: hop}

@@ -36,8 +36,6 @@ WARM_UP_REQUESTS = size(500, quick_size=200)
 #: visibility-latency: the paced command rate and how long it lasts.
 PACED_RATE = 500.0
 PACED_SECONDS = 2.0 if quick() else 10.0
-#: How long the commands' limits (single-row commits) run per run.
-COMMIT_SECONDS = 1.0 if quick() else 3.0
 #: Connections the paced generator may open (open loop: it never waits for a free one if it can help it).
 PACED_CONNECTIONS = 256
 POLL_INTERVAL = 0.010
@@ -180,7 +178,7 @@ async def http_post_persons(ctx: Context) -> RunResult:
     return {
         "http-post-persons": Measurement(rates["stdlib"], "commands/s"),
         "http-post-persons-httpx-client": Measurement(rates["httpx"], "commands/s"),
-        limits.SINGLE_ROW_COMMITS: await limits.single_row_commits(stack.database_url, COMMIT_SECONDS),
+        limits.SINGLE_ROW_COMMITS: await limits.single_row_commits(stack.database_url),
         limits.BARE_APP: await bare_commands(ctx, stack),
     }
 

@@ -42,7 +42,7 @@ import orjson
 import psycopg
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
-from bench.core import BenchmarkFailed, Measurement, percentile
+from bench.core import BenchmarkFailed, Measurement, percentile, quick
 from bench.loadgen import StdlibClient
 from services.runtime import kafka
 from services.runtime.devstack import free_port, wait_for_port
@@ -61,6 +61,8 @@ CALENDAR_LOOKUPS = "bisect lookups"
 #: Every limit stops after this many seconds even if it has not done all its work (then the rate is
 #: over what it did), so a stalled server cannot hold a run for ever.
 LIMIT_TIMEOUT = 120.0
+#: The most seconds a latency benchmark's broker hop is paced for: a thousand messages make a p99 in a quick run.
+HOP_SECONDS = 2.0 if quick() else 5.0
 _REPO = Path(__file__).resolve().parents[1]
 
 _TABLE = "limit_rows (position bigint, stream_id uuid, type text, region_code text, data jsonb)"
@@ -95,8 +97,10 @@ def _row(position: int) -> tuple[int, str, str, str, str]:
     return (position, str(uuid.UUID(int=position)), "PersonRegistered", "430527100201", _DATA)
 
 
-async def single_row_commits(database_url: str, seconds: float = 3.0, max_count: int = 50_000) -> Measurement:
-    """Commits per second of one-row INSERTs on one autocommit connection, for ``seconds`` (or ``max_count``)."""
+async def single_row_commits(database_url: str, seconds: float | None = None, max_count: int = 50_000) -> Measurement:
+    """Commits per second of one-row INSERTs on one autocommit connection, for ``seconds`` (3, or 1 in a ``--quick``
+    run) or ``max_count``."""
+    seconds = seconds if seconds is not None else (1.0 if quick() else 3.0)
     async with scratch_table(database_url) as conn:
         insert = "INSERT INTO limit_rows VALUES (%s, %s, %s, %s, %s)"
         for position in range(20):  # warm-up: the statement is prepared after a few executions
