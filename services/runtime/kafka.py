@@ -7,7 +7,6 @@ plain and consumers deduplicate (docs/design.md "Events and the store"); the sam
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import functools
 import gc
 import logging
@@ -19,8 +18,39 @@ from typing import ParamSpec, TypeVar
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaError, TopicAlreadyExistsError
+from aiokafka.protocol.metadata import MetadataRequest
 
 log = logging.getLogger(__name__)
+
+
+def forbid_topic_auto_creation() -> None:
+    """Make every metadata request of this process's Kafka clients ask the broker not to create the topic it names
+    (``allow_auto_topic_creation`` false: Kafka's ``allow.auto.create.topics=false``, KIP-361).
+
+    aiokafka has no setting for it and always asks for creation. A broker that creates topics on request (the
+    embedded broker always does; Kafka when ``auto.create.topics.enable`` is on) then makes a topic with its own
+    default partition count whenever a client asks for metadata before the topic exists: after the embedded
+    broker restarted empty, a worker's metadata refresh made ``registration.events`` with 4 partitions where the
+    contract has 6. The relay's producer and the consumers then disagreed on the partitions a stream's key maps
+    to: 19 events sat in partitions no consumer was assigned, and a rebuild applied one person's hire before the
+    registration it follows, from another partition (issue 15, the broker-loss fault). So only ``ensure_topics``
+    (the relays, the workers, the stack) and the KafkaTopic manifests create topics, each with its contract's
+    partitions; a client asking about a topic that is not there yet is told so and asks again.
+    """
+    if getattr(MetadataRequest.__init__, "asks_for_no_creation", False):
+        return
+    original = MetadataRequest.__init__
+
+    def without_creation(
+        self: MetadataRequest, topics: list[str] | None = None, allow_auto_topic_creation: bool | None = None
+    ) -> None:
+        original(self, topics, False if allow_auto_topic_creation is None else allow_auto_topic_creation)
+
+    without_creation.asks_for_no_creation = True  # type: ignore[attr-defined]
+    MetadataRequest.__init__ = without_creation
+
+
+forbid_topic_auto_creation()
 
 #: Bytes a status read fetches at most per partition (``partition_tails``): it needs one message of each.
 STATUS_FETCH_BYTES = 16 * 1024
@@ -82,9 +112,12 @@ async def ensure_topics(
             NewTopic(name, partitions, replication_factor) for name, partitions in topics if name not in existing
         ]
         if missing:
-            with contextlib.suppress(TopicAlreadyExistsError):
+            try:
                 await admin.create_topics(missing)
-            log.info("created topics %s", [t.name for t in missing])
+                log.info("created topics %s", [t.name for t in missing])
+            except TopicAlreadyExistsError:
+                # Another process made them between the listing and now (a relay and a worker starting together).
+                log.info("topics %s were created meanwhile", [t.name for t in missing])
     finally:
         await admin.close()
 

@@ -318,6 +318,80 @@ def _figures(stack: RunningStack) -> dict[tuple[object, ...], object]:
     return {(*r[:-1],): r[-1] for r in rows} | {("month", *r[:-1]): r[-1] for r in months}
 
 
+def _states(stack: RunningStack) -> dict[tuple[str, str], object]:
+    """What reporting remembers of each entity, to name the ones a rebuild remembers otherwise."""
+    rows = _query(stack, "SELECT kind, entity_id, state FROM reporting.entity_states")
+    return {(str(kind), str(entity)): state for kind, entity, state in rows}
+
+
+async def _records_of(stack: RunningStack, service: str, key: str) -> list[tuple[object, ...]]:
+    """Every message of ``key`` on the service's topic as the broker holds it now, in log order: partition, offset,
+    headers (log epoch, stamped offset, store position) and event type."""
+    from aiokafka import AIOKafkaConsumer, TopicPartition
+
+    topic = f"{service}.events"
+    bootstrap = stack.env["KAFKA_BOOTSTRAP_SERVERS"]
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    await consumer.start()
+    found: list[tuple[object, ...]] = []
+    try:
+        partitions = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or [])]
+        if not partitions:
+            await consumer._client.force_metadata_update()
+            partitions = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or [])]
+        consumer.assign(partitions)
+        await consumer.seek_to_beginning(*partitions)
+        ends = await consumer.end_offsets(partitions)
+        idle = 0
+        while idle < 3 and [tp for tp in partitions if await consumer.position(tp) < ends[tp]]:
+            batch = await consumer.getmany(timeout_ms=1000)
+            idle = 0 if batch else idle + 1
+            for tp, records in batch.items():
+                for r in records:
+                    if r.key == key.encode():
+                        headers = {k: bytes(v).decode() for k, v in r.headers}
+                        found.append((tp.partition, r.offset, headers, orjson.loads(r.value).get("type")))
+    finally:
+        await consumer.stop()
+    return found
+
+
+async def _explain(
+    stack: RunningStack,
+    live: dict[tuple[object, ...], object],
+    rebuilt: dict[tuple[object, ...], object],
+    live_states: dict[tuple[str, str], object],
+    live_applied: dict[object, object],
+    output: str,
+) -> str:
+    """The figures and entities a rebuild disagrees on, with each such stream's events in store order (and when the
+    live projection applied each), and the rebuild's own output: what a failing fault run needs to tell which side
+    is wrong."""
+    figures = {k: (live.get(k), rebuilt.get(k)) for k in live.keys() | rebuilt.keys() if live.get(k) != rebuilt.get(k)}
+    states = _states(stack)
+    entities = {k: (live_states.get(k), states.get(k)) for k in live_states.keys() | states.keys()}
+    differ = {k: v for k, v in entities.items() if v[0] != v[1]}
+    streams = []
+    for kind, entity in list(differ)[:5]:
+        for service in publishing():
+            rows = _query(
+                stack,
+                f"SELECT position, event_id::text, type, recorded_at FROM {service.name}.events WHERE stream_id = %s"
+                " ORDER BY position",
+                (entity,),
+            )
+            rows = [(*row, live_applied.get(row[1])) for row in rows]
+            if rows:
+                streams.append(f"{kind} {entity} in {service.name}: {rows}")
+                streams.append(f"on {service.name}.events: {await _records_of(stack, service.name, entity)}")
+    return (
+        f"{len(figures)} figures (live, rebuilt): {dict(sorted(figures.items(), key=str)[:20])}; "
+        f"{len(differ)} entities (live, rebuilt): {dict(list(differ.items())[:5])}; "
+        + "; ".join(streams)
+        + f"; rebuild said: {output[-2000:]}"
+    )
+
+
 #: Where each kind of accepted command (``MIX``) must have left its event: service, event type.
 STORED_AS = {
     "person": ("registration", "PersonRegistered"),
@@ -431,6 +505,10 @@ async def verify(
     assert county and county[0][0] == len(stored_persons)
     if rebuild:
         live = _figures(stack)
+        live_states = _states(stack)
+        live_applied = dict(
+            _query(stack, "SELECT event_id::text, applied_at FROM reporting.inbox WHERE consumer = %s", (PROJECTION,))
+        )
         rebuilt = await asyncio.to_thread(
             subprocess.run,
             [RENSHE, "reporting", "rebuild", "--env-file", str(stack.data_dir / "stack.env")],
@@ -439,7 +517,12 @@ async def verify(
             timeout=600,
         )
         assert rebuilt.returncode == 0, rebuilt.stdout + rebuilt.stderr
-        assert _figures(stack) == live, "the live figures differ from a rebuild from the complete log"
+        again = _figures(stack)
+        if again != live:
+            raise AssertionError(
+                "the live figures differ from a rebuild from the complete log: "
+                + await _explain(stack, live, again, live_states, live_applied, rebuilt.stdout + rebuilt.stderr)
+            )
     return report
 
 
