@@ -32,6 +32,7 @@ import contextlib
 import logging
 import time
 from collections import defaultdict
+from typing import Any
 
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
@@ -258,6 +259,8 @@ class OutboxRelay:
         partitions = sorted(await self._producer.partitions_for(self.topic.name))
         next_offset = dict(self.expected_end)
         sends = []
+        #: The partition of each send, for telling which partitions a failed batch reached in part.
+        chosen: list[int] = []
         for position, stream_id, envelope in rows:
             key = stream_id.encode()
             partition = _PARTITIONER(key, partitions, partitions)
@@ -266,12 +269,18 @@ class OutboxRelay:
             if expected is not None:
                 headers.append((OFFSET_HEADER, str(expected).encode()))
                 next_offset[partition] = expected + 1
+            chosen.append(partition)
             sends.append(
                 await self._producer.send(
                     self.topic.name, key=key, value=envelope.encode(), headers=headers, partition=partition
                 )
             )
-        acked = await asyncio.gather(*sends)
+        answers = await asyncio.gather(*sends, return_exceptions=True)
+        failed = [a for a in answers if isinstance(a, BaseException)]
+        if failed:
+            await self._after_failed_sends(chosen, answers)
+            raise failed[0]
+        acked = [a for a in answers if not isinstance(a, BaseException)]
         top_offset: dict[int, int] = {}
         low_offset: dict[int, int] = defaultdict(lambda: 1 << 62)
         for meta in acked:
@@ -300,6 +309,33 @@ class OutboxRelay:
         PUBLISHED.labels(self.topic.name).inc(len(rows))
         POSITION.labels(self.topic.name).set(last_position)
         return len(rows)
+
+    async def _after_failed_sends(self, chosen: list[int], answers: list[Any]) -> None:
+        """Start a new log epoch when part of a partition's share of the batch was acknowledged and part failed.
+
+        The batch goes out again after the error (``_lead``), but what was acknowledged stays where it landed:
+        ahead of the failed part's copies, out of store order (a hire before the registration it follows). The
+        embedded broker even moves a partition's offsets past a write it refused (``AlreadyExists`` in its log),
+        so the acknowledged messages sit at the offsets stamped on them, behind a hole. In the new epoch, which
+        republishes after the current position, readers leave those messages to the republication
+        (``services.runtime.log_epochs``). A partition whose share failed whole needs no epoch: nothing of it
+        landed out of order."""
+        outcome: dict[int, set[bool]] = defaultdict(set)
+        for partition, answer in zip(chosen, answers, strict=True):
+            outcome[partition].add(not isinstance(answer, BaseException))
+        split = sorted(p for p, seen in outcome.items() if seen == {True, False})
+        if not split:
+            return
+        async with self.pool.connection() as conn, conn.transaction():
+            epoch = await self._next_epoch(conn, self.position)
+        log.warning(
+            "a batch on %s failed in part on partitions %s; republishing after position %d as log epoch %d",
+            self.topic.name,
+            split,
+            self.position,
+            epoch,
+        )
+        REWINDS.labels(self.topic.name).inc()
 
     async def _record_marks(self, conn: Connection, position: int) -> None:
         """Mark, for every partition written to, that events up to ``position`` sit at or below its top.
@@ -346,16 +382,7 @@ class OutboxRelay:
                     (self.topic.name, partition, end),
                 )
             # A new log epoch: what follows is republished into a log that replaced the one the readers read.
-            cursor = await conn.execute(
-                "INSERT INTO relay_position (topic, position, log_epoch, republished_after) VALUES (%s, %s, 1, %s)"
-                " ON CONFLICT (topic) DO UPDATE SET position = excluded.position, updated_at = now(),"
-                " log_epoch = relay_position.log_epoch + 1, republished_after = excluded.republished_after"
-                " RETURNING log_epoch",
-                (self.topic.name, restart, restart),
-            )
-            row = await cursor.fetchone()
-        epoch = int(row[0]) if row else 0
-        self.epoch_header = f"{epoch}:{restart}".encode()
+            epoch = await self._next_epoch(conn, restart)
         log.warning(
             "broker lost data on %s partitions %s; republishing after position %d (was %d) as log epoch %d",
             self.topic.name,
@@ -376,6 +403,20 @@ class OutboxRelay:
             self.expected_end[partition] = end
             self.last_write_start.pop(partition, None)
         POSITION.labels(self.topic.name).set(restart)
+
+    async def _next_epoch(self, conn: Connection, restart: int) -> int:
+        """Record a new log epoch that republishes every event after ``restart``, and stamp it from now on."""
+        cursor = await conn.execute(
+            "INSERT INTO relay_position (topic, position, log_epoch, republished_after) VALUES (%s, %s, 1, %s)"
+            " ON CONFLICT (topic) DO UPDATE SET position = excluded.position, updated_at = now(),"
+            " log_epoch = relay_position.log_epoch + 1, republished_after = excluded.republished_after"
+            " RETURNING log_epoch",
+            (self.topic.name, restart, restart),
+        )
+        row = await cursor.fetchone()
+        epoch = int(row[0]) if row else 0
+        self.epoch_header = f"{epoch}:{restart}".encode()
+        return epoch
 
     def request_replay(self, after: int) -> None:
         """Republish every event after position ``after``, starting between two batches.

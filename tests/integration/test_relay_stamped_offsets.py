@@ -14,6 +14,7 @@ import asyncio
 from datetime import UTC, datetime
 
 import pytest
+from aiokafka.errors import KafkaError
 
 from contracts.topics import Topic
 from services.runtime.consumer import EventConsumer
@@ -114,3 +115,61 @@ async def test_a_batch_written_into_a_new_log_before_the_relay_noticed_waits_for
         stop.set()
         await asyncio.gather(*tasks)
     assert await applied(pool) == {f"p{s}": [1, 2, 3, 4] for s in range(STREAMS)}
+
+
+class HalfFailingSends:
+    """The embedded broker's refused write, on one partition: the first of the relay's messages to ``partition``
+    takes its offset (here as a message every reader skips, stamped far ahead) and its send fails, while the rest
+    of the batch is acknowledged at the offsets stamped on them, behind it. Only the first batch sent."""
+
+    def __init__(self, producer, partition: int) -> None:
+        self.producer, self.partition, self.done = producer, partition, False
+        self.real_send = producer.send
+
+    async def send(self, topic, *, key, value, headers, partition):
+        if self.done or partition != self.partition:
+            return await self.real_send(topic, key=key, value=value, headers=headers, partition=partition)
+        self.done = True
+        occupied = [(k, v) for k, v in headers if k != "log_offset"] + [("log_offset", str(10**9).encode())]
+        await (await self.real_send(topic, key=key, value=value, headers=occupied, partition=partition))
+        failed: asyncio.Future[object] = asyncio.get_running_loop().create_future()
+        failed.set_exception(KafkaError("refused: a batch already exists at this offset"))
+        return failed
+
+
+async def test_a_batch_acknowledged_in_part_on_a_partition_is_republished_in_a_new_epoch(pool, infra, topic_name):
+    async with pool.connection() as conn:
+        await conn.execute(
+            "CREATE TABLE applied (seq bigint GENERATED ALWAYS AS IDENTITY, stream_id text, version int)"
+        )
+    await append_version(pool, 1)
+    relay = OutboxRelay(
+        pool, Topic(topic_name, "test", "test", partitions=6), infra.bootstrap_servers, check_interval=3600
+    )
+    await relay._load_state()
+    await relay._ensure_producer()
+    while await relay.publish_once():
+        pass  # the stamps need each partition's end, which the first acknowledgements give
+    await append_version(pool, 2)
+    await append_version(pool, 3)
+    half = HalfFailingSends(relay._producer, partition=0)
+    relay._producer.send = half.send  # type: ignore[method-assign]
+    with pytest.raises(KafkaError):
+        await relay.publish_once()
+    assert relay.epoch_header.startswith(b"1:"), "part of partition 0's share landed: a new epoch"
+    await relay._drop_producer()
+
+    worker = EventConsumer(pool, Recorder(), [topic_name], infra.bootstrap_servers, group_id=f"{topic_name}.g")
+    stop = asyncio.Event()
+    tasks = [asyncio.create_task(worker.run(stop)), asyncio.create_task(relay.run(stop))]
+    try:
+
+        async def all_applied() -> bool:
+            return sum(len(v) for v in (await applied(pool)).values()) >= 3 * STREAMS
+
+        await eventually(all_applied, timeout=60, message="every version applied")
+    finally:
+        stop.set()
+        await asyncio.gather(*tasks)
+    # Without the epoch, partition 0's streams behind the refused message had version 3 applied before 2.
+    assert await applied(pool) == {f"p{s}": [1, 2, 3] for s in range(STREAMS)}
