@@ -51,8 +51,7 @@ contracts: $(STAMP)
 	$(BIN)/renshe contracts
 
 # The fault suite (tests/faults) is in it, but for the faults marked slow_fault (the paused worker and the poison
-# message: minutes each, and CI covers both as integration tests; the broker loss, until it passes reliably),
-# which `make test-faults` runs.
+# message: minutes each, and CI covers both as integration tests), which `make test-faults` runs.
 # MARKERS="not faults" skips every fault locally (a stack per fault under load costs minutes).
 MARKERS ?= not slow_fault
 test: lint browser
