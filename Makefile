@@ -17,7 +17,7 @@ help:
 	@echo "make demo        make up, then load a synthetic county of 20,000 persons (same as make up DEMO=1)"
 	@echo "make down        stop everything make up started"
 	@echo "make test        lint, unit, contract, integration, end-to-end, abuse and fault tests (what CI runs);"
-	@echo "                 MARKERS='not faults' skips the fault suite, make test-faults runs all of it"
+	@echo "                 MARKERS='not slow_fault' skips the two slowest faults, MARKERS='not faults' all of them"
 	@echo "make bench       benchmarks against their limits (not in CI); BENCH_ARGS=--quick for about 3 minutes"
 	@echo "make lint        ruff + mypy"
 	@echo "make contracts   regenerate JSON Schemas, the AsyncAPI document and KafkaTopic manifests"
@@ -50,12 +50,12 @@ lint: $(STAMP)
 contracts: $(STAMP)
 	$(BIN)/renshe contracts
 
-# The fault suite (tests/faults) is in it, but for the faults marked slow_fault (the paused worker and the poison
-# message: minutes each, and CI covers both as integration tests), which `make test-faults` runs.
-# MARKERS="not faults" skips every fault locally (a stack per fault under load costs minutes).
-MARKERS ?= not slow_fault
+# The whole fault suite (tests/faults) is in it. Locally, MARKERS="not slow_fault" skips its two slowest tests (the
+# paused worker and the poison message, about two minutes together) and MARKERS="not faults" every fault (a stack
+# per fault under load).
+MARKERS ?=
 test: lint browser
-	RENSHE_TEST_INFRA=$(INFRA) $(BIN)/pytest -q -ra -m "$(MARKERS)" $(PYTEST_ARGS)
+	RENSHE_TEST_INFRA=$(INFRA) $(BIN)/pytest -q -ra $(if $(MARKERS),-m "$(MARKERS)",) $(PYTEST_ARGS)
 
 test-unit: $(STAMP)
 	$(BIN)/pytest -q tests/unit tests/contract $(PYTEST_ARGS)

@@ -21,7 +21,7 @@ from services.platform import SERVICES
 from tests.e2e.conftest import RunningStack
 from tests.faults.conftest import dead_letters, verify, with_load
 
-#: In make test-faults, not make test (time): tests/integration/test_consumer_drivers.py dead-letters per driver in CI.
+#: In make test; slow_fault lets a developer skip it locally (test_consumer_drivers.py dead-letters per driver too).
 pytestmark = [pytest.mark.e2e, pytest.mark.faults, pytest.mark.slow_fault]
 
 REPORTING = next(s for s in SERVICES if s.name == "reporting")

@@ -16,7 +16,7 @@ from tests.e2e.conftest import RunningStack
 from tests.faults.conftest import ctl, verify, with_load
 from tests.faults.test_message_faults import metric, worker_metrics_url
 
-#: Slow (a 30 s pause on top of the load), and tests/integration/test_status.py covers the lag in CI: make test-faults.
+#: In make test; slow_fault (a 30 s pause on top of the load) lets a developer skip it locally.
 pytestmark = [pytest.mark.e2e, pytest.mark.faults, pytest.mark.slow_fault]
 
 PAUSE_SECONDS = 30.0
