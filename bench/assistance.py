@@ -201,8 +201,8 @@ async def assistance_case_latency(ctx: Context) -> RunResult:
     async with Clients(256) as client:
         persons = await _register(stack, client, count)
         await asyncio.sleep(2)  # let assistance see the registrations first: only the reaction is timed
-        # The lean client paces them: httpx's own CPU (about 1.8 ms a request) fell behind 500/s, stretching three
-        # seconds of registrations over ten and loading the machine the latency is measured on.
+        # The lean client paces them, as the other command benchmarks' do: httpx's own CPU (about 1.8 ms a request)
+        # would load the machine the latency is measured on.
         paced = StdlibClient(stack.registration_url, _headers(stack), 256, timeout=120.0)
         try:
             started = time.monotonic()

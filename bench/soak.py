@@ -35,7 +35,7 @@ from services.platform import SERVICES, publishing
 
 MINUTES = size(30, quick_size=4, env="RENSHE_SOAK_MINUTES")
 #: Seconds between samples: a minute, or 4 s in a quick run (whose "minutes" are then 4 s each): a quick soak is a
-#: smoke test of the sampling and the bar within a two-minute run, not a measure of growth.
+#: smoke test of the sampling and the bar, not a measure of growth.
 SAMPLE_SECONDS = 4.0 if quick() else 60.0
 #: What the notes call a sample.
 SAMPLE = "minute" if SAMPLE_SECONDS == 60 else f"{SAMPLE_SECONDS:.0f} s sample"

@@ -30,10 +30,10 @@ def forbid_topic_auto_creation() -> None:
     aiokafka has no setting for it and always asks for creation. A broker that creates topics on request (the
     embedded broker always does; Kafka when ``auto.create.topics.enable`` is on) then makes a topic with its own
     default partition count whenever a client asks for metadata before the topic exists: after the embedded
-    broker restarted empty, a worker's metadata refresh made ``registration.events`` with 4 partitions where the
+    broker restarted empty, a worker's metadata refresh made ``supervision.events`` with 4 partitions where the
     contract has 6. The relay's producer and the consumers then disagreed on the partitions a stream's key maps
-    to: 19 events sat in partitions no consumer was assigned, and a rebuild applied one person's hire before the
-    registration it follows, from another partition (issue 15, the broker-loss fault). So only ``ensure_topics``
+    to: the 19 events whose keys hash to partitions 4 and 5 of 6 sat where no consumer was assigned (issue 15, the
+    broker-loss fault). So only ``ensure_topics``
     (the relays, the workers, the stack) and the KafkaTopic manifests create topics, each with its contract's
     partitions; a client asking about a topic that is not there yet is told so and asks again.
     """
