@@ -33,10 +33,12 @@ import httpx
 import orjson
 import psycopg
 import pytest
+from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from bench.data import person_body
 from bench.loadgen import StdlibClient
 from services.platform import publishing
+from services.runtime import kafka
 from services.stack import read_env
 from tests.e2e.conftest import RENSHE, RunningStack
 
@@ -327,18 +329,13 @@ def _states(stack: RunningStack) -> dict[tuple[str, str], object]:
 async def _records_of(stack: RunningStack, service: str, key: str) -> list[tuple[object, ...]]:
     """Every message of ``key`` on the service's topic as the broker holds it now, in log order: partition, offset,
     headers (log epoch, stamped offset, store position) and event type."""
-    from aiokafka import AIOKafkaConsumer, TopicPartition
-
     topic = f"{service}.events"
     bootstrap = stack.env["KAFKA_BOOTSTRAP_SERVERS"]
+    partitions = [TopicPartition(topic, p) for p in sorted(await kafka.end_offsets(bootstrap, topic) or {})]
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
     await consumer.start()
     found: list[tuple[object, ...]] = []
     try:
-        partitions = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or [])]
-        if not partitions:
-            await consumer._client.force_metadata_update()
-            partitions = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or [])]
         consumer.assign(partitions)
         await consumer.seek_to_beginning(*partitions)
         ends = await consumer.end_offsets(partitions)
