@@ -66,16 +66,15 @@ async def read_count(pool, topic: str) -> int:
     return int(row[0]) if row else 0
 
 
-async def test_a_batch_written_into_a_new_log_before_the_relay_noticed_waits_for_its_republication(
-    pool, infra, topic_name
-):
+async def relay_that_published(pool, infra, topic_name: str, *, versions: int) -> OutboxRelay:
+    """The ``applied`` table, versions 1 to ``versions`` of every stream in the store, and a relay that has published
+    them all, driven by hand (no periodic check of the broker)."""
     async with pool.connection() as conn:
         await conn.execute(
             "CREATE TABLE applied (seq bigint GENERATED ALWAYS AS IDENTITY, stream_id text, version int)"
         )
-    for version in (1, 2, 3):
+    for version in range(1, versions + 1):
         await append_version(pool, version)
-    # No periodic check of the broker: the relay learns of the loss only from its next batch's acknowledgements.
     relay = OutboxRelay(
         pool, Topic(topic_name, "test", "test", partitions=6), infra.bootstrap_servers, check_interval=3600
     )
@@ -83,6 +82,14 @@ async def test_a_batch_written_into_a_new_log_before_the_relay_noticed_waits_for
     await relay._ensure_producer()
     while await relay.publish_once():
         pass
+    return relay
+
+
+async def test_a_batch_written_into_a_new_log_before_the_relay_noticed_waits_for_its_republication(
+    pool, infra, topic_name
+):
+    # No periodic check of the broker: the relay learns of the loss only from its next batch's acknowledgements.
+    relay = await relay_that_published(pool, infra, topic_name, versions=3)
     assert relay.position == 3 * STREAMS
 
     infra.restart_broker()  # the broker forgets the topic
@@ -138,18 +145,8 @@ class HalfFailingSends:
 
 
 async def test_a_batch_acknowledged_in_part_on_a_partition_is_republished_in_a_new_epoch(pool, infra, topic_name):
-    async with pool.connection() as conn:
-        await conn.execute(
-            "CREATE TABLE applied (seq bigint GENERATED ALWAYS AS IDENTITY, stream_id text, version int)"
-        )
-    await append_version(pool, 1)
-    relay = OutboxRelay(
-        pool, Topic(topic_name, "test", "test", partitions=6), infra.bootstrap_servers, check_interval=3600
-    )
-    await relay._load_state()
-    await relay._ensure_producer()
-    while await relay.publish_once():
-        pass  # the stamps need each partition's end, which the first acknowledgements give
+    # The stamps need each partition's end, which the first acknowledgements give.
+    relay = await relay_that_published(pool, infra, topic_name, versions=1)
     await append_version(pool, 2)
     await append_version(pool, 3)
     half = HalfFailingSends(relay._producer, partition=0)

@@ -139,6 +139,16 @@ async def test_a_capped_benchmark_runs_no_more_often_than_its_cap() -> None:
     assert report.rows[0].values == [1.0]
 
 
+class Switches:
+    """Stands in for ``Resources``: notes each infrastructure switch a run asks for."""
+
+    def __init__(self) -> None:
+        self.to: list[str] = []
+
+    async def switch_to(self, needs: str) -> None:
+        self.to.append(needs)
+
+
 def _recorder(order: list[str], name: str) -> Callable[[Context], Awaitable[dict[str, Measurement]]]:
     """A benchmark that only notes, in ``order``, that it ran."""
 
@@ -160,13 +170,6 @@ async def test_every_embedded_benchmark_runs_before_any_on_the_stack(monkeypatch
     }
     monkeypatch.setattr(runner, "REGISTRY", registry)
 
-    class Switches:
-        def __init__(self) -> None:
-            self.to: list[str] = []
-
-        async def switch_to(self, needs: str) -> None:
-            self.to.append(needs)
-
     switches = Switches()
     await runner.run_all(["soak", "demo", "http", "store"], 1, switches, [])  # type: ignore[arg-type]
     assert order == ["store", "demo", "http", "soak"]
@@ -185,10 +188,6 @@ async def test_a_benchmark_marked_first_runs_before_the_rest_of_its_group(monkey
         for name, needs, first in chosen
     }
     monkeypatch.setattr(runner, "REGISTRY", registry)
-
-    class Switches:
-        async def switch_to(self, needs: str) -> None:
-            pass
 
     await runner.run_all(["soak", "demo", "http", "store"], 1, Switches(), [])  # type: ignore[arg-type]
     assert order == ["store", "demo", "http", "soak"]
