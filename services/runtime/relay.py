@@ -37,6 +37,7 @@ from typing import Any
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
 from aiokafka.partitioner import DefaultPartitioner
+from aiokafka.structs import RecordMetadata
 from prometheus_client import Counter, Gauge
 from psycopg_pool import AsyncConnectionPool
 
@@ -276,11 +277,10 @@ class OutboxRelay:
                 )
             )
         answers = await asyncio.gather(*sends, return_exceptions=True)
-        failed = [a for a in answers if isinstance(a, BaseException)]
-        if failed:
+        if failed := next((a for a in answers if isinstance(a, BaseException)), None):
             await self._after_failed_sends(chosen, answers)
-            raise failed[0]
-        acked = [a for a in answers if not isinstance(a, BaseException)]
+            raise failed
+        acked: list[RecordMetadata] = answers  # none failed
         top_offset: dict[int, int] = {}
         low_offset: dict[int, int] = defaultdict(lambda: 1 << 62)
         for meta in acked:
