@@ -25,8 +25,8 @@ KILL_EVERY = 2.0
 
 # Out of make test until 2026-12-06: it failed 3 of 4 runs on 2026-12-04 and 3 of 25 on 2026-12-06, from two causes
 # in the embedded broker, a topic made with 4 partitions by a worker's metadata request and a batch refused in part
-# (README "Guarantees", issue 15). With both handled it passed 15 runs in a row beside CPU burners (load averages
-# 7.5-10.9).
+# (README "Guarantees", issue 15). With both handled it passed 21 runs in a row beside CPU burners (load averages
+# 3.6-10.9).
 async def test_the_broker_killed_and_restarted_empty_twice_loses_nothing(fault_stack: RunningStack):
     async def fault() -> AsyncIterator[None]:
         for at in (4, 5):
